@@ -1,0 +1,74 @@
+/*
+ * main.c: `quarry COMMAND [ARGS...]` dispatch. Each command lives in its own
+ * file (cli/cmd_<name>.c); this file only routes and prints the usage.
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qx_cli.h"
+#include "quarry.h"
+
+static const cli_command commands[] = {
+    {"version", cmd_version, "print the version"},
+};
+
+int cli_fail(const char *fmt, ...) {
+  va_list ap;
+  fputs("quarry: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  return 2;
+}
+
+int cli_fail_lib(const char *fmt, ...) {
+  va_list ap;
+  fputs("quarry: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  const char *m = quarry_error_last();
+  if (m && *m) fprintf(stderr, ": %s", m);
+  fputc('\n', stderr);
+  return 2;
+}
+
+int cli_color_stdout(void) {
+  const char *nc = getenv("NO_COLOR");
+  return isatty(STDOUT_FILENO) && !(nc && *nc);
+}
+
+int cmd_version(int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  printf("quarry %s\n", QUARRY_VERSION_STRING);
+  return 0;
+}
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: quarry COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+  fprintf(f, "\nRun 'quarry COMMAND --help' for the options of a command.\n");
+}
+
+int main(int argc, char **argv) {
+  signal(SIGPIPE, SIG_IGN); /* a closed pipe shows up as EPIPE on write; commands end quietly */
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    usage(stdout);
+    return 0;
+  }
+  if (!strcmp(argv[1], "--version")) return cmd_version(0, NULL);
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+  cli_fail("unknown command '%s' (try 'quarry --help')", argv[1]);
+  return 2;
+}

@@ -1,0 +1,27 @@
+/*
+ * qx_cli.h: the quarry command-line tool. One source file per command
+ * (cli/cmd_<name>.c), each exporting `int cmd_<name>(int argc, char **argv)`
+ * that returns the process exit status. Only cli/ prints and exits.
+ * Errors: one line on stderr, "quarry: <message>", exit status 2.
+ */
+#ifndef QX_CLI_H
+#define QX_CLI_H
+
+#include <stdio.h>
+
+/* Print "quarry: <msg>\n" to stderr and return 2 (the error exit status). */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Same, with quarry_error_last() appended after ": " when non-empty. */
+int cli_fail_lib(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* 1 if stdout is a terminal and colour is allowed (NO_COLOR unset). */
+int cli_color_stdout(void);
+
+typedef struct cli_command {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+} cli_command;
+
+int cmd_version(int argc, char **argv);
+
+#endif

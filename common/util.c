@@ -1,0 +1,245 @@
+/*
+ * util.c: allocation wrappers, growable buffers, varints, whole-file I/O,
+ * read-only mmap, checksums (xxHash64) and a monotonic clock.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "qx_common.h"
+
+void *qx_malloc(size_t n) { return malloc(n ? n : 1); }
+void *qx_calloc(size_t n, size_t size) { return calloc(n ? n : 1, size ? size : 1); }
+void *qx_realloc(void *p, size_t n) { return realloc(p, n ? n : 1); }
+
+int qx_grow(void **arr, size_t *cap, size_t need, size_t elem) {
+  if (need <= *cap) return 0;
+  size_t ncap = *cap ? *cap : 16;
+  while (ncap < need) {
+    if (ncap > SIZE_MAX / 2 / elem) return qx_err(QUARRY_ENOMEM, "allocation too large");
+    ncap *= 2;
+  }
+  void *p = realloc(*arr, ncap * elem);
+  if (!p) return qx_err(QUARRY_ENOMEM, "out of memory (%zu bytes)", ncap * elem);
+  *arr = p;
+  *cap = ncap;
+  return 0;
+}
+
+char *qx_strdup(const char *s) { return qx_strndup(s, strlen(s)); }
+
+char *qx_strndup(const char *s, size_t n) {
+  char *p = malloc(n + 1);
+  if (!p) return NULL;
+  memcpy(p, s, n);
+  p[n] = '\0';
+  return p;
+}
+
+int qx_buf_reserve(qx_buf *b, size_t extra) {
+  if (extra > SIZE_MAX - b->len) return qx_err(QUARRY_ENOMEM, "buffer too large");
+  void *d = b->data;
+  int rc = qx_grow(&d, &b->cap, b->len + extra, 1);
+  b->data = d;
+  return rc;
+}
+
+int qx_buf_append(qx_buf *b, const void *p, size_t n) {
+  if (n == 0) return 0;
+  int rc = qx_buf_reserve(b, n);
+  if (rc) return rc;
+  memcpy(b->data + b->len, p, n);
+  b->len += n;
+  return 0;
+}
+
+int qx_buf_putc(qx_buf *b, uint8_t c) { return qx_buf_append(b, &c, 1); }
+
+int qx_buf_printf(qx_buf *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0) return qx_err(QUARRY_EINVAL, "bad format");
+  int rc = qx_buf_reserve(b, (size_t)n + 1);
+  if (rc) return rc;
+  va_start(ap, fmt);
+  vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  b->len += (size_t)n;
+  return 0;
+}
+
+int qx_buf_put_u16(qx_buf *b, uint16_t v) { return qx_buf_append(b, &v, 2); }
+int qx_buf_put_u32(qx_buf *b, uint32_t v) { return qx_buf_append(b, &v, 4); }
+int qx_buf_put_u64(qx_buf *b, uint64_t v) { return qx_buf_append(b, &v, 8); }
+int qx_buf_put_f32(qx_buf *b, float v) { return qx_buf_append(b, &v, 4); }
+
+int qx_buf_put_varint(qx_buf *b, uint64_t v) {
+  uint8_t tmp[10];
+  size_t n = 0;
+  while (v >= 0x80) {
+    tmp[n++] = (uint8_t)(v | 0x80);
+    v >>= 7;
+  }
+  tmp[n++] = (uint8_t)v;
+  return qx_buf_append(b, tmp, n);
+}
+
+int qx_buf_pad(qx_buf *b, size_t align) {
+  static const uint8_t zeros[64];
+  size_t rem = b->len % align;
+  if (rem == 0) return 0;
+  size_t n = align - rem;
+  while (n > 0) {
+    size_t k = QX_MIN(n, sizeof zeros);
+    int rc = qx_buf_append(b, zeros, k);
+    if (rc) return rc;
+    n -= k;
+  }
+  return 0;
+}
+
+void qx_buf_free(qx_buf *b) {
+  free(b->data);
+  b->data = NULL;
+  b->len = b->cap = 0;
+}
+
+int qx_varint_get(const uint8_t **p, const uint8_t *end, uint64_t *out) {
+  uint64_t v = 0;
+  const uint8_t *q = *p;
+  for (int shift = 0; shift < 70; shift += 7) {
+    if (q >= end) return -1;
+    uint8_t c = *q++;
+    v |= (uint64_t)(c & 0x7f) << shift;
+    if (!(c & 0x80)) {
+      *p = q;
+      *out = v;
+      return 0;
+    }
+  }
+  return -1;
+}
+
+int qx_file_read(char **out, size_t *out_len, const char *path) {
+  *out = NULL;
+  if (out_len) *out_len = 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return qx_err_errno(errno == ENOENT ? QUARRY_ENOTFOUND : QUARRY_EIO, "%s", path);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    close(fd);
+    return qx_err_errno(QUARRY_EIO, "%s", path);
+  }
+  size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 65536, len = 0;
+  char *buf = malloc(cap);
+  if (!buf) {
+    close(fd);
+    return qx_err(QUARRY_ENOMEM, "%s: out of memory", path);
+  }
+  for (;;) {
+    if (len + 1 >= cap) {
+      char *nb = realloc(buf, cap * 2);
+      if (!nb) {
+        free(buf);
+        close(fd);
+        return qx_err(QUARRY_ENOMEM, "%s: out of memory", path);
+      }
+      buf = nb;
+      cap *= 2;
+    }
+    ssize_t r = read(fd, buf + len, cap - len - 1);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      free(buf);
+      close(fd);
+      return qx_err_errno(QUARRY_EIO, "%s", path);
+    }
+    if (r == 0) break;
+    len += (size_t)r;
+  }
+  close(fd);
+  buf[len] = '\0';
+  *out = buf;
+  if (out_len) *out_len = len;
+  return 0;
+}
+
+int qx_file_write(const char *path, const void *data, size_t len) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return qx_err_errno(QUARRY_EIO, "%s", path);
+  const uint8_t *p = data;
+  while (len > 0) {
+    ssize_t w = write(fd, p, len);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      int rc = qx_err_errno(QUARRY_EIO, "%s: write", path);
+      close(fd);
+      return rc;
+    }
+    p += w;
+    len -= (size_t)w;
+  }
+  if (fsync(fd) != 0) {
+    int rc = qx_err_errno(QUARRY_EIO, "%s: fsync", path);
+    close(fd);
+    return rc;
+  }
+  if (close(fd) != 0) return qx_err_errno(QUARRY_EIO, "%s: close", path);
+  return 0;
+}
+
+int qx_map_open(qx_map *out, const char *path) {
+  out->data = NULL;
+  out->len = 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return qx_err_errno(errno == ENOENT ? QUARRY_ENOTFOUND : QUARRY_EIO, "%s", path);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    close(fd);
+    return qx_err_errno(QUARRY_EIO, "%s", path);
+  }
+  if (st.st_size > 0) {
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) {
+      close(fd);
+      return qx_err_errno(QUARRY_EIO, "%s: mmap", path);
+    }
+    out->data = p;
+    out->len = (size_t)st.st_size;
+  }
+  close(fd);
+  return 0;
+}
+
+void qx_map_close(qx_map *m) {
+  if (m->data) munmap((void *)m->data, m->len);
+  m->data = NULL;
+  m->len = 0;
+}
+
+char *qx_path_join(const char *dir, const char *name) {
+  size_t a = strlen(dir), b = strlen(name);
+  bool slash = a > 0 && dir[a - 1] != '/';
+  char *p = malloc(a + b + 2);
+  if (!p) return NULL;
+  memcpy(p, dir, a);
+  if (slash) p[a++] = '/';
+  memcpy(p + a, name, b + 1);
+  return p;
+}
+
+uint64_t qx_xxh64(const void *data, size_t len) { return XXH64(data, len, 0); }
+
+double qx_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
