@@ -6,4 +6,4 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bash "$here/install-deps.sh"
 bash "$here/build-faiss-c.sh"
-if [ -x "$here/fetch-models.sh" ]; then bash "$here/fetch-models.sh"; fi
+bash "$here/fetch-models.sh"
