@@ -61,7 +61,6 @@ int qx_encoder_check(const qx_encoder *e, const char *what) {
                   e->max_pos);
   if (!(e->eps > 0 && e->eps < 1))
     return qx_err(QUARRY_EMODEL, "%s: layer-norm epsilon %g out of range", what, (double)e->eps);
-  if (!e->word_f32 && !e->word_q4) return qx_err(QUARRY_EMODEL, "%s: no word embeddings", what);
   if (e->word_q4 && e->hidden % QX_Q4_BLOCK)
     return qx_err(QUARRY_EMODEL, "%s: Q4 rows need hidden %% 32 == 0 (hidden %d)", what, e->hidden);
   return 0;
@@ -179,6 +178,10 @@ int qx_encoder_forward(const qx_encoder *e, qx_enc_scratch *s, const int32_t *id
 
   for (size_t sq = 0; sq < nseq; sq++) {
     float *o = pooled + sq * H;
+    if (e->pool_cls) {
+      memcpy(o, s->x + off[sq] * H, H * sizeof(float));
+      continue;
+    }
     memset(o, 0, H * sizeof(float));
     for (size_t t = off[sq]; t < off[sq + 1]; t++)
       for (size_t i = 0; i < H; i++) o[i] += s->x[t * H + i];

@@ -28,10 +28,9 @@ extern const qx_enc_kern qx_enc_kern_scalar;
 extern const qx_enc_kern qx_enc_kern_avx2;
 extern const qx_enc_kern qx_enc_kern_avx512;
 
+/* 1 if this CPU can run variant k. */
+int qx_enc_kern_supported(const qx_enc_kern *k);
 /* The best variant this CPU supports (QUARRY_SIMD=scalar|avx2|avx512 forces one). */
 const qx_enc_kern *qx_enc_kern_best(void);
-
-/* Shared by the variants: f16 -> f32 and a scalar erf accurate to 1 ulp-ish. */
-float qx_f16_to_f32(uint16_t h);
 
 #endif

@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "encoder_kern.h"
+#include "qx_e5s1.h"
 
 static inline float hsum256(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -137,7 +138,7 @@ static void q4_dequant_avx2(const uint8_t *blocks, size_t n, float *out) {
   const __m128i lo4 = _mm_set1_epi8(0x0f);
   const __m256 eight = _mm256_set1_ps(8.f);
   for (size_t blk = 0; blk < n / 32; blk++, blocks += 18, out += 32) {
-    __m256 d = _mm256_set1_ps(qx_f16_to_f32((uint16_t)(blocks[0] | blocks[1] << 8)));
+    __m256 d = _mm256_set1_ps(qx_e5s1_half((uint16_t)(blocks[0] | blocks[1] << 8)));
     __m128i q = _mm_loadu_si128((const __m128i *)(blocks + 2));
     __m128i lo = _mm_and_si128(q, lo4), hi = _mm_and_si128(_mm_srli_epi16(q, 4), lo4);
     __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};

@@ -10,6 +10,7 @@
 #include <math.h>
 
 #include "encoder_kern.h"
+#include "qx_e5s1.h"
 
 static inline __m512 exp512(__m512 x) {
   x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.3f));
@@ -120,7 +121,7 @@ static void q4_dequant_avx512(const uint8_t *blocks, size_t n, float *out) {
   const __m128i lo4 = _mm_set1_epi8(0x0f);
   const __m512 eight = _mm512_set1_ps(8.f);
   for (size_t blk = 0; blk < n / 32; blk++, blocks += 18, out += 32) {
-    __m512 d = _mm512_set1_ps(qx_f16_to_f32((uint16_t)(blocks[0] | blocks[1] << 8)));
+    __m512 d = _mm512_set1_ps(qx_e5s1_half((uint16_t)(blocks[0] | blocks[1] << 8)));
     __m128i q = _mm_loadu_si128((const __m128i *)(blocks + 2));
     __m128i lo = _mm_and_si128(q, lo4), hi = _mm_and_si128(_mm_srli_epi16(q, 4), lo4);
     __m512 flo = _mm512_sub_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(lo)), eight);

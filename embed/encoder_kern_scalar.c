@@ -12,29 +12,7 @@
 #include <string.h>
 
 #include "encoder_kern.h"
-
-float qx_f16_to_f32(uint16_t h) {
-  uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, man = h & 0x3ffu, f;
-  if (exp == 0) {
-    if (man == 0) {
-      f = sign;
-    } else { /* subnormal: renormalise */
-      int e = -1;
-      do {
-        e++;
-        man <<= 1;
-      } while (!(man & 0x400u));
-      f = sign | ((uint32_t)(127 - 15 - e) << 23) | ((man & 0x3ffu) << 13);
-    }
-  } else if (exp == 31) {
-    f = sign | 0x7f800000u | (man << 13);
-  } else {
-    f = sign | ((exp - 15 + 127) << 23) | (man << 13);
-  }
-  float out;
-  memcpy(&out, &f, 4);
-  return out;
-}
+#include "qx_e5s1.h"
 
 static void add_layernorm_scalar(float *x, const float *r, const float *g, const float *b,
                                  size_t rows, size_t h, float eps) {
@@ -75,7 +53,7 @@ static void softmax_rows_scalar(float *x, size_t rows, size_t n, size_t ld) {
 
 static void q4_dequant_scalar(const uint8_t *blocks, size_t n, float *out) {
   for (size_t blk = 0; blk < n / 32; blk++, blocks += 18, out += 32) {
-    float d = qx_f16_to_f32((uint16_t)(blocks[0] | blocks[1] << 8));
+    float d = qx_e5s1_half((uint16_t)(blocks[0] | blocks[1] << 8));
     const uint8_t *qs = blocks + 2;
     for (int j = 0; j < 16; j++) {
       out[j] = (float)((qs[j] & 0x0f) - 8) * d;
@@ -87,12 +65,19 @@ static void q4_dequant_scalar(const uint8_t *blocks, size_t n, float *out) {
 const qx_enc_kern qx_enc_kern_scalar = {"scalar", add_layernorm_scalar, gelu_scalar,
                                         softmax_rows_scalar, q4_dequant_scalar};
 
+int qx_enc_kern_supported(const qx_enc_kern *k) {
+  __builtin_cpu_init();
+  if (k == &qx_enc_kern_avx512)
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  if (k == &qx_enc_kern_avx2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return 1;
+}
+
 const qx_enc_kern *qx_enc_kern_best(void) {
   const char *force = getenv("QUARRY_SIMD");
-  __builtin_cpu_init();
-  int has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-               __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-  int has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  int has512 = qx_enc_kern_supported(&qx_enc_kern_avx512);
+  int has2 = qx_enc_kern_supported(&qx_enc_kern_avx2);
   if (force && !strcmp(force, "scalar")) return &qx_enc_kern_scalar;
   if (force && !strcmp(force, "avx2") && has2) return &qx_enc_kern_avx2;
   if (has512 && !(force && !strcmp(force, "avx2"))) return &qx_enc_kern_avx512;

@@ -26,6 +26,7 @@ typedef struct qx_encoder {
   int hidden, layers, heads, ffn, vocab, max_pos, type_vocab;
   float eps;
   int pos_offset; /* position id of the first token (XLM-R: padding_idx + 1 = 2) */
+  int pool_cls;   /* 1: pooled = first token's hidden state; 0: mean over tokens */
   /* word embeddings: exactly one of the two is set */
   const float *word_f32;  /* [vocab, hidden] */
   const uint8_t *word_q4; /* [vocab, hidden/32] Q4_0 blocks of 18 bytes */
@@ -45,21 +46,19 @@ typedef struct qx_enc_scratch {
   size_t cap_tokens, cap_att;
 } qx_enc_scratch;
 
-/* Check shapes/consistency of a filled encoder; msg names `what` (the file). */
+/* Check the hyper-parameters of an encoder; the message names `what` (the file). */
 int qx_encoder_check(const qx_encoder *e, const char *what);
 
 /* Run the encoder over nseq packed sequences (no padding: sequence s holds
  * tokens ids[off[s] .. off[s+1]), attention never crosses sequences, which is
  * exactly what a padded batch with an attention mask computes) and write the
- * mean of each sequence's final hidden states to pooled[s * hidden]
- * (not normalised). Each sequence must be at most max_pos - pos_offset long. */
+ * mean of each sequence's final hidden states (or the first token's, with
+ * pool_cls) to pooled[s * hidden] (not normalised). Each sequence must be at most max_pos - pos_offset long. */
 int qx_encoder_forward(const qx_encoder *e, qx_enc_scratch *s, const int32_t *ids,
                        const size_t *off, size_t nseq, float *pooled);
 
 void qx_enc_scratch_free(qx_enc_scratch *s);
 
-/* f16 -> f32 (IEEE half, subnormals included). */
-float qx_f16_to_f32(uint16_t h);
 /* bf16 -> f32. */
 static inline float qx_bf16_to_f32(uint16_t h) {
   union {
