@@ -13,6 +13,7 @@
 
 static const cli_command commands[] = {
     {"version", cmd_version, "print the version"},
+    {"tokenize", cmd_tokenize, "print a model's token ids for texts (debugging)"},
 };
 
 int cli_fail(const char *fmt, ...) {
