@@ -342,7 +342,7 @@ static void test_robust(void) {
   size_t big = 1 << 20;
   char *w = malloc(big + 16);
   memset(w, 'a', big);
-  memcpy(w + big, " fin", 4);
+  memcpy(w + big, " fin", 5);
   memset(&r, 0, sizeof r);
   r.src = w;
   r.detail = 0;
