@@ -13,6 +13,7 @@
 
 static const cli_command commands[] = {
     {"version", cmd_version, "print the version"},
+    {"grep", cmd_grep, "grep-compatible search over files; --rank for BM25 ranking"},
 };
 
 int cli_fail(const char *fmt, ...) {

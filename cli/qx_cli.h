@@ -23,5 +23,6 @@ typedef struct cli_command {
 } cli_command;
 
 int cmd_version(int argc, char **argv);
+int cmd_grep(int argc, char **argv);
 
 #endif
