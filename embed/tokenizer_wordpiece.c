@@ -15,7 +15,10 @@
  *     characters is [UNK]; otherwise greedy longest-match-first from the left,
  *     non-initial pieces carrying the "##" prefix; if some position matches
  *     nothing the whole word is [UNK].
- * Unicode properties come from utf8proc.
+ * Character classes (control, nonspacing mark, punctuation) are those of the
+ * reference library, whose Unicode tables are older than utf8proc's: they
+ * are generated from it (tokenizer_bert_tables.c); utf8proc gives the NFD
+ * decomposition and the lowercase mapping.
  */
 #include <stdlib.h>
 #include <utf8proc.h>
@@ -28,11 +31,22 @@ static int is_white(uint32_t c) {
          c == 0x205F || c == 0x3000;
 }
 
+extern const uint32_t qx_bert_other[][2], qx_bert_mark[][2], qx_bert_punct[][2];
+extern const size_t qx_bert_other_n, qx_bert_mark_n, qx_bert_punct_n;
+
+static int in_ranges(const uint32_t (*r)[2], size_t n, uint32_t c) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (r[mid][1] < c) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < n && r[lo][0] <= c;
+}
+
 static int is_control(uint32_t c) {
-  if (c == '\t' || c == '\n' || c == '\r') return 0;
-  utf8proc_category_t k = utf8proc_category((utf8proc_int32_t)c);
-  return k == UTF8PROC_CATEGORY_CC || k == UTF8PROC_CATEGORY_CF || k == UTF8PROC_CATEGORY_CO ||
-         k == UTF8PROC_CATEGORY_CS;
+  if (c < 0x80) return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F;
+  return in_ranges(qx_bert_other, qx_bert_other_n, c);
 }
 
 static int is_cjk(uint32_t c) {
@@ -46,14 +60,7 @@ static int is_punct(uint32_t c) {
   if (c < 0x80)
     return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) ||
            (c >= 123 && c <= 126);
-  switch (utf8proc_category((utf8proc_int32_t)c)) {
-  case UTF8PROC_CATEGORY_PC: case UTF8PROC_CATEGORY_PD: case UTF8PROC_CATEGORY_PS:
-  case UTF8PROC_CATEGORY_PE: case UTF8PROC_CATEGORY_PI: case UTF8PROC_CATEGORY_PF:
-  case UTF8PROC_CATEGORY_PO:
-    return 1;
-  default:
-    return 0;
-  }
+  return in_ranges(qx_bert_punct, qx_bert_punct_n, c);
 }
 
 static int push_lower(const qx_tokenizer *t, qx_u32vec *v, uint32_t c) {
@@ -66,24 +73,31 @@ static int push_lower(const qx_tokenizer *t, qx_u32vec *v, uint32_t c) {
   return qx_u32vec_push(v, (uint32_t)utf8proc_tolower((utf8proc_int32_t)c));
 }
 
+static int strip_lower(const qx_tokenizer *t, qx_u32vec *v, uint32_t c);
+
 /* Append the normalised form of one codepoint. */
 static int normalize_cp(const qx_tokenizer *t, qx_u32vec *v, uint32_t c) {
   if (t->clean_text) {
     if (c == 0 || c == 0xFFFD || is_control(c)) return 0;
     if (is_white(c)) c = ' ';
   }
-  if (t->chinese_chars && is_cjk(c)) {
+  if (t->chinese_chars && is_cjk(c)) { /* spaced first; compatibility ideographs still get NFD */
     int rc = qx_u32vec_push(v, ' ');
-    if (!rc) rc = qx_u32vec_push(v, c);
+    if (!rc) rc = strip_lower(t, v, c);
     return rc ? rc : qx_u32vec_push(v, ' ');
   }
+  return strip_lower(t, v, c);
+}
+
+/* strip_accents (NFD, drop marks) then lowercase, for one codepoint. */
+static int strip_lower(const qx_tokenizer *t, qx_u32vec *v, uint32_t c) {
   if (!t->strip_accents || c < 0xC0) return push_lower(t, v, c);
   utf8proc_int32_t d[16];
   int last = 0;
   utf8proc_ssize_t k = utf8proc_decompose_char((utf8proc_int32_t)c, d, 16, UTF8PROC_DECOMPOSE, &last);
   if (k < 0 || k > 16) return push_lower(t, v, c);
   for (utf8proc_ssize_t i = 0; i < k; i++) {
-    if (utf8proc_category(d[i]) == UTF8PROC_CATEGORY_MN) continue;
+    if (d[i] >= 0x80 && in_ranges(qx_bert_mark, qx_bert_mark_n, (uint32_t)d[i])) continue;
     int rc = push_lower(t, v, (uint32_t)d[i]);
     if (rc) return rc;
   }
