@@ -14,6 +14,8 @@
 static const cli_command commands[] = {
     {"eval", cmd_eval, "measure ranking quality (nDCG, MAP, MRR, recall, P) against qrels"},
     {"version", cmd_version, "print the version"},
+    {"grep", cmd_grep, "grep-compatible search over files; --rank for BM25 ranking"},
+    {"tokenize", cmd_tokenize, "print a model's token ids for texts (debugging)"},
 };
 
 int cli_fail(const char *fmt, ...) {

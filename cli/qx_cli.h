@@ -24,5 +24,7 @@ typedef struct cli_command {
 
 int cmd_version(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_grep(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
 
 #endif
