@@ -37,5 +37,6 @@ const char *cli_human_bytes(char *buf, size_t cap, uint64_t n);
 /* Parse an integer in [lo, hi] / a finite double; 0 or -1. */
 int cli_parse_u32(uint32_t *out, const char *s, uint32_t lo, uint32_t hi);
 int cli_parse_double(double *out, const char *s);
+int cmd_eval(int argc, char **argv);
 
 #endif

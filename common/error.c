@@ -41,8 +41,13 @@ int qx_err_wrap(int code, const char *fmt, ...) {
   va_start(ap, fmt);
   int n = vsnprintf(last_msg, sizeof last_msg, fmt, ap);
   va_end(ap);
-  if (n >= 0 && (size_t)n < sizeof last_msg && prev[0])
-    snprintf(last_msg + n, sizeof last_msg - (size_t)n, ": %s", prev);
+  /* Append ": prev", cut to fit (spelled out: gcc -O0 flags the snprintf form). */
+  if (n >= 0 && (size_t)n + 3 < sizeof last_msg && prev[0]) {
+    size_t room = sizeof last_msg - (size_t)n - 3, pl = strnlen(prev, room);
+    memcpy(last_msg + n, ": ", 2);
+    memcpy(last_msg + n + 2, prev, pl);
+    last_msg[(size_t)n + 2 + pl] = '\0';
+  }
   return code;
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Create (once) the Python venv used by reference tests only: quarry itself
-# never needs Python. The venv lives in $QUARRY_CACHE/venv and is rebuilt
-# only when tests/requirements.txt changes. It is made from Debian's
+# never needs Python. The venv lives in $QUARRY_CACHE/venv-<hash of the two
+# package lists>, so worktrees with different lists never rebuild each
+# other's venv under a running test; a new list makes a new venv. It is made from Debian's
 # /usr/bin/python3 with --system-site-packages so Debian's python3-* packages
 # (listed in tests/debian-packages.txt) are visible inside it.
 # Prints the venv's python path on success; exits non-zero if it cannot be made
@@ -9,10 +10,11 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${QUARRY_CACHE:-$HOME/.cache/quarry}
-VENV=$CACHE/venv
 req=$here/tests/requirements.txt
 deb=$here/tests/debian-packages.txt
 stamp=$(cat "$req" "$deb" 2>/dev/null | sha256sum | cut -c1-16)
+VENV=$CACHE/venv-$stamp
+mkdir -p "$CACHE"
 exec 9>"$CACHE/venv.lock"; flock 9
 if [ -f "$VENV/.stamp" ] && [ "$(cat "$VENV/.stamp")" = "$stamp" ]; then echo "$VENV/bin/python"; exit 0; fi
 if [ -f "$deb" ]; then

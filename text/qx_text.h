@@ -21,6 +21,12 @@
 
 typedef enum qx_lang { QX_LANG_NONE = 0, QX_LANG_FR = 1, QX_LANG_EN = 2 } qx_lang;
 
+/* Longest term (and folded form) in bytes, excluding the NUL. Longer words
+ * are cut at the last whole code point that fits (documents and queries are
+ * cut the same way, so they still match). A buffer of QX_TERM_MAX + 1 bytes
+ * always holds a qx_analyze_word result. */
+#define QX_TERM_MAX 64
+
 /* Parse "fr", "en", "none" (case-insensitive). Returns 0 or QUARRY_EINVAL. */
 int qx_lang_parse(qx_lang *out, const char *name);
 const char *qx_lang_name(qx_lang lang);
@@ -58,15 +64,27 @@ int qx_analyze(qx_analyzer *a, const char *text, size_t len, int flags, qx_token
 /* Normalise one word the same way (fold + stem), e.g. for query terms given
  * one by one. Writes a NUL-terminated string into out (cap bytes). Returns
  * the length, 0 if the word is a stopword or has no letters/digits, or a
- * negative code. */
+ * negative code. The input is analysed exactly like qx_analyze: elision is
+ * stripped ("l'argent" -> "argent"); if it holds several words ("Etats-Unis")
+ * the term of the first one that is not a stopword is returned (use
+ * qx_analyze to get them all). QUARRY_EINVAL if cap is too small (a cap of
+ * QX_TERM_MAX + 1 is always enough). */
 int qx_analyze_word(qx_analyzer *a, const char *word, size_t len, int flags, char *out, size_t cap);
 
+/* 1 if `folded` (a folded word, apostrophes as ASCII ') is a stopword of
+ * lang (never for QX_LANG_NONE). */
+int qx_is_stopword(qx_lang lang, const char *folded, size_t len);
+
 /* UTF-8 helpers. qx_utf8_decode reads one code point from [p, end), returns
- * the number of bytes consumed (>= 1) and stores U+FFFD for invalid input. */
+ * the number of bytes consumed (>= 1) and stores U+FFFD for invalid input
+ * (one byte at a time: overlongs, surrogates, > U+10FFFF and truncated
+ * sequences are invalid). Returns 0 (and cp = -1) only when p >= end. */
 size_t qx_utf8_decode(const uint8_t *p, const uint8_t *end, int32_t *cp);
 /* 1 if [p, p+len) is valid UTF-8. */
 int qx_utf8_valid(const char *p, size_t len);
-/* 1 if the buffer looks binary (NUL bytes or many control bytes in the first 8 KiB, like grep). */
+/* 1 if the buffer looks binary, judged on its first 32 KiB like GNU grep: a
+ * NUL byte, or more than 30% of bytes that are invalid UTF-8 or control
+ * characters (other than tab, newline, CR, FF, VT, backspace and ESC). */
 int qx_text_is_binary(const char *p, size_t len);
 
 #endif /* QX_TEXT_H */

@@ -1,0 +1,192 @@
+/*
+ * encoder.c: the forward pass of a BERT-style transformer encoder
+ * (Devlin et al. 2019; XLM-RoBERTa, Conneau et al. 2020, is the same network
+ * with positions starting at padding_idx + 1), producing mean-pooled
+ * sentence vectors as sentence-transformers and E5 do.
+ *
+ *   x = LN(word[id] + pos[p] + type[0])
+ *   per layer (post-LN):  x = LN(x + Attn(x) Wo + bo);  x = LN(x + GELU(x Wi + bi) Wf + bf)
+ *   Attn: per head h, softmax(Q_h K_h^T / sqrt(d)) V_h, restricted to the sequence
+ *
+ * Sequences are packed one after the other without padding; attention is
+ * computed per sequence, so no compute is spent on pad tokens and the result
+ * equals a padded batch with an attention mask. Every token-wise product
+ * (Q, K, V, attention output, FFN) is one cblas_sgemm over all the tokens of
+ * the batch, so each weight matrix is streamed once per batch. Element-wise
+ * work goes through the SIMD kernels of encoder_kern.h.
+ */
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "encoder_kern.h"
+#include "qx_common.h"
+#include "qx_encoder.h"
+
+static const qx_enc_kern *kern(void) {
+  static const qx_enc_kern *k;
+  if (!k) k = qx_enc_kern_best();
+  return k;
+}
+
+void qx_q4_dequant(const uint8_t *blocks, size_t n, float *out) { kern()->q4_dequant(blocks, n, out); }
+
+void qx_encoder_set_threads(void) {
+  static int done;
+  if (done) return;
+  done = 1;
+  const char *env = getenv("QUARRY_THREADS");
+  long n = env && *env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+  if (n < 1) n = 1;
+  if (n > 64) n = 64;
+  openblas_set_num_threads((int)n);
+}
+
+int qx_encoder_check(const qx_encoder *e, const char *what) {
+  if (e->hidden <= 0 || e->layers <= 0 || e->heads <= 0 || e->ffn <= 0 || e->vocab <= 0 ||
+      e->max_pos <= 0 || e->type_vocab <= 0)
+    return qx_err(QUARRY_EMODEL, "%s: non-positive hyper-parameter (hidden %d, layers %d, heads %d, "
+                                 "ffn %d, vocab %d, positions %d, types %d)",
+                  what, e->hidden, e->layers, e->heads, e->ffn, e->vocab, e->max_pos, e->type_vocab);
+  if (e->hidden % e->heads)
+    return qx_err(QUARRY_EMODEL, "%s: hidden size %d is not a multiple of %d heads", what, e->hidden,
+                  e->heads);
+  if (e->hidden > 65536 || e->ffn > 262144 || e->layers > 256)
+    return qx_err(QUARRY_EMODEL, "%s: implausible sizes (hidden %d, ffn %d, layers %d)", what,
+                  e->hidden, e->ffn, e->layers);
+  if (e->pos_offset < 0 || e->pos_offset >= e->max_pos)
+    return qx_err(QUARRY_EMODEL, "%s: position offset %d outside %d positions", what, e->pos_offset,
+                  e->max_pos);
+  if (!(e->eps > 0 && e->eps < 1))
+    return qx_err(QUARRY_EMODEL, "%s: layer-norm epsilon %g out of range", what, (double)e->eps);
+  if (e->word_q4 && e->hidden % QX_Q4_BLOCK)
+    return qx_err(QUARRY_EMODEL, "%s: Q4 rows need hidden %% 32 == 0 (hidden %d)", what, e->hidden);
+  return 0;
+}
+
+static int grow(float **p, size_t n) {
+  float *q = realloc(*p, n * sizeof(float));
+  if (!q) return QUARRY_ENOMEM;
+  *p = q;
+  return 0;
+}
+
+static int scratch_reserve(qx_enc_scratch *s, const qx_encoder *e, size_t tokens, size_t maxlen) {
+  if (tokens > s->cap_tokens) {
+    size_t th = tokens * (size_t)e->hidden;
+    if (grow(&s->x, th) || grow(&s->q, th) || grow(&s->k, th) || grow(&s->v, th) ||
+        grow(&s->ctx, th) || grow(&s->tmp, th) || grow(&s->mid, tokens * (size_t)e->ffn))
+      return qx_err(QUARRY_ENOMEM, "encoder: out of memory for %zu tokens", tokens);
+    s->cap_tokens = tokens;
+  }
+  if (maxlen * maxlen > s->cap_att) {
+    if (grow(&s->att, maxlen * maxlen))
+      return qx_err(QUARRY_ENOMEM, "encoder: out of memory for attention of %zu tokens", maxlen);
+    s->cap_att = maxlen * maxlen;
+  }
+  return 0;
+}
+
+void qx_enc_scratch_free(qx_enc_scratch *s) {
+  free(s->x);
+  free(s->q);
+  free(s->k);
+  free(s->v);
+  free(s->ctx);
+  free(s->tmp);
+  free(s->mid);
+  free(s->att);
+  memset(s, 0, sizeof *s);
+}
+
+/* y[T, n] = x[T, k] W^T + b, W stored [n, k]. */
+static void linear(const float *x, const float *w, const float *b, float *y, size_t T, int n, int k) {
+  for (size_t t = 0; t < T; t++) memcpy(y + t * (size_t)n, b, (size_t)n * sizeof(float));
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, n, k, 1.f, x, k, w, k, 1.f, y, n);
+}
+
+static void embed_tokens(const qx_encoder *e, const int32_t *ids, const size_t *off, size_t nseq,
+                         float *x) {
+  size_t H = (size_t)e->hidden;
+  for (size_t s = 0; s < nseq; s++)
+    for (size_t t = off[s]; t < off[s + 1]; t++) {
+      float *row = x + t * H;
+      if (e->word_q4)
+        kern()->q4_dequant(e->word_q4 + (size_t)ids[t] * (H / QX_Q4_BLOCK) * QX_Q4_BYTES, H, row);
+      else
+        memcpy(row, e->word_f32 + (size_t)ids[t] * H, H * sizeof(float));
+      const float *p = e->pos + (size_t)(e->pos_offset + (t - off[s])) * H;
+      for (size_t i = 0; i < H; i++) row[i] += p[i] + e->type[i];
+    }
+  kern()->add_layernorm(x, NULL, e->emb_ln_g, e->emb_ln_b, off[nseq], H, e->eps);
+}
+
+static void attention(const qx_encoder *e, qx_enc_scratch *s, const size_t *off, size_t nseq) {
+  int H = e->hidden, nh = e->heads, hd = H / nh;
+  float scale = 1.f / sqrtf((float)hd);
+  for (size_t sq = 0; sq < nseq; sq++) {
+    int L = (int)(off[sq + 1] - off[sq]);
+    size_t base = off[sq] * (size_t)H;
+    for (int h = 0; h < nh; h++) {
+      const float *qh = s->q + base + (size_t)h * hd, *kh = s->k + base + (size_t)h * hd;
+      const float *vh = s->v + base + (size_t)h * hd;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, L, L, hd, scale, qh, H, kh, H, 0.f, s->att,
+                  L);
+      kern()->softmax_rows(s->att, (size_t)L, (size_t)L, (size_t)L);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L, hd, L, 1.f, s->att, L, vh, H, 0.f,
+                  s->ctx + base + (size_t)h * hd, H);
+    }
+  }
+}
+
+int qx_encoder_forward(const qx_encoder *e, qx_enc_scratch *s, const int32_t *ids,
+                       const size_t *off, size_t nseq, float *pooled) {
+  size_t T = off[nseq], maxlen = 0, H = (size_t)e->hidden;
+  for (size_t sq = 0; sq < nseq; sq++) {
+    size_t L = off[sq + 1] - off[sq];
+    if (L == 0 || L > (size_t)(e->max_pos - e->pos_offset))
+      return qx_err(QUARRY_EINVAL, "encoder: sequence of %zu tokens (1..%d allowed)", L,
+                    e->max_pos - e->pos_offset);
+    maxlen = L > maxlen ? L : maxlen;
+  }
+  for (size_t t = 0; t < T; t++)
+    if (ids[t] < 0 || ids[t] >= e->vocab)
+      return qx_err(QUARRY_EINVAL, "encoder: token id %d outside vocabulary of %d", (int)ids[t],
+                    e->vocab);
+  if (T == 0) return 0;
+  int rc = scratch_reserve(s, e, T, maxlen);
+  if (rc) return rc;
+  qx_encoder_set_threads();
+  const qx_enc_kern *k = kern();
+
+  embed_tokens(e, ids, off, nseq, s->x);
+  for (int l = 0; l < e->layers; l++) {
+    const qx_enc_layer *ly = &e->layer[l];
+    linear(s->x, ly->wq, ly->bq, s->q, T, e->hidden, e->hidden);
+    linear(s->x, ly->wk, ly->bk, s->k, T, e->hidden, e->hidden);
+    linear(s->x, ly->wv, ly->bv, s->v, T, e->hidden, e->hidden);
+    attention(e, s, off, nseq);
+    linear(s->ctx, ly->wo, ly->bo, s->tmp, T, e->hidden, e->hidden);
+    k->add_layernorm(s->x, s->tmp, ly->ln1_g, ly->ln1_b, T, H, e->eps);
+    linear(s->x, ly->wi, ly->bi, s->mid, T, e->ffn, e->hidden);
+    k->gelu(s->mid, T * (size_t)e->ffn);
+    linear(s->mid, ly->wf, ly->bf, s->tmp, T, e->hidden, e->ffn);
+    k->add_layernorm(s->x, s->tmp, ly->ln2_g, ly->ln2_b, T, H, e->eps);
+  }
+
+  for (size_t sq = 0; sq < nseq; sq++) {
+    float *o = pooled + sq * H;
+    if (e->pool_cls) {
+      memcpy(o, s->x + off[sq] * H, H * sizeof(float));
+      continue;
+    }
+    memset(o, 0, H * sizeof(float));
+    for (size_t t = off[sq]; t < off[sq + 1]; t++)
+      for (size_t i = 0; i < H; i++) o[i] += s->x[t * H + i];
+    float inv = 1.f / (float)(off[sq + 1] - off[sq]);
+    for (size_t i = 0; i < H; i++) o[i] *= inv;
+  }
+  return 0;
+}

@@ -1,0 +1,342 @@
+/*
+ * test_embed.c: the encoder runtime without real models: SIMD kernels
+ * against their scalar twin, the safetensors reader on good and damaged
+ * files, and the forward pass (packed batches equal one-by-one runs, and a
+ * naive re-implementation on a tiny random encoder). The real models are
+ * checked against PyTorch in tests/e2e/embed_ref_*.sh.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "encoder_kern.h"
+#include "qx_common.h"
+#include "qx_encoder.h"
+#include "qx_safetensors.h"
+#include "qx_test.h"
+
+static uint64_t rng = 88172645463325252ULL;
+static float frand(void) { /* xorshift64, uniform in [-1, 1) */
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return (float)((rng >> 40) / (double)(1 << 24)) * 2.f - 1.f;
+}
+
+static float max_abs_diff(const float *a, const float *b, size_t n) {
+  float m = 0;
+  for (size_t i = 0; i < n; i++) m = fmaxf(m, fabsf(a[i] - b[i]));
+  return m;
+}
+
+static void test_kernels(void) {
+  const qx_enc_kern *vars[] = {&qx_enc_kern_avx2, &qx_enc_kern_avx512};
+  const qx_enc_kern *sc = &qx_enc_kern_scalar;
+  enum { N = 1000, H = 50, R = 7 };
+  static float a[N], b[N], g[H], bb[H], r[R * H], x0[R * H], x1[R * H];
+  static uint8_t q4[18 * 8];
+  for (size_t v = 0; v < QX_ARRAY_LEN(vars); v++) {
+    if (!qx_enc_kern_supported(vars[v])) {
+      fprintf(stderr, "kernel %s: not supported by this CPU, skipped\n", vars[v]->name);
+      continue;
+    }
+    const qx_enc_kern *k = vars[v];
+    /* GELU over a wide range, odd length (tails) */
+    for (size_t n = 1; n < 40; n += 3) {
+      for (size_t i = 0; i < n; i++) a[i] = b[i] = frand() * 12.f;
+      sc->gelu(a, n);
+      k->gelu(b, n);
+      CHECK(max_abs_diff(a, b, n) < 2e-6f * 12.f);
+    }
+    for (size_t i = 0; i < N; i++) a[i] = b[i] = frand() * 8.f;
+    sc->gelu(a, N);
+    k->gelu(b, N);
+    CHECK(max_abs_diff(a, b, N) < 1e-5f);
+    /* LayerNorm with and without residual, odd width */
+    for (int i = 0; i < H; i++) g[i] = 1.f + frand() * 0.5f, bb[i] = frand();
+    for (int i = 0; i < R * H; i++) x0[i] = x1[i] = frand() * 3.f, r[i] = frand();
+    sc->add_layernorm(x0, r, g, bb, R, H, 1e-12f);
+    k->add_layernorm(x1, r, g, bb, R, H, 1e-12f);
+    CHECK(max_abs_diff(x0, x1, R * H) < 1e-5f);
+    sc->add_layernorm(x0, NULL, g, bb, R, H, 1e-5f);
+    k->add_layernorm(x1, NULL, g, bb, R, H, 1e-5f);
+    CHECK(max_abs_diff(x0, x1, R * H) < 1e-5f);
+    /* softmax rows of odd lengths, strided */
+    for (size_t n = 1; n < 45; n += 4) {
+      for (size_t i = 0; i < 3 * 48; i++) a[i] = b[i] = frand() * 20.f;
+      sc->softmax_rows(a, 3, n, 48);
+      k->softmax_rows(b, 3, n, 48);
+      CHECK(max_abs_diff(a, b, 3 * 48) < 1e-6f);
+      float s = 0;
+      for (size_t i = 0; i < n; i++) s += b[48 + i];
+      CHECK_NEAR(s, 1.0, 1e-5);
+    }
+    /* Q4_0 dequantisation: exact */
+    for (size_t i = 0; i < sizeof q4; i++) q4[i] = (uint8_t)(rng = rng * 6364136223846793005ULL + 1) >> 3;
+    for (int blk = 0; blk < 8; blk++) q4[18 * blk] = 0x00, q4[18 * blk + 1] = (uint8_t)(0x2c + blk);
+    sc->q4_dequant(q4, 256, a);
+    k->q4_dequant(q4, 256, b);
+    CHECK(max_abs_diff(a, b, 256) == 0.f);
+  }
+  /* scalar GELU against known values */
+  float gv[3] = {0.f, 1.f, -2.f};
+  sc->gelu(gv, 3);
+  CHECK_NEAR(gv[0], 0.0, 1e-7);
+  CHECK_NEAR(gv[1], 0.8413447, 1e-6);
+  CHECK_NEAR(gv[2], -0.0455003, 1e-6);
+  /* Q4 block: scale 1.0 (0x3c00), nibble 9 -> +1, high nibble 0 -> -8 */
+  uint8_t blk[18] = {0x00, 0x3c};
+  for (int j = 0; j < 16; j++) blk[2 + j] = 0x09;
+  sc->q4_dequant(blk, 32, a);
+  CHECK(a[0] == 1.f && a[15] == 1.f && a[16] == -8.f && a[31] == -8.f);
+}
+
+/* ---- safetensors -------------------------------------------------------- */
+static char tmpdir[] = "/tmp/qx_test_embed_XXXXXX";
+
+static char *write_st(const char *name, const char *header, const void *data, size_t dlen,
+                      size_t cut) {
+  qx_buf b = {0};
+  qx_buf_put_u64(&b, strlen(header));
+  qx_buf_append(&b, header, strlen(header));
+  qx_buf_append(&b, data, dlen);
+  char *p = qx_path_join(tmpdir, name);
+  qx_file_write(p, b.data, b.len - cut);
+  qx_buf_free(&b);
+  return p;
+}
+
+static void test_safetensors(void) {
+  float f32[6] = {1, -2, 3.5f, 0, 1e-3f, -7};
+  uint16_t f16[2] = {0x3c00, 0xc000}; /* 1, -2 */
+  uint16_t bf16[2] = {0x3f80, 0x4040}; /* 1, 3 */
+  uint8_t data[24 + 4 + 4];
+  memcpy(data, f32, 24);
+  memcpy(data + 24, f16, 4);
+  memcpy(data + 28, bf16, 4);
+  const char *hdr = "{\"__metadata__\":{\"format\":\"pt\"},"
+                    "\"a\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"
+                    "\"h\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[24,28]},"
+                    "\"b\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[28,32]}}";
+  char *p = write_st("ok.safetensors", hdr, data, sizeof data, 0);
+  qx_safetensors *st;
+  CHECK_EQ_INT(qx_safetensors_open(&st, p), 0);
+  if (st) {
+    float *f;
+    int64_t s23[2] = {2, 3}, s2[1] = {2}, s32[2] = {3, 2};
+    CHECK_EQ_INT(qx_safetensors_read_f32(&f, st, "a", 2, s23), 0);
+    CHECK(f && f[2] == 3.5f && f[5] == -7.f);
+    free(f);
+    CHECK_EQ_INT(qx_safetensors_read_f32(&f, st, "h", 1, s2), 0);
+    CHECK(f && f[0] == 1.f && f[1] == -2.f);
+    free(f);
+    CHECK_EQ_INT(qx_safetensors_read_f32(&f, st, "b", 1, s2), 0);
+    CHECK(f && f[0] == 1.f && f[1] == 3.f);
+    free(f);
+    CHECK_EQ_INT(qx_safetensors_read_f32(&f, st, "a", 2, s32), QUARRY_EMODEL);
+    CHECK(strstr(quarry_error_last(), "shape [2x3], expected [3x2]") != NULL);
+    CHECK_EQ_INT(qx_safetensors_read_f32(&f, st, "zz", 1, s2), QUARRY_EMODEL);
+    CHECK(strstr(quarry_error_last(), "missing tensor 'zz'") != NULL);
+    qx_safetensors_close(st);
+  }
+  free(p);
+  /* damaged copies: truncated data, truncated header, bad JSON, size mismatch, bad dtype */
+  struct {
+    const char *name, *hdr;
+    size_t cut;
+    const char *msg;
+  } bad[] = {
+      {"trunc.safetensors", hdr, 5, "outside"},
+      {"hdr.safetensors", hdr, sizeof data + 20, "truncated"},
+      {"json.safetensors", "{\"a\":", 0, "JSON"},
+      {"size.safetensors", "{\"a\":{\"dtype\":\"F32\",\"shape\":[5],\"data_offsets\":[0,24]}}", 0,
+       "expected 20"},
+      {"dtype.safetensors", "{\"a\":{\"dtype\":\"Q9\",\"shape\":[6],\"data_offsets\":[0,24]}}", 0,
+       "unknown dtype"},
+      {"neg.safetensors", "{\"a\":{\"dtype\":\"F32\",\"shape\":[6],\"data_offsets\":[24,0]}}", 0,
+       "outside"},
+  };
+  for (size_t i = 0; i < QX_ARRAY_LEN(bad); i++) {
+    p = write_st(bad[i].name, bad[i].hdr, data, sizeof data, bad[i].cut);
+    st = NULL;
+    CHECK_EQ_INT(qx_safetensors_open(&st, p), QUARRY_EMODEL);
+    CHECK(st == NULL);
+    CHECK(strstr(quarry_error_last(), bad[i].name) && strstr(quarry_error_last(), bad[i].msg));
+    if (!strstr(quarry_error_last(), bad[i].msg)) fprintf(stderr, "  got: %s\n", quarry_error_last());
+    free(p);
+  }
+  char *tiny = qx_path_join(tmpdir, "tiny");
+  qx_file_write(tiny, "abc", 3);
+  CHECK_EQ_INT(qx_safetensors_open(&st, tiny), QUARRY_EMODEL);
+  free(tiny);
+}
+
+/* ---- forward pass -------------------------------------------------------- */
+enum { TH = 8, TNH = 2, TF = 16, TV = 11, TP = 12, TL = 2 };
+
+static float *rnd(size_t n, float scale, float bias) {
+  float *p = malloc(n * sizeof *p);
+  for (size_t i = 0; i < n; i++) p[i] = bias + scale * frand();
+  return p;
+}
+
+static void make_encoder(qx_encoder *e, int pos_offset) {
+  memset(e, 0, sizeof *e);
+  e->hidden = TH, e->layers = TL, e->heads = TNH, e->ffn = TF, e->vocab = TV, e->max_pos = TP;
+  e->type_vocab = 2, e->eps = 1e-12f, e->pos_offset = pos_offset;
+  e->word_f32 = rnd(TV * TH, 1, 0);
+  e->pos = rnd(TP * TH, 1, 0), e->type = rnd(2 * TH, 1, 0);
+  e->emb_ln_g = rnd(TH, .2f, 1), e->emb_ln_b = rnd(TH, .2f, 0);
+  e->layer = calloc(TL, sizeof *e->layer);
+  for (int l = 0; l < TL; l++) {
+    qx_enc_layer *y = &e->layer[l];
+    y->wq = rnd(TH * TH, .5f, 0), y->wk = rnd(TH * TH, .5f, 0), y->wv = rnd(TH * TH, .5f, 0);
+    y->wo = rnd(TH * TH, .5f, 0), y->bq = rnd(TH, .1f, 0), y->bk = rnd(TH, .1f, 0);
+    y->bv = rnd(TH, .1f, 0), y->bo = rnd(TH, .1f, 0), y->ln1_g = rnd(TH, .2f, 1);
+    y->ln1_b = rnd(TH, .2f, 0), y->wi = rnd(TF * TH, .5f, 0), y->bi = rnd(TF, .1f, 0);
+    y->wf = rnd(TH * TF, .5f, 0), y->bf = rnd(TH, .1f, 0), y->ln2_g = rnd(TH, .2f, 1);
+    y->ln2_b = rnd(TH, .2f, 0);
+  }
+}
+
+static void free_encoder(qx_encoder *e) {
+  free((void *)e->word_f32), free(e->pos), free(e->type), free(e->emb_ln_g), free(e->emb_ln_b);
+  for (int l = 0; l < TL; l++) {
+    float **f = (float **)&e->layer[l];
+    for (size_t i = 0; i < sizeof(qx_enc_layer) / sizeof(float *); i++) free(f[i]);
+  }
+  free(e->layer);
+}
+
+static void naive_ln(double *x, const float *g, const float *b) {
+  double m = 0, v = 0;
+  for (int i = 0; i < TH; i++) m += x[i];
+  m /= TH;
+  for (int i = 0; i < TH; i++) v += (x[i] - m) * (x[i] - m);
+  v /= TH;
+  for (int i = 0; i < TH; i++) x[i] = (x[i] - m) / sqrt(v + 1e-12) * g[i] + b[i];
+}
+
+/* Textbook double-precision forward of one sequence, mean-pooled. */
+static void naive_forward(const qx_encoder *e, const int32_t *ids, int L, int cls, double *pool) {
+  double x[TP][TH], q[TP][TH], k[TP][TH], v[TP][TH], c[TP][TH], h[TP][TF];
+  for (int t = 0; t < L; t++) {
+    for (int i = 0; i < TH; i++)
+      x[t][i] = e->word_f32[ids[t] * TH + i] + e->pos[(e->pos_offset + t) * TH + i] + e->type[i];
+    naive_ln(x[t], e->emb_ln_g, e->emb_ln_b);
+  }
+  int hd = TH / TNH;
+  for (int l = 0; l < TL; l++) {
+    const qx_enc_layer *y = &e->layer[l];
+    for (int t = 0; t < L; t++)
+      for (int o = 0; o < TH; o++) {
+        q[t][o] = y->bq[o], k[t][o] = y->bk[o], v[t][o] = y->bv[o];
+        for (int i = 0; i < TH; i++)
+          q[t][o] += x[t][i] * y->wq[o * TH + i], k[t][o] += x[t][i] * y->wk[o * TH + i],
+              v[t][o] += x[t][i] * y->wv[o * TH + i];
+      }
+    for (int hh = 0; hh < TNH; hh++)
+      for (int t = 0; t < L; t++) {
+        double s[TP], mx = -1e300, sum = 0;
+        for (int u = 0; u < L; u++) {
+          s[u] = 0;
+          for (int d = 0; d < hd; d++) s[u] += q[t][hh * hd + d] * k[u][hh * hd + d];
+          s[u] /= sqrt(hd);
+          mx = fmax(mx, s[u]);
+        }
+        for (int u = 0; u < L; u++) sum += (s[u] = exp(s[u] - mx));
+        for (int d = 0; d < hd; d++) {
+          c[t][hh * hd + d] = 0;
+          for (int u = 0; u < L; u++) c[t][hh * hd + d] += s[u] / sum * v[u][hh * hd + d];
+        }
+      }
+    for (int t = 0; t < L; t++) {
+      double a[TH];
+      for (int o = 0; o < TH; o++) {
+        a[o] = y->bo[o];
+        for (int i = 0; i < TH; i++) a[o] += c[t][i] * y->wo[o * TH + i];
+        x[t][o] += a[o];
+      }
+      naive_ln(x[t], y->ln1_g, y->ln1_b);
+      for (int o = 0; o < TF; o++) {
+        h[t][o] = y->bi[o];
+        for (int i = 0; i < TH; i++) h[t][o] += x[t][i] * y->wi[o * TH + i];
+        h[t][o] = 0.5 * h[t][o] * (1 + erf(h[t][o] / sqrt(2)));
+      }
+      for (int o = 0; o < TH; o++) {
+        a[o] = y->bf[o];
+        for (int i = 0; i < TF; i++) a[o] += h[t][i] * y->wf[o * TF + i];
+        x[t][o] += a[o];
+      }
+      naive_ln(x[t], y->ln2_g, y->ln2_b);
+    }
+  }
+  for (int i = 0; i < TH; i++) {
+    pool[i] = 0;
+    for (int t = 0; t < L; t++) pool[i] += x[t][i] / L;
+    if (cls) pool[i] = x[0][i];
+  }
+}
+
+static void test_forward(void) {
+  for (int po = 0; po <= 2; po += 2) {
+    qx_encoder e;
+    make_encoder(&e, po);
+    CHECK_EQ_INT(qx_encoder_check(&e, "tiny"), 0);
+    int32_t ids[] = {1, 5, 7, 2, /* */ 1, 2, /* */ 1, 9, 9, 9, 3, 4, 6, 2, /* */ 0};
+    size_t off[] = {0, 4, 6, 14, 15};
+    float pooled[4 * TH], one[TH];
+    qx_enc_scratch s = {0};
+    CHECK_EQ_INT(qx_encoder_forward(&e, &s, ids, off, 4, pooled), 0);
+    for (int sq = 0; sq < 4; sq++) {
+      double ref[TH];
+      naive_forward(&e, ids + off[sq], (int)(off[sq + 1] - off[sq]), 0, ref);
+      double md = 0;
+      for (int i = 0; i < TH; i++) md = fmax(md, fabs(ref[i] - pooled[sq * TH + i]));
+      CHECK(md < 1e-4);
+      size_t o1[2] = {0, off[sq + 1] - off[sq]};
+      CHECK_EQ_INT(qx_encoder_forward(&e, &s, ids + off[sq], o1, 1, one), 0);
+      CHECK(max_abs_diff(one, pooled + sq * TH, TH) < 1e-5f);
+    }
+    /* CLS pooling = first token's state */
+    e.pool_cls = 1;
+    CHECK_EQ_INT(qx_encoder_forward(&e, &s, ids, off, 4, pooled), 0);
+    e.pool_cls = 0;
+    for (int sq = 0; sq < 4; sq++) {
+      double ref[TH], md = 0;
+      naive_forward(&e, ids + off[sq], (int)(off[sq + 1] - off[sq]), 1, ref);
+      for (int i = 0; i < TH; i++) md = fmax(md, fabs(ref[i] - pooled[sq * TH + i]));
+      CHECK(md < 1e-4);
+    }
+    /* bad input: id out of vocabulary, sequence too long, empty sequence */
+    int32_t bad_id[] = {1, TV};
+    size_t o2[] = {0, 2};
+    CHECK_EQ_INT(qx_encoder_forward(&e, &s, bad_id, o2, 1, one), QUARRY_EINVAL);
+    int32_t longseq[TP] = {0};
+    size_t o3[] = {0, TP - po + 1 > TP ? TP : (size_t)(TP - po + 1)};
+    if (po) CHECK_EQ_INT(qx_encoder_forward(&e, &s, longseq, o3, 1, one), QUARRY_EINVAL);
+    size_t o4[] = {0, 0};
+    CHECK_EQ_INT(qx_encoder_forward(&e, &s, longseq, o4, 1, one), QUARRY_EINVAL);
+    /* hyper-parameter checks */
+    e.heads = 3;
+    CHECK_EQ_INT(qx_encoder_check(&e, "tiny"), QUARRY_EMODEL);
+    e.heads = TNH;
+    e.eps = 0;
+    CHECK_EQ_INT(qx_encoder_check(&e, "tiny"), QUARRY_EMODEL);
+    e.eps = 1e-12f;
+    qx_enc_scratch_free(&s);
+    free_encoder(&e);
+  }
+}
+
+int main(void) {
+  if (!mkdtemp(tmpdir)) return 1;
+  test_kernels();
+  test_safetensors();
+  test_forward();
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+  if (system(cmd)) fprintf(stderr, "could not remove %s\n", tmpdir);
+  return qx_test_result();
+}
