@@ -15,11 +15,13 @@
 #include "quarry.h"
 
 static const char usage[] =
-    "usage: quarry index [-o DIR] [--lang fr|en|none] [--passage-tokens N] [--passage-overlap N] [-q] PATH...\n"
+    "usage: quarry index [-o DIR] [--lang fr|en|none] [--passage-tokens N] [--passage-overlap N]\n"
+    "                    [--format files|beir|trec|smart] [-q] PATH...\n"
     "  -o, --output DIR       index directory (default: $QUARRY_INDEX or .quarry)\n"
     "      --lang L           analyzer language: fr (default), en, none\n"
     "      --passage-tokens N analysed tokens per passage (default 200)\n"
     "      --passage-overlap N tokens shared by consecutive passages (default 50)\n"
+    "      --format F         input: files (default), beir (corpus.jsonl), trec (SGML), smart (.I/.T/.W)\n"
     "  -q, --quiet            no notes, no progress, no summary\n";
 
 typedef struct ui {
@@ -59,6 +61,7 @@ int cmd_index(int argc, char **argv) {
                                            {"passage-tokens", required_argument, 0, 'T'},
                                            {"passage-overlap", required_argument, 0, 'O'},
                                            {"quiet", no_argument, 0, 'q'},
+                                           {"format", required_argument, 0, 'F'},
                                            {"help", no_argument, 0, 'h'},
                                            {0, 0, 0, 0}};
   quarry_build_opts o = QUARRY_BUILD_OPTS_INIT;
@@ -66,6 +69,7 @@ int cmd_index(int argc, char **argv) {
   ui u = {0};
   int c;
   optind = 1;
+  opterr = 0;
   while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
     switch (c) {
     case 'o': out = optarg; break;
@@ -79,13 +83,13 @@ int cmd_index(int argc, char **argv) {
         return cli_fail("--passage-overlap: expected a non-negative integer, got '%s'", optarg);
       break;
     case 'q': u.quiet = 1; break;
+    case 'F': o.format = optarg; break;
     case 'h': fputs(usage, stdout); return 0;
-    default: fputs(usage, stderr); return 2;
+    default: return cli_fail("index: bad option '%s' (try 'quarry index --help')", argv[optind - 1]);
     }
   }
   if (optind >= argc) {
-    fputs(usage, stderr);
-    return cli_fail("index: no PATH given");
+    return cli_fail("index: no PATH given (try 'quarry index --help')");
   }
   if (o.passage_overlap > o.passage_tokens / 2)
     return cli_fail("--passage-overlap %u: must be at most half of --passage-tokens (%u)", o.passage_overlap,

@@ -116,13 +116,14 @@ int cmd_info(int argc, char **argv) {
   const char *dir = NULL;
   int verify = 0, dmp = 0, c;
   optind = 1;
+  opterr = 0;
   while ((c = getopt_long(argc, argv, "x:h", longopts, NULL)) != -1) {
     switch (c) {
     case 'x': dir = optarg; break;
     case 'V': verify = 1; break;
     case 'D': dmp = 1; break;
     case 'h': fputs(usage, stdout); return 0;
-    default: fputs(usage, stderr); return 2;
+    default: return cli_fail("info: bad option '%s' (try 'quarry info --help')", argv[optind - 1]);
     }
   }
   if (optind < argc) return cli_fail("info: unexpected argument '%s'", argv[optind]);

@@ -76,6 +76,7 @@ int cmd_search(int argc, char **argv) {
   const char *dir = NULL, *qid = "1", *tag = "quarry";
   int mode = OUT_HUMAN, color = -1, dump = 0, c;
   optind = 1;
+  opterr = 0;
   while ((c = getopt_long(argc, argv, "x:k:h", longopts, NULL)) != -1) {
     switch (c) {
     case 'x': dir = optarg; break;
@@ -102,12 +103,11 @@ int cmd_search(int argc, char **argv) {
       break;
     case 'D': dump = 1; break;
     case 'h': fputs(usage, stdout); return 0;
-    default: fputs(usage, stderr); return 2;
+    default: return cli_fail("search: bad option '%s' (try 'quarry search --help')", argv[optind - 1]);
     }
   }
   if (optind >= argc) {
-    fputs(usage, stderr);
-    return cli_fail("search: no QUERY given");
+    return cli_fail("search: no QUERY given (try 'quarry search --help')");
   }
   /* the query is the remaining arguments joined by spaces */
   size_t qlen = 0;
@@ -149,7 +149,7 @@ int cmd_search(int argc, char **argv) {
   for (size_t i = 0; i < n && status == 0; i++) {
     const quarry_hit *h = quarry_results_hit(r, i);
     if (mode == OUT_TREC) {
-      printf("%s Q0 %s %zu %.6f %s\n", qid, h->path, i + 1, h->score, tag);
+      printf("%s Q0 %s %zu %.6f %s\n", qid, h->id, i + 1, h->score, tag);
       continue;
     }
     char *snip = NULL;
@@ -160,6 +160,8 @@ int cmd_search(int argc, char **argv) {
     if (mode == OUT_JSON) {
       printf("{\"rank\":%zu,\"score\":%.6f,\"doc\":%u,\"path\":", i + 1, h->score, h->doc);
       cli_json_str(stdout, h->path, strlen(h->path));
+      printf(",\"id\":");
+      cli_json_str(stdout, h->id, strlen(h->id));
       printf(",\"title\":");
       cli_json_str(stdout, h->title, strlen(h->title));
       printf(",\"passage\":%u,\"start\":%llu,\"end\":%llu,\"line\":%u,\"snippet\":", h->passage,

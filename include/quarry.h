@@ -71,8 +71,12 @@ typedef struct quarry_build_opts {
   void (*note)(void *ctx, const char *msg);
   void (*progress)(void *ctx, const quarry_build_progress *p);
   void *ctx;
+  /* Input format: "files" (default: plain text files and folders), or a
+   * test collection whose records carry their own ids: "beir"
+   * (corpus.jsonl), "trec" (SGML <DOC>), "smart" (.I/.T/.W). */
+  const char *format;
 } quarry_build_opts;
-#define QUARRY_BUILD_OPTS_INIT {QUARRY_BUILD_OPTS_VERSION, "fr", 200, 50, NULL, NULL, NULL}
+#define QUARRY_BUILD_OPTS_INIT {QUARRY_BUILD_OPTS_VERSION, "fr", 200, 50, NULL, NULL, NULL, NULL}
 
 typedef struct quarry_build_stats {
   uint64_t docs, passages, terms, postings, tokens;
@@ -144,6 +148,7 @@ typedef struct quarry_search_opts {
 typedef struct quarry_hit {
   uint32_t passage, doc;
   const char *path, *title; /* NUL-terminated, owned by the results */
+  const char *id;           /* external document id (the path for plain files) */
   uint64_t start, end;      /* byte range of the passage in its document */
   uint32_t line;            /* 1-based line number of byte `start` */
   double score;             /* BM25 (docs/QUERY.md) */

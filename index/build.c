@@ -72,7 +72,7 @@ static int intern_str(qx_buf *strs, uint64_t *off, const char *s, size_t n) {
 }
 
 static int term_intern(qx_build *b, uint32_t *out, const char *s, size_t n) {
-  if (n > QX_TERM_MAX) n = QX_TERM_MAX;
+  if (n > QX_STORED_TERM_MAX) n = QX_STORED_TERM_MAX;
   int rc;
   if ((b->nterms + 1) * 2 > b->terms_dict.cap &&
       (rc = dict_rehash(&b->terms_dict, &b->term_strs, b->term_off, b->term_len)))
@@ -106,7 +106,7 @@ static int term_intern(qx_build *b, uint32_t *out, const char *s, size_t n) {
 }
 
 static int surface_intern(qx_build *b, const char *s, size_t n, uint32_t term) {
-  if (n > QX_TERM_MAX) n = QX_TERM_MAX;
+  if (n > QX_STORED_TERM_MAX) n = QX_STORED_TERM_MAX;
   int rc;
   if ((b->nsurf + 1) * 2 > b->surf_dict.cap &&
       (rc = dict_rehash(&b->surf_dict, &b->surf_strs, b->surf_off, b->surf_len)))
@@ -246,21 +246,60 @@ static void doc_title(const char *text, size_t len, const char *path, const char
   *tl = strlen(*t);
 }
 
-static int add_doc(qx_build *b, const qx_walk_file *f, const char *text, size_t len, uint32_t first) {
-  const char *title;
-  size_t tl;
-  doc_title(text, len, f->path, &title, &tl);
-  uint64_t poff = b->doc_strs.len;
-  int rc = qx_buf_append(&b->doc_strs, f->path, strlen(f->path));
-  uint64_t toff = b->doc_strs.len;
+/* One document to index, whatever its source (a plain file or a corpus record). */
+typedef struct src_doc {
+  const char *path, *id; /* id: external id (NULL: the path) */
+  const char *title;     /* NULL: first non-empty line */
+  size_t title_len;
+  const char *text;
+  size_t len;
+  int64_t mtime_ns;
+} src_doc;
+
+static int add_doc(qx_build *b, const src_doc *d, uint32_t first) {
+  const char *title = d->title;
+  size_t tl = d->title_len;
+  if (!title || !tl) doc_title(d->text, d->len, d->path, &title, &tl);
+  if (tl > QX_TITLE_MAX) {
+    tl = QX_TITLE_MAX;
+    while (tl > 0 && ((unsigned char)title[tl] & 0xC0) == 0x80) tl--;
+  }
+  size_t pl = strlen(d->path), il = d->id ? strlen(d->id) : pl;
+  uint64_t poff = b->doc_strs.len, toff, ioff = poff;
+  int rc = qx_buf_append(&b->doc_strs, d->path, pl);
+  toff = b->doc_strs.len;
   if (!rc) rc = qx_buf_append(&b->doc_strs, title, tl);
-  uint64_t rec[5] = {poff, toff, len, (uint64_t)f->mtime_ns, qx_xxh64(text, len)};
-  uint32_t rec32[4] = {(uint32_t)strlen(f->path), (uint32_t)tl, first, b->doc_passages};
+  if (!rc && d->id) {
+    ioff = b->doc_strs.len;
+    rc = qx_buf_append(&b->doc_strs, d->id, il);
+  }
+  uint64_t rec[6] = {poff, toff, ioff, d->len, (uint64_t)d->mtime_ns, qx_xxh64(d->text, d->len)};
+  uint32_t rec32[6] = {(uint32_t)pl, (uint32_t)tl, (uint32_t)il, first, b->doc_passages, 0};
   if (!rc) rc = qx_buf_append(&b->docs, rec, sizeof rec);
   if (!rc) rc = qx_buf_append(&b->docs, rec32, sizeof rec32);
-  if (!rc) rc = qx_buf_put_u64(&b->docs, 0);
-  if (!rc) rc = qx_store_writer_add(b->store, text, len);
+  if (!rc) rc = qx_store_writer_add(b->store, d->text, d->len);
   if (!rc) b->ndocs++;
+  return rc;
+}
+
+/* Analyse one document, cut it into passages, record it. */
+static int index_doc(qx_build *b, const src_doc *d) {
+  if (b->ndocs >= UINT32_MAX - 1) return qx_err(QUARRY_EINVAL, "too many documents (more than 2^32)");
+  if (!qx_utf8_valid(d->text, d->len)) qx_build_note(b, "%s: invalid UTF-8 (read as U+FFFD)", d->id ? d->id : d->path);
+  b->text = d->text;
+  b->line = 1;
+  b->line_off = 0;
+  b->prev_end = 0;
+  b->lead_start = UINT64_MAX;
+  b->pend_boundary = 2;
+  b->doc_passages = 0;
+  uint32_t first = (uint32_t)b->npassages;
+  qx_cutter_begin(&b->cut, d->text, d->len);
+  int rc = qx_analyze(b->an, d->text, d->len, QX_ANALYZE_KEEP_STOP, on_token, b);
+  if (!rc) rc = qx_cutter_end(&b->cut);
+  if (!rc) rc = add_doc(b, d, first);
+  if (rc) rc = qx_err_wrap(rc, "%s", d->id ? d->id : d->path);
+  b->text = NULL;
   return rc;
 }
 
@@ -280,26 +319,47 @@ static int index_file(qx_build *b, const qx_walk_file *f) {
   } else if (qx_text_is_binary(text, len)) {
     qx_build_note(b, "%s: skipped (binary file)", f->path);
     b->skipped++;
-  } else if (b->ndocs >= UINT32_MAX - 1) {
-    rc = qx_err(QUARRY_EINVAL, "too many documents (more than 2^32)");
   } else {
-    if (!qx_utf8_valid(text, len)) qx_build_note(b, "%s: invalid UTF-8 (read as U+FFFD)", f->path);
-    b->text = text;
-    b->line = 1;
-    b->line_off = 0;
-    b->prev_end = 0;
-    b->lead_start = UINT64_MAX;
-    b->pend_boundary = 2;
-    b->doc_passages = 0;
-    uint32_t first = (uint32_t)b->npassages;
-    qx_cutter_begin(&b->cut, text, len);
-    rc = qx_analyze(b->an, text, len, QX_ANALYZE_KEEP_STOP, on_token, b);
-    if (!rc) rc = qx_cutter_end(&b->cut);
-    if (!rc) rc = add_doc(b, f, text, len, first);
-    if (rc) rc = qx_err_wrap(rc, "%s", f->path);
-    b->text = NULL;
+    src_doc d = {f->path, NULL, NULL, 0, text, len, f->mtime_ns};
+    rc = index_doc(b, &d);
   }
   free(text);
+  return rc;
+}
+
+/* Test-collection records (BEIR, TREC, SMART; index/qx_corpus.h): the
+ * document text is the title, a blank line, then the body, as Anserini
+ * indexes BEIR "title + text in one field". */
+static int collect_corpus(qx_build *b, qx_corpus_format fmt, const char *const *paths, size_t npaths) {
+  qx_corpus *c = NULL;
+  int rc = qx_corpus_open(&c, fmt, paths, npaths);
+  qx_buf text = {0};
+  uint64_t n = 0;
+  while (!rc) {
+    qx_corpus_rec r;
+    int got = qx_corpus_next(c, &r);
+    if (got <= 0) {
+      rc = got;
+      break;
+    }
+    text.len = 0;
+    if (r.title_len) rc = qx_buf_append(&text, r.title, r.title_len);
+    if (!rc && r.title_len && r.text_len) rc = qx_buf_append(&text, "\n\n", 2);
+    if (!rc) rc = qx_buf_append(&text, r.text, r.text_len);
+    if (rc) break;
+    b->bytes_in += text.len;
+    if (text.len == 0 || strspn((const char *)text.data, " \t\r\n\f\v") == text.len) {
+      qx_build_note(b, "%s: document %s skipped (empty)", r.path, r.id);
+      b->skipped++;
+    } else {
+      src_doc d = {r.path, r.id, r.title, r.title_len, (const char *)text.data, text.len, 0};
+      rc = qx_buf_putc(&text, 0);
+      if (!rc) rc = index_doc(b, &d);
+    }
+    if (++n % 1000 == 0) progress(b, "reading", n, 0);
+  }
+  qx_buf_free(&text);
+  qx_corpus_free(c);
   return rc;
 }
 
@@ -309,13 +369,16 @@ static int step_collect(qx_build *b) {
   int rc = qx_store_writer_open(&b->store, path);
   free(path);
   if (rc) return rc;
-  for (size_t i = 0; !rc && i < b->nfiles; i++) {
-    rc = index_file(b, &b->files[i]);
-    b->bytes_done += b->files[i].size;
-    progress(b, "reading", i + 1, b->nfiles);
+  if (b->format != QX_CORPUS_FILES) {
+    rc = collect_corpus(b, b->format, b->paths, b->npaths);
+  } else {
+    for (size_t i = 0; !rc && i < b->nfiles; i++) {
+      rc = index_file(b, &b->files[i]);
+      b->bytes_done += b->files[i].size;
+      progress(b, "reading", i + 1, b->nfiles);
+    }
   }
-  if (!rc && b->ndocs == 0)
-    rc = qx_err(QUARRY_EINVAL, "nothing to index (%zu file%s, all skipped)", b->nfiles, b->nfiles == 1 ? "" : "s");
+  if (!rc && b->ndocs == 0) rc = qx_err(QUARRY_EINVAL, "nothing to index (%llu skipped)", (unsigned long long)b->skipped);
   if (!rc) rc = qx_store_writer_close(b->store);
   qx_store_writer_free(b->store);
   b->store = NULL;
@@ -329,6 +392,7 @@ static int step_manifest(qx_build *b) {
   if (!rc) rc = qx_manifest_set(m, "created_at", "%lld", (long long)time(NULL));
   if (!rc) rc = qx_manifest_set(m, "analyzer.lang", "%s", qx_lang_name(b->lang));
   if (!rc) rc = qx_manifest_set(m, "analyzer.flags", "stopwords,stem,fold");
+  if (!rc) rc = qx_manifest_set(m, "input.format", "%s", qx_corpus_format_name(b->format));
   if (!rc) rc = qx_manifest_set(m, "passage.tokens", "%u", b->opts->passage_tokens);
   if (!rc) rc = qx_manifest_set(m, "passage.overlap", "%u", b->opts->passage_overlap);
   if (!rc) rc = qx_manifest_set(m, "docs", "%u", b->ndocs);
@@ -520,10 +584,15 @@ int quarry_index_build(quarry_build_stats *stats, const char *dir, const char *c
   rc = qx_cutter_init(&b.cut, opts->passage_tokens, opts->passage_overlap, on_passage, &b);
   int exists = 0;
   if (!rc) rc = check_target(dir, &exists);
-  if (!rc) rc = qx_walk(&b.files, &b.nfiles, paths, npaths, dir, walk_note, &b);
+  b.format = QX_CORPUS_FILES;
+  b.paths = paths;
+  b.npaths = npaths;
+  if (!rc && opts->format && qx_corpus_format_parse(&b.format, opts->format))
+    rc = qx_err(QUARRY_EINVAL, "unknown input format '%s' (files, beir, trec, smart)", opts->format);
+  if (!rc && b.format == QX_CORPUS_FILES) rc = qx_walk(&b.files, &b.nfiles, paths, npaths, dir, walk_note, &b);
   for (size_t i = 0; !rc && i < b.nfiles; i++) b.bytes_total += b.files[i].size;
   if (!rc) rc = qx_analyzer_new(&b.an, b.lang);
-  if (!rc && !(b.scratch = qx_malloc(((size_t)opts->passage_tokens + 1) * 2 * sizeof(uint32_t))))
+  if (!rc && !(b.scratch = qx_malloc(((size_t)qx_cutter_max(opts->passage_tokens) + 1) * 2 * sizeof(uint32_t))))
     rc = qx_err(QUARRY_ENOMEM, "out of memory");
   if (!rc) {
     size_t n = strlen(dir);

@@ -5,9 +5,10 @@
 #ifndef QX_BUILD_H
 #define QX_BUILD_H
 
+#include "qx_corpus.h"
 #include "qx_index.h"
 
-#define QX_TERM_MAX 255 /* bytes kept of a term or surface form */
+#define QX_STORED_TERM_MAX 255 /* bytes kept of a term or surface form */
 
 typedef struct qx_dict {
   uint32_t *slots; /* id+1, 0 = empty; power-of-two capacity */
@@ -26,7 +27,10 @@ struct qx_build {
   char *tmpdir;
   qx_manifest man;
   qx_analyzer *an;
-  qx_walk_file *files;
+  qx_corpus_format format;
+  const char *const *paths;
+  size_t npaths;
+  qx_walk_file *files; /* format "files": the walked inputs */
   size_t nfiles;
   /* dictionary of analysed terms (build-order ids) */
   qx_dict terms_dict;

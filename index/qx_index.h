@@ -34,7 +34,7 @@
 #define QX_LEX_ENTRY_SIZE 72
 #define QX_SKIP_ENTRY_SIZE 32
 #define QX_PASSAGE_REC_SIZE 32
-#define QX_DOC_REC_SIZE 64
+#define QX_DOC_REC_SIZE 72
 #define QX_SURF_ENTRY_SIZE 16
 
 /* Files verified in full (xxHash64) when an index is opened; bigger files are
@@ -104,8 +104,8 @@ typedef struct qx_passage_info {
 } qx_passage_info;
 
 typedef struct qx_doc_info {
-  const char *path, *title; /* not NUL-terminated */
-  uint32_t path_len, title_len;
+  const char *path, *title, *id; /* not NUL-terminated; id: external id (the path for plain files) */
+  uint32_t path_len, title_len, id_len;
   uint64_t size, xxh64;
   int64_t mtime_ns;
   uint32_t first_passage, npassages;
@@ -188,6 +188,8 @@ typedef struct qx_cutter {
   qx_passage_fn fn;
   void *ctx;
 } qx_cutter;
+/* Most tokens a passage can hold (the last one of a document). */
+static inline uint32_t qx_cutter_max(uint32_t size) { return size + size / 4; }
 int qx_cutter_init(qx_cutter *c, uint32_t size, uint32_t overlap, qx_passage_fn fn, void *ctx);
 void qx_cutter_begin(qx_cutter *c, const char *text, size_t len);
 int qx_cutter_push(qx_cutter *c, const qx_ptok *t);

@@ -271,19 +271,23 @@ int qx_index_passage(qx_passage_info *out, const quarry_index *ix, uint32_t pid)
 int qx_index_doc(qx_doc_info *out, const quarry_index *ix, uint32_t doc) {
   if (doc >= ix->ndocs) return qx_err(QUARRY_EINVAL, "document %u out of range", doc);
   const uint8_t *r = ix->docs.data + 32 + (size_t)doc * QX_DOC_REC_SIZE;
-  uint64_t poff = qx_le64(r), toff = qx_le64(r + 8);
-  out->size = qx_le64(r + 16);
-  out->mtime_ns = (int64_t)qx_le64(r + 24);
-  out->xxh64 = qx_le64(r + 32);
-  out->path_len = qx_le32(r + 40);
-  out->title_len = qx_le32(r + 44);
-  out->first_passage = qx_le32(r + 48);
-  out->npassages = qx_le32(r + 52);
+  uint64_t poff = qx_le64(r), toff = qx_le64(r + 8), ioff = qx_le64(r + 16);
+  out->size = qx_le64(r + 24);
+  out->mtime_ns = (int64_t)qx_le64(r + 32);
+  out->xxh64 = qx_le64(r + 40);
+  out->path_len = qx_le32(r + 48);
+  out->title_len = qx_le32(r + 52);
+  out->id_len = qx_le32(r + 56);
+  out->first_passage = qx_le32(r + 60);
+  out->npassages = qx_le32(r + 64);
   uint64_t sl = ix->docs_strings_len;
-  if (poff > sl || out->path_len > sl - poff || toff > sl || out->title_len > sl - toff)
+  if (poff > sl || out->path_len > sl - poff || toff > sl || out->title_len > sl - toff || ioff > sl ||
+      out->id_len > sl - ioff || out->first_passage > ix->npassages ||
+      out->npassages > ix->npassages - out->first_passage)
     return qx_err(QUARRY_ECORRUPT, "%s/docs: record %u out of range", ix->dir, doc);
   out->path = (const char *)ix->docs_strings + poff;
   out->title = (const char *)ix->docs_strings + toff;
+  out->id = (const char *)ix->docs_strings + ioff;
   return 0;
 }
 

@@ -38,7 +38,8 @@ static int fill_hits(quarry_results *r, quarry_index *ix) {
     h->line = p.line;
     h->path = qx_strndup(d.path, d.path_len);
     h->title = qx_strndup(d.title, d.title_len);
-    if (!h->path || !h->title) return qx_err(QUARRY_ENOMEM, "out of memory");
+    h->id = qx_strndup(d.id, d.id_len);
+    if (!h->path || !h->title || !h->id) return qx_err(QUARRY_ENOMEM, "out of memory");
   }
   return 0;
 }
@@ -95,6 +96,7 @@ void quarry_results_free(quarry_results *r) {
   for (size_t i = 0; i < r->n; i++) {
     free((char *)r->hits[i].path);
     free((char *)r->hits[i].title);
+    free((char *)r->hits[i].id);
   }
   for (size_t i = 0; i < r->nterms; i++) free(r->terms[i]);
   for (size_t i = 0; i < r->nprefixes; i++) free(r->prefixes[i]);
