@@ -17,6 +17,8 @@ static const cli_command commands[] = {
     {"info", cmd_info, "describe an index, verify it"},
     {"eval", cmd_eval, "measure ranking quality (nDCG, MAP, MRR, recall, P) against qrels"},
     {"version", cmd_version, "print the version"},
+    {"grep", cmd_grep, "grep-compatible search over files; --rank for BM25 ranking"},
+    {"tokenize", cmd_tokenize, "print a model's token ids for texts (debugging)"},
 };
 
 int cli_fail(const char *fmt, ...) {

@@ -38,5 +38,7 @@ const char *cli_human_bytes(char *buf, size_t cap, uint64_t n);
 int cli_parse_u32(uint32_t *out, const char *s, uint32_t lo, uint32_t hi);
 int cli_parse_double(double *out, const char *s);
 int cmd_eval(int argc, char **argv);
+int cmd_grep(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
 
 #endif

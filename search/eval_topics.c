@@ -71,8 +71,14 @@ static int read_records(qx_topics *t, const char *path, qx_corpus_format fmt) {
   if (rc) return rc;
   qx_corpus_rec r;
   while ((rc = qx_corpus_next(c, &r)) == 1) {
-    /* a SMART query has only .W; a BEIR query only "text" */
-    rc = add_topic(t, r.id, strlen(r.id), r.text, r.text_len);
+    /* query = title + text (CISI's later queries are papers with a .T title;
+       BEIR queries and most SMART queries have only a text) */
+    qx_buf q = {0};
+    rc = qx_buf_append(&q, r.title, r.title_len);
+    if (!rc && r.title_len && r.text_len) rc = qx_buf_putc(&q, ' ');
+    if (!rc) rc = qx_buf_append(&q, r.text, r.text_len);
+    if (!rc) rc = add_topic(t, r.id, strlen(r.id), q.data ? (const char *)q.data : "", q.len);
+    qx_buf_free(&q);
     if (rc) break;
   }
   qx_corpus_free(c);

@@ -49,17 +49,38 @@
  * at most 18 code points per input byte. */
 #define CPS_CAP (SURFACE_MAX * 18 + 16)
 
+#define LATIN_SLOW 0xFF
+
 #define FOLD_OPTS                                                                                        \
   (UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK | UTF8PROC_IGNORE)
+
+/* Stem cache: folded form (apostrophes kept) -> stopword flag and stem.
+ * Natural text repeats its words (Zipf), and a Snowball stem costs ~0.5 us,
+ * so a direct-mapped cache of recent words saves most of the stemming. It
+ * is a pure function cache: results are the same with or without it. */
+#define CACHE_KEY_MAX 30
+#define CACHE_SLOTS 32768 /* x 64 bytes = 2 MiB per analyzer */
+typedef struct cache_ent {
+  uint8_t klen, tlen, is_stop, used;
+  char key[CACHE_KEY_MAX];
+  char term[CACHE_KEY_MAX];
+} cache_ent;
 
 struct qx_analyzer {
   qx_lang lang;
   struct sb_stemmer *stemmer; /* NULL for QX_LANG_NONE */
+  cache_ent *cache;           /* CACHE_SLOTS entries; NULL for QX_LANG_NONE */
+  /* Folding of U+00C0..U+017F (Latin-1 letters, Latin Extended-A), computed
+   * with utf8proc when the analyzer is made: latin[cp - 0xC0] = {len, bytes};
+   * len LATIN_SLOW when the code point must go through utf8proc. */
+  uint8_t latin[0x180 - 0xC0][3];
   char fold[FOLD_CAP + 8];
   char folded[QX_TERM_MAX + 8];
   char term[QX_TERM_MAX + 8];
   utf8proc_int32_t cps[CPS_CAP];
 };
+
+static void build_latin(qx_analyzer *a);
 
 int qx_lang_parse(qx_lang *out, const char *name) {
   if (name && !strcasecmp(name, "fr")) *out = QX_LANG_FR;
@@ -86,11 +107,18 @@ int qx_analyzer_new(qx_analyzer **out, qx_lang lang) {
   if (!a) return qx_err(QUARRY_ENOMEM, "analyzer: out of memory");
   a->lang = lang;
   a->stemmer = NULL;
+  a->cache = NULL;
+  build_latin(a);
   if (lang != QX_LANG_NONE) {
     const char *alg = lang == QX_LANG_FR ? "french" : "english";
     a->stemmer = sb_stemmer_new(alg, "UTF_8");
+    a->cache = qx_calloc(CACHE_SLOTS, sizeof(cache_ent));
+    if (!a->cache) {
+      qx_analyzer_free(a);
+      return qx_err(QUARRY_ENOMEM, "analyzer: out of memory");
+    }
     if (!a->stemmer) {
-      free(a);
+      qx_analyzer_free(a);
       return qx_err(QUARRY_ENOMEM, "analyzer: cannot create the Snowball '%s' stemmer", alg);
     }
   }
@@ -101,6 +129,7 @@ int qx_analyzer_new(qx_analyzer **out, qx_lang lang) {
 void qx_analyzer_free(qx_analyzer *a) {
   if (!a) return;
   if (a->stemmer) sb_stemmer_delete(a->stemmer);
+  free(a->cache);
   free(a);
 }
 
@@ -110,9 +139,20 @@ qx_lang qx_analyzer_lang(const qx_analyzer *a) { return a->lang; }
 
 enum { C_SEP = 0, C_WORD, C_APOS, C_JOIN };
 
-static inline int ascii_alnum(uint8_t c) {
-  return (uint8_t)((c | 0x20) - 'a') < 26 || (uint8_t)(c - '0') < 10;
-}
+/* Byte classes for the scanner: 1 = ASCII letter or digit, 2 = non-ASCII
+ * (decode it), 0 = ASCII separator. */
+static const uint8_t k_byte_class[256] = {
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+  0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+  0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+};
+
+static inline int ascii_alnum(uint8_t c) { return k_byte_class[c] == 1; }
 
 static inline int is_apos_cp(int32_t cp) {
   return cp == '\'' || cp == 0x2019 || cp == 0x02BC || cp == 0xFF07;
@@ -146,19 +186,11 @@ static inline size_t put_str(char *out, size_t o, const char *r) {
   return o;
 }
 
-/* Fold [s, s+n) (valid UTF-8, n <= SURFACE_MAX) into a->fold, keeping
- * apostrophes as ASCII '. Returns the folded length (<= FOLD_CAP). */
-static size_t fold_word(qx_analyzer *a, const uint8_t *s, size_t n) {
+/* Fold [s, s+n) (valid UTF-8) with utf8proc, appending to a->fold at o.
+ * Returns the new length. */
+static size_t fold_general(qx_analyzer *a, const uint8_t *s, size_t n, size_t o) {
   char *out = a->fold;
-  size_t o = 0, i = 0;
-  for (; i < n && s[i] < 0x80; i++) {
-    uint8_t c = s[i];
-    out[o++] = (char)((uint8_t)(c - 'A') < 26 ? c + 32 : c);
-  }
-  if (i == n) return o;
-  /* The rest goes through utf8proc. Starting it at a non-ASCII code point is
-   * safe: an ASCII starter only composes with marks, which are stripped. */
-  utf8proc_ssize_t k = utf8proc_decompose(s + i, (utf8proc_ssize_t)(n - i), a->cps, CPS_CAP, FOLD_OPTS);
+  utf8proc_ssize_t k = utf8proc_decompose(s, (utf8proc_ssize_t)n, a->cps, CPS_CAP, FOLD_OPTS);
   if (k < 0 || k > CPS_CAP) return o; /* cannot happen on valid, bounded input */
   k = utf8proc_normalize_utf32(a->cps, k, FOLD_OPTS);
   if (k < 0) return o;
@@ -189,6 +221,59 @@ static size_t fold_word(qx_analyzer *a, const uint8_t *s, size_t n) {
   return o;
 }
 
+
+/* Fold [s, s+n) (valid UTF-8, n <= SURFACE_MAX) into a->fold, keeping
+ * apostrophes as ASCII '. Returns the folded length (<= FOLD_CAP).
+ * Fast paths: ASCII (lower case), then words of ASCII, Latin-1 / Latin
+ * Extended-A letters and ’ (the common French case) by table; anything
+ * else goes through utf8proc. Folding such words code point by code point
+ * equals folding them whole: they hold no combining marks, so NFKC has
+ * nothing to compose. */
+static size_t fold_word(qx_analyzer *a, const uint8_t *s, size_t n) {
+  char *out = a->fold;
+  size_t o = 0, i = 0;
+  /* A word's ASCII bytes are letters, digits and ', and c | 0x20 lowers the
+   * letters and leaves digits and ' alone. */
+  for (; i < n && s[i] < 0x80; i++) out[o++] = (char)(s[i] | 0x20);
+  if (i == n) return o;
+  size_t o0 = o;
+  for (size_t j = i; j < n;) {
+    uint8_t c = s[j];
+    if (c < 0x80) {
+      out[o++] = (char)(c | 0x20);
+      j++;
+    } else if (c >= 0xC3 && c <= 0xC5 && j + 1 < n) {
+      const uint8_t *m = a->latin[(((c & 0x1F) << 6) | (s[j + 1] & 0x3F)) - 0xC0];
+      if (m[0] == LATIN_SLOW) return fold_general(a, s + i, n - i, o0);
+      for (int k = 0; k < m[0]; k++) out[o++] = (char)m[1 + k];
+      j += 2;
+    } else if (c == 0xE2 && j + 2 < n && s[j + 1] == 0x80 && s[j + 2] == 0x99) { /* ’ */
+      out[o++] = '\'';
+      j += 3;
+    } else {
+      return fold_general(a, s + i, n - i, o0);
+    }
+  }
+  return o;
+}
+
+/* Fill a->latin from the utf8proc path, so both paths agree by construction. */
+static void build_latin(qx_analyzer *a) {
+  for (int cp = 0xC0; cp < 0x180; cp++) {
+    uint8_t u[2] = {(uint8_t)(0xC0 | (cp >> 6)), (uint8_t)(0x80 | (cp & 0x3F))};
+    size_t n = fold_general(a, u, 2, 0);
+    uint8_t *m = a->latin[cp - 0xC0];
+    m[0] = LATIN_SLOW;
+    if (n > 2 || utf8proc_category(cp) < UTF8PROC_CATEGORY_LU || utf8proc_category(cp) > UTF8PROC_CATEGORY_LO)
+      continue;
+    int ok = 1;
+    for (size_t k = 0; k < n; k++) ok &= ascii_alnum((uint8_t)a->fold[k]);
+    if (!ok) continue;
+    m[0] = (uint8_t)n;
+    memcpy(m + 1, a->fold, n);
+  }
+}
+
 /* French elided forms, folded: c d j l m n s t qu jusqu lorsqu puisqu. */
 static int is_elision(const char *p, size_t n) {
   switch (n) {
@@ -203,6 +288,11 @@ static int is_elision(const char *p, size_t n) {
 /* Copy src without apostrophes into dst, cut at QX_TERM_MAX bytes on a code
  * point boundary, NUL-terminated. Returns the length. */
 static size_t copy_term(char *dst, const char *src, size_t n, int drop_apos) {
+  if (n <= QX_TERM_MAX && (!drop_apos || !memchr(src, '\'', n))) { /* the common case */
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return n;
+  }
   size_t o = 0;
   for (size_t i = 0; i < n; i++) {
     if (drop_apos && src[i] == '\'') continue;
@@ -225,6 +315,76 @@ static int all_digits(const char *p, size_t n) {
   return 1;
 }
 
+/* Stem the folded form in a->folded into a->term; returns the length or a
+ * negative code. */
+static int stem_folded(qx_analyzer *a, size_t folded_len) {
+  const sb_symbol *st = sb_stemmer_stem(a->stemmer, (const sb_symbol *)a->folded, (int)folded_len);
+  if (!st) return qx_err(QUARRY_ENOMEM, "analyzer: stemmer out of memory");
+  int sl = sb_stemmer_length(a->stemmer);
+  return (int)copy_term(a->term, (const char *)st, sl > 0 ? (size_t)sl : 0, 0);
+}
+
+/* Hash of a key of n <= CACHE_KEY_MAX bytes, read 8 at a time (multiply
+ * and xor-shift as in MurmurHash3's finaliser). */
+static inline uint32_t hash_key(const char *p, size_t n) {
+  uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15ull;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+    h ^= h >> 32;
+  }
+  if (n) {
+    uint64_t w = 0;
+    for (size_t i = 0; i < n; i++) w |= (uint64_t)(uint8_t)p[i] << (8 * i);
+    h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+    h ^= h >> 32;
+  }
+  return (uint32_t)h;
+}
+
+/* The analysis of one folded form f (apostrophes kept; lang fr or en):
+ * fills a->folded (apostrophes removed, cut) and, unless no_stem, a->term.
+ * Returns the folded length or a negative code; *is_stop set. */
+typedef struct word_info {
+  size_t folded_len, term_len;
+  int is_stop;
+} word_info;
+
+static int analyse_folded(qx_analyzer *a, const char *f, size_t flen, word_info *wi) {
+  wi->folded_len = copy_term(a->folded, f, flen, 1);
+  if (wi->folded_len == 0 || all_digits(a->folded, wi->folded_len)) {
+    wi->is_stop = 0;
+    memcpy(a->term, a->folded, wi->folded_len + 1);
+    wi->term_len = wi->folded_len;
+    return 0;
+  }
+  cache_ent *e = NULL;
+  if (flen <= CACHE_KEY_MAX) {
+    e = &a->cache[hash_key(f, flen) & (CACHE_SLOTS - 1)];
+    if (e->used && e->klen == flen && !memcmp(e->key, f, flen)) {
+      wi->is_stop = e->is_stop;
+      memcpy(a->term, e->term, e->tlen);
+      a->term[e->tlen] = '\0';
+      wi->term_len = e->tlen;
+      return 0;
+    }
+  }
+  wi->is_stop = qx_is_stopword(a->lang, f, flen);
+  int tl = stem_folded(a, wi->folded_len);
+  if (tl < 0) return tl;
+  wi->term_len = (size_t)tl;
+  if (e && wi->term_len <= CACHE_KEY_MAX) {
+    e->used = 1;
+    e->klen = (uint8_t)flen;
+    e->tlen = (uint8_t)wi->term_len;
+    e->is_stop = (uint8_t)wi->is_stop;
+    memcpy(e->key, f, flen);
+    memcpy(e->term, a->term, wi->term_len);
+  }
+  return 0;
+}
+
 /* Apostrophe positions inside a word, SIZE_MAX when none. */
 typedef struct word_apos {
   size_t first_s, first_e, last_s, last_e;
@@ -239,52 +399,53 @@ static int emit_word(qx_analyzer *a, const uint8_t *s, size_t ws, size_t we, con
     while (nb > 0 && (s[ws + nb] & 0xC0) == 0x80) nb--; /* cut on a code point boundary */
   }
   size_t flen = fold_word(a, s + ws, nb);
-  char *f = a->fold;
-  int is_stop = -1; /* unknown */
+  const char *f = a->fold;
+  word_info wi = {0, 0, 0};
+  int rc;
 
-  if (a->lang == QX_LANG_FR && ap->first_s != SIZE_MAX) {
-    /* The first ' of the folded form is the first apostrophe of the surface. */
-    const char *q = memchr(f, '\'', flen);
-    if (q && is_elision(f, (size_t)(q - f))) {
-      size_t cut = (size_t)(q - f) + 1;
-      f += cut;
-      flen -= cut;
-      ws = ap->first_e;
+  if (a->lang == QX_LANG_NONE) {
+    wi.folded_len = wi.term_len = copy_term(a->folded, f, flen, 1);
+  } else {
+    if (a->lang == QX_LANG_FR && ap->first_s != SIZE_MAX) {
+      /* The first ' of the folded form is the first apostrophe of the surface. */
+      const char *q = memchr(f, '\'', flen);
+      if (q && is_elision(f, (size_t)(q - f))) {
+        size_t cut = (size_t)(q - f) + 1;
+        f += cut;
+        flen -= cut;
+        ws = ap->first_e;
+      }
+    } else if (a->lang == QX_LANG_EN && ap->last_s != SIZE_MAX && ap->last_e == we - 1 &&
+               (s[we - 1] | 0x20) == 's') {
+      /* possessive 's, unless the whole word is a stopword ("it's", "let's") */
+      if ((rc = analyse_folded(a, f, flen, &wi)) < 0) return rc;
+      if (!wi.is_stop) {
+        we = ap->last_s;
+        if (flen >= 2 && f[flen - 2] == '\'' && f[flen - 1] == 's') flen -= 2;
+        wi.folded_len = 0;
+      }
     }
-  } else if (a->lang == QX_LANG_EN && ap->last_s != SIZE_MAX && ap->last_e == we - 1 &&
-             (s[we - 1] | 0x20) == 's') {
-    if (qx_is_stopword(QX_LANG_EN, f, flen)) {
-      is_stop = 1;
-    } else {
-      we = ap->last_s;
-      if (flen >= 2 && f[flen - 2] == '\'' && f[flen - 1] == 's') flen -= 2;
-    }
+    if (wi.folded_len == 0 && (rc = analyse_folded(a, f, flen, &wi)) < 0) return rc;
   }
-  if (is_stop < 0) is_stop = qx_is_stopword(a->lang, f, flen);
-
-  size_t folded_len = copy_term(a->folded, f, flen, 1);
-  if (folded_len == 0) return 0; /* nothing left (marks, ignorables): not a word */
+  if (wi.folded_len == 0) return 0; /* nothing left (marks, ignorables): not a word */
   uint32_t p = *pos;
   if (*pos < UINT32_MAX) (*pos)++;
-  if (is_stop && !(flags & QX_ANALYZE_KEEP_STOP)) return 0;
+  if (wi.is_stop && !(flags & QX_ANALYZE_KEEP_STOP)) return 0;
 
   qx_token tok;
   tok.folded = a->folded;
-  tok.folded_len = folded_len;
-  if (!a->stemmer || (flags & QX_ANALYZE_NO_STEM) || all_digits(a->folded, folded_len)) {
+  tok.folded_len = wi.folded_len;
+  if (a->lang == QX_LANG_NONE || (flags & QX_ANALYZE_NO_STEM)) {
     tok.term = a->folded;
-    tok.term_len = folded_len;
+    tok.term_len = wi.folded_len;
   } else {
-    const sb_symbol *st = sb_stemmer_stem(a->stemmer, (const sb_symbol *)a->folded, (int)folded_len);
-    if (!st) return qx_err(QUARRY_ENOMEM, "analyzer: stemmer out of memory");
-    int sl = sb_stemmer_length(a->stemmer);
-    tok.term_len = copy_term(a->term, (const char *)st, sl > 0 ? (size_t)sl : 0, 0);
     tok.term = a->term;
+    tok.term_len = wi.term_len;
   }
   tok.pos = p;
   tok.start = ws;
   tok.end = we;
-  tok.is_stop = is_stop;
+  tok.is_stop = wi.is_stop;
   return fn(ctx, &tok);
 }
 
@@ -295,8 +456,7 @@ int qx_analyze(qx_analyzer *a, const char *text, size_t len, int flags, qx_token
   uint32_t pos = 0;
   size_t i = 0, n;
   while (i < len) {
-    uint8_t c = s[i];
-    if (c < 0x80 && !ascii_alnum(c)) {
+    if (k_byte_class[s[i]] == 0) {
       i++;
       continue;
     }
@@ -308,7 +468,7 @@ int qx_analyze(qx_analyzer *a, const char *text, size_t len, int flags, qx_token
     word_apos ap = {SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX};
     i += n;
     while (i < len) {
-      while (i < len && s[i] < 0x80 && ascii_alnum(s[i])) i++;
+      while (i < len && k_byte_class[s[i]] == 1) i++;
       if (i >= len) break;
       int cl = class_at(s, len, i, &n);
       if (cl == C_WORD) {

@@ -1,7 +1,9 @@
 """Reference check of `quarry eval` against pytrec_eval (trec_eval 9.x inside).
 
 usage: eval_pytrec.py gen DIR            write a random qrels + run (seeded) into DIR
-       eval_pytrec.py check QRELS RUN QUARRY_JSON
+       eval_pytrec.py check QRELS RUN QUARRY_JSON [--metrics LIST]   (QRELS: TREC or BEIR TSV)
+A query in QUARRY_JSON without any line in RUN (quarry found nothing) is given
+to pytrec_eval as an empty ranking.
 The check evaluates RUN with pytrec_eval and compares every query and the
 mean with quarry's --per-query --json output, to 4 decimals. mrr@k has no
 cut-off in trec_eval: like ir_measures' RR@k, the run is cut to its top k in
@@ -55,13 +57,29 @@ def main():
         gen(sys.argv[2])
         return 0
     qrels_path, run_path, quarry_path = sys.argv[2:5]
+    if len(sys.argv) > 6 and sys.argv[5] == "--metrics":
+        for name in list(MEASURES):
+            if name not in sys.argv[6].split(","):
+                del MEASURES[name]
     qrels, run = {}, {}
     for line in open(qrels_path):
-        q, _, doc, rel = line.split()
+        f = line.split()
+        if not f or f[0] == "query-id":  # BEIR header
+            continue
+        q, doc, rel = (f[0], f[2], f[3]) if len(f) == 4 else (f[0], f[1], f[2])
         qrels.setdefault(q, {})[doc] = int(rel)
     for line in open(run_path):
         q, _, doc, _, score, _ = line.split()
         run.setdefault(q, {})[doc] = float(score)
+    ours, mean = {}, None
+    for line in open(quarry_path):
+        o = json.loads(line)
+        if o["qid"] == "all":
+            mean = o
+        else:
+            ours[o["qid"]] = o
+    for q in ours:  # a query quarry ran that found nothing has no line in the run file
+        run.setdefault(q, {})
     ev = pytrec_eval.RelevanceEvaluator(qrels, {m for m, _ in MEASURES.values()})
     ref = ev.evaluate(run)
     cut_runs = {}
@@ -73,13 +91,6 @@ def main():
                 order = sorted(order, key=lambda x: x[1], reverse=True)[:k]
                 cut[q] = dict(order)
             cut_runs[k] = pytrec_eval.RelevanceEvaluator(qrels, {"recip_rank"}).evaluate(cut)
-    ours, mean = {}, None
-    for line in open(quarry_path):
-        o = json.loads(line)
-        if o["qid"] == "all":
-            mean = o
-        else:
-            ours[o["qid"]] = o
     bad = 0
     if set(ours) != set(ref):
         print(f"evaluated queries differ: quarry {sorted(ours)} pytrec_eval {sorted(ref)}")

@@ -62,7 +62,11 @@ static int fx_build(qx_buf *b) {
 static char *fx_write(const qx_buf *b, size_t len, const char *tag) {
   static char path[256];
   snprintf(path, sizeof path, "/tmp/quarry-test-%d-%s.bin", (int)getpid(), tag);
-  if (qx_file_write(path, b->data, len < b->len ? len : b->len) != 0) return NULL;
+  FILE *f = fopen(path, "wb"); /* no fsync: the truncation test writes hundreds */
+  if (!f) return NULL;
+  size_t n = len < b->len ? len : b->len;
+  int ok = fwrite(b->data, 1, n, f) == n;
+  if (fclose(f) != 0 || !ok) return NULL;
   return path;
 }
 #endif

@@ -1,0 +1,77 @@
+/*
+ * grep_cli.h: shared state of `quarry grep` between its CLI files:
+ * cmd_grep.c (options, patterns, files and recursion), grep_out.c (the scan
+ * loop and grep-compatible output, a port of GNU grep's grep()/prtext()
+ * logic over our matcher) and grep_rank.c (--rank).
+ */
+#ifndef QX_GREP_CLI_H
+#define QX_GREP_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "qx_grep.h"
+
+enum { GREP_BIN_BINARY = 0, GREP_BIN_TEXT = 1, GREP_BIN_WITHOUT_MATCH = 2 };
+enum { GREP_LIST_NONE = 0, GREP_LIST_MATCHING = 1, GREP_LIST_NONMATCHING = 2 };
+
+typedef struct grep_colors {
+  const char *ms, *mc, *sl, *cx, *fn, *ln, *bn, *se;
+  bool ne; /* no \33[K */
+} grep_colors;
+
+typedef struct grep_run {
+  /* options */
+  qx_grep *m;
+  bool invert, count, quiet, only, lineno, byteoff, null_after_name, json, no_messages;
+  int list;        /* GREP_LIST_* */
+  int binary_mode; /* GREP_BIN_* */
+  intmax_t before, after; /* -1 when not given */
+  intmax_t max_count;     /* INTMAX_MAX when not given */
+  int color;              /* 0 or 1 (auto resolved) */
+  grep_colors col;
+  const char *label; /* name shown for stdin */
+  bool done_on_match_0, out_quiet_0;
+
+  /* global state */
+  bool used; /* something was output (group separator rule) */
+  bool errseen;
+  bool any_selected;
+
+  /* per-file state (see grep_out.c) */
+  const char *fname;
+  bool with_fname;
+  char *bufbeg, *buflim, *lastout, *lastnl;
+  intmax_t totalnl; /* newlines before lastnl */
+  intmax_t totalcc; /* bytes before bufbeg */
+  intmax_t outleft, pending, nlines_first_null;
+  bool done_on_match, out_quiet, encoding_error_output;
+  /* read buffer for non-mmap input */
+  char *rbuf;
+  size_t rcap;
+} grep_run;
+
+/* Search one open file descriptor; returns the number of selected lines
+ * (or matches counted) and prints as grep does. name is the display name. */
+intmax_t grep_fd(grep_run *r, int fd, const char *name, bool with_fname);
+
+/* Buffered stdout. A closed pipe (EPIPE) ends the process quietly. */
+void grep_out(const void *p, size_t n);
+void grep_out_str(const char *s);
+void grep_out_flush(void);
+void grep_out_sgr_start(const grep_run *r, const char *code);
+void grep_out_sgr_end(const grep_run *r, const char *code);
+/* Exit status to use if a write fails with EPIPE (set by cmd_grep). */
+extern int grep_out_epipe_status;
+
+/* --rank: score units of the inputs with BM25 and print the best first. */
+typedef struct grep_rank_opts {
+  const char *query;
+  int unit; /* 0 line, 1 paragraph, 2 passage */
+  long top; /* 0 = all */
+  double min_score;
+  bool have_min_score, scores;
+} grep_rank_opts;
+
+#endif

@@ -1,0 +1,265 @@
+/*
+ * grep_match.c: compile grep patterns into one PCRE2 program (with JIT) and
+ * find matching lines in large buffers.
+ *
+ * Line search runs the regex over the whole buffer in multiline mode (one
+ * pcre2_match call finds the next match however many lines lie between),
+ * then maps the match back to its line. A match that crosses a newline (a
+ * negated class or \s can swallow one) is re-checked on its line alone, so
+ * lines match exactly as if each were searched separately, as grep does.
+ * When the pattern holds a required literal, candidates are found with the
+ * SIMD literal search first and only their lines go to PCRE2 (GNU grep's
+ * "kwset must" idea); a pattern that is a plain literal never calls PCRE2.
+ *
+ * Inside a line, matches for -o / --color / --json are leftmost-longest
+ * for the POSIX syntaxes (pcre2_dfa_match returns the longest match at the
+ * first position, which is what POSIX requires), and Perl's leftmost-first
+ * for -P.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdlib.h>
+
+#include "grep_int.h"
+
+#define DFA_WS 4096
+
+struct qx_grep {
+  pcre2_code *code;
+  pcre2_code *dfa_code; /* same pattern without MATCH_INVALID_UTF (the DFA matcher refuses it) */
+  pcre2_match_data *md;
+  pcre2_match_context *mctx;
+  pcre2_jit_stack *jit;
+  qx_grep_syntax syntax;
+  int never;     /* no patterns: nothing matches */
+  int use_lit;   /* literal prefilter */
+  int lit_only;  /* the literal is the whole pattern: no PCRE2 at all */
+  int no_dfa;    /* pattern has items the DFA matcher cannot do (back-references) */
+  qx_lit lit;
+  char *pattern; /* the PCRE2 source */
+  int *dfa_ws;
+};
+
+const char *qx_grep_pattern(const qx_grep *g) { return g->pattern ? g->pattern : ""; }
+
+void qx_grep_free(qx_grep *g) {
+  if (!g) return;
+  pcre2_code_free(g->code);
+  pcre2_code_free(g->dfa_code);
+  pcre2_match_data_free(g->md);
+  pcre2_match_context_free(g->mctx);
+  pcre2_jit_stack_free(g->jit);
+  qx_lit_free(&g->lit);
+  free(g->pattern);
+  free(g->dfa_ws);
+  free(g);
+}
+
+static int compile_pcre(qx_grep *g, const qx_grep_opts *o) {
+  uint32_t flags = PCRE2_MULTILINE;
+  if (o->icase) flags |= PCRE2_CASELESS;
+  if (o->syntax != QX_GREP_PCRE) flags |= PCRE2_UCP; /* \w, [[:alpha:]] as in a UTF-8 locale */
+  int ecode;
+  PCRE2_SIZE eoff;
+  const char *src = g->pattern;
+  g->code = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
+                          flags | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &ecode, &eoff, NULL);
+  if (!g->code && ecode >= PCRE2_ERROR_UTF8_ERR21 && ecode <= PCRE2_ERROR_UTF8_ERR1) {
+    /* The pattern itself is not UTF-8: match bytes. */
+    g->code = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED, flags & ~PCRE2_UCP, &ecode,
+                            &eoff, NULL);
+  }
+  if (!g->code) {
+    PCRE2_UCHAR msg[256];
+    pcre2_get_error_message(ecode, msg, sizeof msg);
+    return qx_err(QUARRY_EINVAL, "%s", (const char *)msg);
+  }
+  (void)pcre2_jit_compile(g->code, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
+  if (o->syntax != QX_GREP_PCRE)
+    g->dfa_code = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED, flags | PCRE2_UTF, &ecode, &eoff, NULL);
+  g->md = pcre2_match_data_create(32, NULL);
+  g->mctx = pcre2_match_context_create(NULL);
+  g->jit = pcre2_jit_stack_create(64 * 1024, 8 * 1024 * 1024, NULL);
+  g->dfa_ws = qx_malloc(DFA_WS * sizeof(int));
+  if (!g->md || !g->mctx || !g->jit || !g->dfa_ws) return qx_err(QUARRY_ENOMEM, "out of memory");
+  pcre2_jit_stack_assign(g->mctx, NULL, g->jit);
+  return 0;
+}
+
+int qx_grep_compile(qx_grep **out, const char *const *pats, const size_t *lens, size_t n,
+                    const qx_grep_opts *o) {
+  *out = NULL;
+  qx_grep *g = qx_calloc(1, sizeof *g);
+  if (!g) return qx_err(QUARRY_ENOMEM, "out of memory");
+  g->syntax = o->syntax;
+  if (n == 0) {
+    g->never = 1;
+    *out = g;
+    return 0;
+  }
+  qx_buf body = {0};
+  size_t groups = 0;
+  grep_tr_info info = {{0}, 0};
+  int rc = 0;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    char *t = NULL;
+    size_t ng = 0;
+    rc = grep_translate_ex(&t, &ng, pats[i], lens[i], o->syntax, groups, n == 1 ? &info : NULL);
+    if (rc) break;
+    groups += ng;
+    if (n > 1) rc = qx_buf_printf(&body, "%s(?:%s)", i ? "|" : "", t);
+    else rc = qx_buf_printf(&body, "%s", t);
+    free(t);
+  }
+  qx_buf full = {0};
+  if (rc == 0) {
+    const char *b = body.len ? (const char *)body.data : "";
+    if (o->line) rc = qx_buf_printf(&full, "^(?:%s)$", b);
+    else if (o->word) rc = qx_buf_printf(&full, "(?<!\\w)(?:%s)(?!\\w)", b);
+    else rc = qx_buf_printf(&full, "%s", b);
+    if (rc == 0) rc = qx_buf_putc(&full, 0);
+  }
+  qx_buf_free(&body);
+  if (rc) {
+    qx_buf_free(&full);
+    qx_buf_free(&info.must);
+    qx_grep_free(g);
+    return rc < 0 && rc != QUARRY_ENOMEM ? rc : qx_err(QUARRY_ENOMEM, "out of memory");
+  }
+  g->pattern = (char *)full.data;
+  rc = compile_pcre(g, o);
+  if (rc) {
+    qx_buf_free(&info.must);
+    qx_grep_free(g);
+    return rc;
+  }
+  /* Literal prefilter: ASCII-only needles when case-insensitive. */
+  if (n == 1 && info.must.len > 0) {
+    int ascii = 1;
+    for (size_t i = 0; i < info.must.len; i++)
+      if (info.must.data[i] >= 0x80) ascii = 0;
+    if (!o->icase || ascii) {
+      if (qx_lit_init(&g->lit, (const char *)info.must.data, info.must.len, o->icase) == 0) {
+        g->use_lit = 1;
+        g->lit_only = info.pure && !o->word && !o->line;
+      }
+    }
+  }
+  qx_buf_free(&info.must);
+  uint32_t cap = 0;
+  pcre2_pattern_info(g->code, PCRE2_INFO_BACKREFMAX, &cap);
+  g->no_dfa = cap > 0 || o->syntax == QX_GREP_PCRE;
+  *out = g;
+  return 0;
+}
+
+static int pcre_fail(int rc) {
+  if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+      rc == PCRE2_ERROR_HEAPLIMIT)
+    return qx_err(QUARRY_EINVAL, "exceeded PCRE's backtracking limit");
+  if (rc == PCRE2_ERROR_NOMEMORY) return qx_err(QUARRY_ENOMEM, "out of memory in PCRE2");
+  PCRE2_UCHAR msg[256];
+  pcre2_get_error_message(rc, msg, sizeof msg);
+  return qx_err(QUARRY_EINVAL, "PCRE2 match failed: %s", (const char *)msg);
+}
+
+/* Does the line [ls, le) (le excluding '\n') match on its own? */
+static int line_matches(qx_grep *g, const char *line, size_t len) {
+  int rc = pcre2_match(g->code, (PCRE2_SPTR)line, len, 0, 0, g->md, g->mctx);
+  if (rc >= 0) return 1;
+  if (rc == PCRE2_ERROR_NOMATCH) return 0;
+  return pcre_fail(rc);
+}
+
+static inline size_t line_start(const char *buf, size_t from, size_t at) {
+  const char *p = at > from ? memrchr(buf + from, '\n', at - from) : NULL;
+  return p ? (size_t)(p - buf) + 1 : from;
+}
+
+static inline size_t line_end(const char *buf, size_t at, size_t end) {
+  const char *p = memchr(buf + at, '\n', end - at);
+  return p ? (size_t)(p - buf) + 1 : end;
+}
+
+int qx_grep_find_line(qx_grep *g, const char *buf, size_t from, size_t end, size_t *ls, size_t *le) {
+  if (g->never) return 0;
+  size_t pos = from;
+  if (g->use_lit) {
+    while (pos < end) {
+      const char *hit = qx_lit_find(&g->lit, buf + pos, end - pos);
+      if (!hit) return 0;
+      size_t h = (size_t)(hit - buf);
+      size_t s = line_start(buf, pos, h), e = line_end(buf, h, end);
+      if (g->lit_only) {
+        *ls = s;
+        *le = e;
+        return 1;
+      }
+      int rc = line_matches(g, buf + s, e - s - (buf[e - 1] == '\n'));
+      if (rc < 0) return rc;
+      if (rc) {
+        *ls = s;
+        *le = e;
+        return 1;
+      }
+      pos = e;
+    }
+    return 0;
+  }
+  const char *sub = buf + from;
+  size_t slen = end - from, off = 0;
+  while (off < slen) {
+    int rc = pcre2_match(g->code, (PCRE2_SPTR)sub, slen, off, 0, g->md, g->mctx);
+    if (rc == PCRE2_ERROR_NOMATCH) return 0;
+    if (rc < 0) return pcre_fail(rc);
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(g->md);
+    size_t s = ov[0], e = ov[1];
+    if (s >= slen) return 0; /* the empty "line" after the last newline */
+    size_t lstart = line_start(sub, off, s), lend = line_end(sub, s, slen);
+    if (e > s && memchr(sub + s, '\n', e - s)) {
+      rc = line_matches(g, sub + lstart, lend - lstart - (sub[lend - 1] == '\n'));
+      if (rc < 0) return rc;
+      if (!rc) {
+        off = lend;
+        continue;
+      }
+    }
+    *ls = from + lstart;
+    *le = from + lend;
+    return 1;
+  }
+  return 0;
+}
+
+int qx_grep_match_in_line(qx_grep *g, const char *line, size_t len, size_t start, size_t *ms,
+                          size_t *me) {
+  if (g->never || start > len) return 0;
+  if (g->lit_only) {
+    const char *hit = qx_lit_find(&g->lit, line + start, len - start);
+    if (!hit) return 0;
+    *ms = (size_t)(hit - line);
+    *me = *ms + g->lit.len;
+    return 1;
+  }
+  int rc;
+  if (!g->no_dfa && g->dfa_code) {
+    /* An invalid UTF-8 line makes this fail; the backtracking matcher takes over. */
+    rc = pcre2_dfa_match(g->dfa_code, (PCRE2_SPTR)line, len, start, 0, g->md, g->mctx, g->dfa_ws, DFA_WS);
+    if (rc >= 0) {
+      PCRE2_SIZE *ov = pcre2_get_ovector_pointer(g->md);
+      *ms = ov[0];
+      *me = ov[1];
+      return 1;
+    }
+    if (rc == PCRE2_ERROR_NOMATCH) return 0;
+    /* Unsupported item or workspace too small: fall back to backtracking. */
+  }
+  rc = pcre2_match(g->code, (PCRE2_SPTR)line, len, start, 0, g->md, g->mctx);
+  if (rc == PCRE2_ERROR_NOMATCH) return 0;
+  if (rc < 0) return pcre_fail(rc);
+  PCRE2_SIZE *ov = pcre2_get_ovector_pointer(g->md);
+  *ms = ov[0];
+  *me = ov[1];
+  if (*me < *ms) *me = *ms; /* \K tricks */
+  return 1;
+}

@@ -1,0 +1,61 @@
+/*
+ * grep_simd_avx2.c: AVX2 kernels for grep_literal.c (packed-pair substring
+ * search, newline counting). Compiled with -mavx2; called only when the CPU
+ * has AVX2 (checked once in grep_literal.c).
+ */
+#include <immintrin.h>
+
+#include "grep_int.h"
+
+const char *grep_lit_find_tail(const qx_lit *l, const char *hay, size_t len);
+int grep_lit_verify(const qx_lit *l, const uint8_t *at);
+
+const char *grep_lit_find_avx2(const qx_lit *l, const char *hay, size_t len) {
+  const uint8_t *h = (const uint8_t *)hay;
+  size_t n = l->len, i1 = l->i1, i2 = l->i2;
+  size_t maxi = i1 > i2 ? i1 : i2;
+  uint8_t b1 = l->needle[i1], b2 = l->needle[i2];
+  uint8_t f1 = (l->icase && b1 >= 'a' && b1 <= 'z') ? 0x20 : 0;
+  uint8_t f2 = (l->icase && b2 >= 'a' && b2 <= 'z') ? 0x20 : 0;
+  const __m256i v1 = _mm256_set1_epi8((char)b1), v2 = _mm256_set1_epi8((char)b2);
+  const __m256i m1 = _mm256_set1_epi8((char)f1), m2 = _mm256_set1_epi8((char)f2);
+  size_t s = 0;
+  if (len >= n && len >= maxi + 32) {
+    size_t lim = len - maxi - 32; /* last block start with in-bounds loads */
+    while (s <= lim) {
+      __m256i a = _mm256_loadu_si256((const __m256i *)(h + s + i1));
+      __m256i b = _mm256_loadu_si256((const __m256i *)(h + s + i2));
+      __m256i e = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_or_si256(a, m1), v1),
+                                   _mm256_cmpeq_epi8(_mm256_or_si256(b, m2), v2));
+      uint32_t mask = (uint32_t)_mm256_movemask_epi8(e);
+      while (mask) {
+        size_t c = s + (size_t)__builtin_ctz(mask);
+        if (c + n <= len && grep_lit_verify(l, h + c)) return hay + c;
+        mask &= mask - 1;
+      }
+      s += 32;
+    }
+  }
+  if (s >= len) return NULL;
+  const char *r = grep_lit_find_tail(l, hay + s, len - s);
+  return r;
+}
+
+size_t grep_count_nl_avx2(const char *p, size_t len) {
+  const __m256i nl = _mm256_set1_epi8('\n');
+  size_t i = 0, total = 0;
+  while (i + 32 <= len) {
+    __m256i acc = _mm256_setzero_si256();
+    size_t blocks = (len - i) / 32;
+    if (blocks > 255) blocks = 255;
+    for (size_t b = 0; b < blocks; b++, i += 32) {
+      __m256i v = _mm256_loadu_si256((const __m256i *)(p + i));
+      acc = _mm256_sub_epi8(acc, _mm256_cmpeq_epi8(v, nl));
+    }
+    __m256i sad = _mm256_sad_epu8(acc, _mm256_setzero_si256());
+    total += (size_t)_mm256_extract_epi64(sad, 0) + (size_t)_mm256_extract_epi64(sad, 1) +
+             (size_t)_mm256_extract_epi64(sad, 2) + (size_t)_mm256_extract_epi64(sad, 3);
+  }
+  for (; i < len; i++) total += p[i] == '\n';
+  return total;
+}

@@ -1,0 +1,90 @@
+/*
+ * qx_grep.h: the line-matching engine behind `quarry grep`.
+ *
+ * A qx_grep compiles one or more patterns (GNU grep syntax: basic regex,
+ * extended regex, fixed strings, or Perl through PCRE2) into a single PCRE2
+ * program with JIT, plus a literal prefilter (SIMD "packed pair" search,
+ * after the memchr crate / Wojciech Mula's SIMD-friendly substring search)
+ * when the pattern contains a string every match must include. The engine
+ * only answers two questions, both over caller-owned memory:
+ *   - which is the next line of a buffer that contains a match?
+ *   - where are the matches inside one line (leftmost-longest for the POSIX
+ *     syntaxes, as GNU grep's -o and --color show them)?
+ * Printing, context, files and binary detection live in cli/.
+ *
+ * Lines end with '\n'. Matches never span lines, as in grep.
+ */
+#ifndef QX_GREP_H
+#define QX_GREP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum qx_grep_syntax {
+  QX_GREP_BRE = 0,   /* -G: POSIX basic regex with GNU extensions */
+  QX_GREP_ERE = 1,   /* -E: POSIX extended regex with GNU extensions */
+  QX_GREP_FIXED = 2, /* -F: fixed strings */
+  QX_GREP_PCRE = 3   /* -P: Perl-compatible, passed to PCRE2 as is */
+} qx_grep_syntax;
+
+typedef struct qx_grep_opts {
+  qx_grep_syntax syntax;
+  int icase; /* -i */
+  int word;  /* -w: match only whole words */
+  int line;  /* -x: match only whole lines (wins over word) */
+} qx_grep_opts;
+
+typedef struct qx_grep qx_grep;
+
+/* Compile n patterns (each pats[i] of lens[i] bytes, no newline inside; the
+ * caller splits on newlines as grep does). n == 0 gives a matcher that
+ * matches nothing. On a bad pattern returns QUARRY_EINVAL with a message. */
+int qx_grep_compile(qx_grep **out, const char *const *pats, const size_t *lens, size_t n,
+                    const qx_grep_opts *opts);
+void qx_grep_free(qx_grep *g);
+
+/* Find the first line of buf[from, end) holding a match. `from` must be at a
+ * line start, and buf[end-1] must be '\n' (every line is terminated).
+ * Returns 1 and the line as [*ls, *le) (le just past its '\n'), 0 if none,
+ * or a negative code (PCRE2 resource errors). */
+int qx_grep_find_line(qx_grep *g, const char *buf, size_t from, size_t end, size_t *ls,
+                      size_t *le);
+
+/* Find the next match inside one line (line[0, len), without its '\n'),
+ * starting the search at byte `start`. Returns 1 with [*ms, *me), 0 if none,
+ * negative on error. Leftmost-longest for BRE/ERE/FIXED, leftmost-first
+ * (Perl semantics) for PCRE. */
+int qx_grep_match_in_line(qx_grep *g, const char *line, size_t len, size_t start, size_t *ms,
+                          size_t *me);
+
+/* The PCRE2 pattern actually compiled (for tests and --debug). */
+const char *qx_grep_pattern(const qx_grep *g);
+
+/* Translate one GNU BRE/ERE pattern into PCRE2 syntax. `group_base` is the
+ * number of capturing groups in the patterns before this one (back-references
+ * are shifted by it); *ngroups receives this pattern's group count. The
+ * result is a heap string (caller frees). Exposed for unit tests. */
+int qx_grep_translate(char **out, size_t *ngroups, const char *pat, size_t len,
+                      qx_grep_syntax syntax, size_t group_base);
+
+/* ---- fast byte-level helpers (SIMD where the CPU has it) ----------------- */
+
+/* A literal searcher (optionally ASCII case-insensitive). */
+typedef struct qx_lit {
+  uint8_t *needle; /* lower-cased when icase */
+  size_t len;
+  int icase;
+  size_t i1, i2; /* offsets of the two rarest bytes, used as the packed pair */
+} qx_lit;
+
+int qx_lit_init(qx_lit *l, const char *needle, size_t len, int icase);
+void qx_lit_free(qx_lit *l);
+/* First occurrence in hay[0, len), or NULL. */
+const char *qx_lit_find(const qx_lit *l, const char *hay, size_t len);
+
+/* Number of '\n' bytes in p[0, len). */
+size_t qx_count_newlines(const char *p, size_t len);
+/* 1 if p[0, len) is valid UTF-8 (strict: no overlongs, surrogates, > U+10FFFF). */
+int qx_grep_utf8_valid(const char *p, size_t len);
+
+#endif /* QX_GREP_H */

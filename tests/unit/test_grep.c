@@ -1,0 +1,114 @@
+/*
+ * test_grep.c: the grep engine (search/qx_grep.h): BRE/ERE translation,
+ * line finding across buffers, leftmost-longest matches, literal search
+ * (SIMD and scalar agree), newline counting and UTF-8 validation.
+ */
+#include <stdlib.h>
+
+#include <strings.h>
+
+#include "qx_common.h"
+#include "qx_grep.h"
+#include "qx_test.h"
+
+static void check_tr(const char *pat, qx_grep_syntax syn, const char *want) {
+  char *out = NULL;
+  size_t ng = 0;
+  int rc = qx_grep_translate(&out, &ng, pat, strlen(pat), syn, 0);
+  CHECK_EQ_INT(rc, 0);
+  if (out) CHECK_EQ_STR(out, want);
+  free(out);
+}
+
+static int find_all(const char *pat, qx_grep_syntax syn, int icase, const char *buf) {
+  qx_grep *g = NULL;
+  size_t len = strlen(pat);
+  const char *pv[1] = {pat};
+  qx_grep_opts o = {syn, icase, 0, 0};
+  if (qx_grep_compile(&g, pv, &len, 1, &o) < 0) return -1;
+  size_t pos = 0, end = strlen(buf), ls, le;
+  int n = 0;
+  while (qx_grep_find_line(g, buf, pos, end, &ls, &le) == 1) {
+    n++;
+    pos = le;
+  }
+  qx_grep_free(g);
+  return n;
+}
+
+int main(void) {
+  check_tr("a\\(b\\)*c", QX_GREP_BRE, "a(b)*c");
+  check_tr("a+b?(c)|d{2}", QX_GREP_BRE, "a\\+b\\?\\(c\\)\\|d\\{2\\}");
+  check_tr("*a", QX_GREP_BRE, "\\*a");
+  check_tr("*a", QX_GREP_ERE, "a");
+  check_tr("a+?", QX_GREP_ERE, "(?:a+)?");
+  check_tr("x\\{,3\\}", QX_GREP_BRE, "x{0,3}");
+  check_tr("[^a]", QX_GREP_BRE, "[^a\\n]");
+  check_tr("[\\]", QX_GREP_BRE, "[\\\\]");
+  check_tr("a^b$c", QX_GREP_BRE, "a\\^b\\$c");
+  check_tr("\\<w\\>", QX_GREP_BRE, "\\b(?=\\w)w\\b(?<=\\w)");
+  check_tr("a{1", QX_GREP_ERE, "a\\{1");
+  check_tr("\\d", QX_GREP_ERE, "d");
+  char *bad = NULL;
+  size_t ng;
+  CHECK(qx_grep_translate(&bad, &ng, "\\(", 2, QX_GREP_BRE, 0) < 0);
+  CHECK(qx_grep_translate(&bad, &ng, "[a", 2, QX_GREP_ERE, 0) < 0);
+  CHECK(qx_grep_translate(&bad, &ng, "a\\", 2, QX_GREP_ERE, 0) < 0);
+
+  const char *text = "alpha\nbeta gamma\n\nGamma ray\ngam\nma\n";
+  CHECK_EQ_INT(find_all("gamma", QX_GREP_FIXED, 0, text), 1);
+  CHECK_EQ_INT(find_all("gamma", QX_GREP_FIXED, 1, text), 2);
+  CHECK_EQ_INT(find_all("^$", QX_GREP_BRE, 0, text), 1);
+  CHECK_EQ_INT(find_all("", QX_GREP_BRE, 0, text), 6);
+  CHECK_EQ_INT(find_all("gam[^x]ma", QX_GREP_BRE, 0, text), 0); /* never across lines */
+  CHECK_EQ_INT(find_all("m\\sm", QX_GREP_PCRE, 0, text), 0);
+  CHECK_EQ_INT(find_all("a$", QX_GREP_BRE, 0, text), 3);
+
+  /* leftmost-longest inside a line */
+  {
+    const char *pv[2] = {"foo", "foo bar"};
+    size_t lv[2] = {3, 7}, ms, me;
+    qx_grep_opts o = {QX_GREP_BRE, 0, 0, 0};
+    qx_grep *g = NULL;
+    CHECK_EQ_INT(qx_grep_compile(&g, pv, lv, 2, &o), 0);
+    CHECK_EQ_INT(qx_grep_match_in_line(g, "a foo bar", 9, 0, &ms, &me), 1);
+    CHECK_EQ_INT(ms, 2);
+    CHECK_EQ_INT(me, 9);
+    qx_grep_free(g);
+  }
+
+  /* literal search: SIMD and scalar paths agree with a naive search */
+  {
+    char hay[700];
+    unsigned seed = 7;
+    for (size_t i = 0; i < sizeof hay; i++) {
+      seed = seed * 1103515245u + 12345u;
+      hay[i] = "abcAB \n"[(seed >> 16) % 7];
+    }
+    const char *needles[] = {"ab", "abc", "cab", "a", "bcAB", "zz", "abcabc"};
+    for (size_t k = 0; k < QX_ARRAY_LEN(needles); k++) {
+      for (int icase = 0; icase < 2; icase++) {
+        qx_lit l;
+        size_t nl = strlen(needles[k]);
+        CHECK_EQ_INT(qx_lit_init(&l, needles[k], nl, icase), 0);
+        for (size_t start = 0; start < 64; start += 5) {
+          const char *got = qx_lit_find(&l, hay + start, sizeof hay - start);
+          const char *want = NULL;
+          for (size_t i = start; i + nl <= sizeof hay && !want; i++)
+            if (icase ? !strncasecmp(hay + i, needles[k], nl) : !memcmp(hay + i, needles[k], nl))
+              want = hay + i;
+          CHECK(got == want);
+        }
+        qx_lit_free(&l);
+      }
+    }
+    size_t nl = 0;
+    for (size_t i = 0; i < sizeof hay; i++) nl += hay[i] == '\n';
+    CHECK_EQ_INT(qx_count_newlines(hay, sizeof hay), nl);
+  }
+  CHECK(qx_grep_utf8_valid("h\xc3\xa9llo", 6));
+  CHECK(!qx_grep_utf8_valid("\xc0\xaf", 2));
+  CHECK(!qx_grep_utf8_valid("\xed\xa0\x80", 3));
+  CHECK(!qx_grep_utf8_valid("ab\xc3", 3));
+  return qx_test_result();
+}
