@@ -3,11 +3,11 @@
  * CPython's "replace" repair, the vocabulary index, added (special) tokens
  * split off the raw text, and the public qx_tokenizer_* entry points.
  *
- * Vocabulary index: token ids sorted by their bytes, plus a first-byte
- * table. A prefix search narrows the sorted range one byte at a time by
- * binary search (a "sorted-array trie"): no per-node allocation, one sort at
- * load, and a common-prefix search (what Unigram's lattice and WordPiece's
- * longest match need) costs O(matched bytes x log range).
+ * Vocabulary index: a byte trie built once at load from the tokens sorted by
+ * their bytes, stored as flat arrays in breadth-first order (children of a
+ * node contiguous and sorted, a direct table for the root). A common-prefix
+ * search, what Unigram's lattice and WordPiece's longest match need, walks
+ * it one byte at a time with no allocation.
  */
 #include <stdlib.h>
 
@@ -85,6 +85,17 @@ size_t qx_tok_decode(uint32_t *cps, const char *s, size_t len) {
   return n;
 }
 
+int qx_tok_utf8_valid(const char *s, size_t len) {
+  const uint8_t *p = (const uint8_t *)s;
+  for (size_t i = 0; i < len;) {
+    uint32_t cp;
+    size_t bad, k = p[i] < 0x80 ? 1 : utf8_seq(p + i, len - i, &cp, &bad);
+    if (!k) return 0;
+    i += k;
+  }
+  return 1;
+}
+
 int qx_tok_encode_cp(char *buf, uint32_t cp) {
   uint8_t *o = (uint8_t *)buf;
   if (cp < 0x80) {
@@ -129,67 +140,110 @@ int qx_tokenizer_utf8_repair(char **out, size_t *out_len, const char *src, size_
 }
 
 /* ---- vocabulary index --------------------------------------------------- */
-static int cmp_tokens(const void *a, const void *b, void *ctx) {
-  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-  const qx_tokenizer *t = ctx;
-  size_t lx = t->off[x + 1] - t->off[x] - 1, ly = t->off[y + 1] - t->off[y] - 1;
-  int c = memcmp(t->blob + t->off[x], t->blob + t->off[y], QX_MIN(lx, ly));
-  if (c) return c;
-  if (lx != ly) return lx < ly ? -1 : 1;
-  return x < y ? 1 : (x > y ? -1 : 0); /* duplicates: the last id wins, as a hash map insert */
+static size_t tok_len(const qx_tokenizer *t, uint32_t id) { return t->off[id + 1] - t->off[id] - 1; }
+
+/* A token during the build: its bytes, length and id (16 bytes, so the
+ * radix passes read the text without going through the offsets). */
+typedef struct build_ent {
+  const uint8_t *p;
+  uint32_t len, id;
+} build_ent;
+
+/* Byte at depth d, or -1 past the end (the sort key). */
+static inline int key_at(const build_ent *e, uint32_t d) { return e->len > d ? e->p[d] : -1; }
+
+/* Order e[0..n) by their byte at depth d (one MSD radix step): counting sort
+ * through tmp for long ranges, insertion sort for short ones. Stable. */
+static void partition(build_ent *e, build_ent *tmp, size_t n, uint32_t d) {
+  if (n <= 24) {
+    for (size_t i = 1; i < n; i++) {
+      build_ent x = e[i];
+      int k = key_at(&x, d);
+      size_t j = i;
+      for (; j > 0 && key_at(&e[j - 1], d) > k; j--) e[j] = e[j - 1];
+      e[j] = x;
+    }
+    return;
+  }
+  size_t count[258] = {0};
+  for (size_t i = 0; i < n; i++) count[key_at(&e[i], d) + 2]++;
+  for (size_t b = 1; b < 258; b++) count[b] += count[b - 1];
+  for (size_t i = 0; i < n; i++) tmp[count[key_at(&e[i], d) + 1]++] = e[i];
+  memcpy(e, tmp, n * sizeof *e);
 }
 
-int qx_tok_vocab_index(qx_tokenizer *t) {
-  t->sorted = qx_malloc((t->n_vocab + 1) * sizeof *t->sorted);
-  if (!t->sorted) return qx_err(QUARRY_ENOMEM, "%s: vocabulary index", t->source);
-  t->n_sorted = t->n_vocab;
-  for (size_t i = 0; i < t->n_vocab; i++) t->sorted[i] = (uint32_t)i;
-  qsort_r(t->sorted, t->n_vocab, sizeof *t->sorted, cmp_tokens, t);
-  /* first[b]: first sorted entry whose first byte is >= b (empty strings sort first) */
-  size_t j = 0;
-  for (unsigned b = 0; b <= 256; b++) {
-    while (j < t->n_vocab) {
-      uint32_t id = t->sorted[j];
-      size_t len = t->off[id + 1] - t->off[id] - 1;
-      if (len > 0 && (uint8_t)t->blob[t->off[id]] >= b) break;
-      j++;
-    }
-    t->first[b] = (uint32_t)j;
-  }
+/* Trie arrays and build queue grown together. */
+static int grow_nodes(qx_tokenizer *t, uint32_t (**range)[2], uint32_t **depth, size_t *cap, size_t need) {
+  if (need <= *cap) return 0;
+  size_t c = QX_MAX(need, *cap * 2);
+  void *r = qx_realloc(*range, c * sizeof **range), *d = qx_realloc(*depth, c * sizeof **depth);
+  if (r) *range = r;
+  if (d) *depth = d;
+  void *a = qx_realloc(t->tr_child, c * sizeof *t->tr_child);
+  if (a) t->tr_child = a;
+  void *b = qx_realloc(t->tr_nchild, c * sizeof *t->tr_nchild);
+  if (b) t->tr_nchild = b;
+  void *l = qx_realloc(t->tr_label, c * sizeof *t->tr_label);
+  if (l) t->tr_label = l;
+  void *i = qx_realloc(t->tr_id, c * sizeof *t->tr_id);
+  if (i) t->tr_id = i;
+  if (!r || !d || !a || !b || !l || !i) return QUARRY_ENOMEM;
+  *cap = c;
   return 0;
 }
 
-int qx_tok_cursor_step(const qx_tokenizer *t, qx_tok_cursor *c, uint8_t b) {
-  if (c->depth == 0) {
-    c->lo = t->first[b];
-    c->hi = t->first[b + 1];
-    c->depth = 1;
-    return c->lo < c->hi;
+/* Build the trie breadth-first, radix-sorting as it goes: node i covers the
+ * tokens e[range[i][0] .. range[i][1]) sharing its depth[i]-byte prefix;
+ * they are partitioned by their next byte, tokens ending here first, and
+ * each group becomes a child. Work: O(total token bytes), no comparison sort. */
+int qx_tok_vocab_index(qx_tokenizer *t) {
+  size_t n = t->n_vocab, nn = 1, cap = 0;
+  build_ent *e = qx_malloc((n + 1) * sizeof *e), *tmp = qx_malloc((n + 1) * sizeof *tmp);
+  uint32_t(*range)[2] = NULL;
+  uint32_t *depth = NULL;
+  int rc = QUARRY_ENOMEM;
+  if (!e || !tmp || grow_nodes(t, &range, &depth, &cap, n * 2 + 16)) goto done;
+  for (size_t i = 0; i < n; i++) {
+    e[i].p = (const uint8_t *)t->blob + t->off[i];
+    e[i].len = (uint32_t)tok_len(t, (uint32_t)i);
+    e[i].id = (uint32_t)i;
   }
-  /* key(i) = byte at depth, or -1 if the entry is exactly `depth` long;
-   * non-decreasing over the range. Find [first key >= b, first key > b). */
-  uint32_t lo = c->lo, hi = c->hi, d = c->depth;
-#define KEY(i)                                                                     \
-  (t->off[t->sorted[i] + 1] - t->off[t->sorted[i]] - 1 > d                          \
-       ? (int)(uint8_t)t->blob[t->off[t->sorted[i]] + d]                           \
-       : -1)
-  while (lo < hi) {
-    uint32_t mid = lo + (hi - lo) / 2;
-    if (KEY(mid) < b) lo = mid + 1;
-    else hi = mid;
+  range[0][0] = 0;
+  range[0][1] = (uint32_t)n;
+  depth[0] = 0;
+  t->tr_label[0] = 0;
+  for (size_t i = 0; i < nn; i++) {
+    uint32_t lo = range[i][0], hi = range[i][1], d = depth[i];
+    partition(e + lo, tmp, hi - lo, d);
+    t->tr_id[i] = -1;
+    for (; lo < hi && e[lo].len == d; lo++) /* tokens ending here; duplicates: the last id */
+      if (d > 0 && (int32_t)e[lo].id > t->tr_id[i]) t->tr_id[i] = (int32_t)e[lo].id;
+    t->tr_child[i] = (uint32_t)nn;
+    t->tr_nchild[i] = 0;
+    while (lo < hi) {
+      uint8_t b = e[lo].p[d];
+      uint32_t end = lo + 1;
+      while (end < hi && e[end].p[d] == b) end++;
+      if (grow_nodes(t, &range, &depth, &cap, nn + 1)) goto done;
+      range[nn][0] = lo;
+      range[nn][1] = end;
+      depth[nn] = d + 1;
+      t->tr_label[nn] = b;
+      if (i == 0) t->root[b] = (uint32_t)nn;
+      nn++;
+      t->tr_nchild[i]++;
+      lo = end;
+    }
   }
-  uint32_t start = lo;
-  hi = c->hi;
-  while (lo < hi) {
-    uint32_t mid = lo + (hi - lo) / 2;
-    if (KEY(mid) <= b) lo = mid + 1;
-    else hi = mid;
-  }
-#undef KEY
-  c->lo = start;
-  c->hi = lo;
-  c->depth = d + 1;
-  return start < lo;
+  t->n_nodes = nn;
+  rc = 0;
+done:
+  free(e);
+  free(tmp);
+  free(range);
+  free(depth);
+  if (rc) qx_err(rc, "%s: vocabulary index", t->source);
+  return rc;
 }
 
 int32_t qx_tok_lookup(const qx_tokenizer *t, const char *s, size_t len) {
@@ -273,7 +327,10 @@ void qx_tokenizer_free(qx_tokenizer *t) {
   free(t->source);
   free(t->blob);
   free(t->off);
-  free(t->sorted);
+  free(t->tr_child);
+  free(t->tr_nchild);
+  free(t->tr_label);
+  free(t->tr_id);
   free(t->scores);
   free(t->norm_cp);
   free(t->norm_off);

@@ -28,6 +28,10 @@
 /* Map codepoint cp through the normalisation table; returns a pointer to the
  * replacement and its length (the codepoint itself when unmapped). */
 static const uint32_t *norm_map(const qx_tokenizer *t, const uint32_t *cp, size_t *n) {
+  if (*cp < 0x80 && !t->ascii_mapped[*cp]) {
+    *n = 1;
+    return cp;
+  }
   uint32_t lo = 0, hi = t->n_norm;
   while (lo < hi) {
     uint32_t mid = lo + (hi - lo) / 2;
@@ -229,12 +233,7 @@ int qx_tokenizer_load_e5s1(qx_tokenizer **out, const char *model_path) {
     t->scores[i] = (double)qx_e5s1_score(f, i);
     if (i == 0 || t->scores[i] < min_score) min_score = t->scores[i];
     /* pieces must be valid UTF-8 or the lattice could stop inside a character */
-    char *fixed;
-    size_t flen;
-    if ((rc = qx_tokenizer_utf8_repair(&fixed, &flen, p, len))) goto fail;
-    int same = flen == len && !memcmp(fixed, p, len);
-    free(fixed);
-    if (!same) {
+    if (!qx_tok_utf8_valid(p, len)) {
       rc = qx_err(QUARRY_EMODEL, "%s: E5S1 piece %d is not valid UTF-8", model_path, i);
       goto fail;
     }
@@ -258,6 +257,7 @@ int qx_tokenizer_load_e5s1(qx_tokenizer **out, const char *model_path) {
   memcpy(t->norm_cp, f->norm_cp, (size_t)f->n_norm * 4);
   memcpy(t->norm_off, f->norm_off, ((size_t)f->n_norm + 1) * 4);
   memcpy(t->norm_out, f->norm_out, n_out * 4);
+  for (uint32_t i = 0; i < t->n_norm && t->norm_cp[i] < 0x80; i++) t->ascii_mapped[t->norm_cp[i]] = 1;
   if ((rc = qx_tok_vocab_index(t))) goto fail;
   qx_e5s1_close(f);
   *out = t;

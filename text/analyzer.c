@@ -59,12 +59,13 @@
  * so a direct-mapped cache of recent words saves most of the stemming. It
  * is a pure function cache: results are the same with or without it. */
 #define CACHE_KEY_MAX 30
-#define CACHE_SLOTS 32768 /* x 64 bytes = 2 MiB per analyzer */
+#define CACHE_SLOTS 32768 /* x 64 bytes = 2 MiB per analyzer, 2-way */
 typedef struct cache_ent {
   uint8_t klen, tlen, is_stop, used;
   char key[CACHE_KEY_MAX];
   char term[CACHE_KEY_MAX];
 } cache_ent;
+_Static_assert(sizeof(cache_ent) == 64, "key_eq reads 32 bytes from key: term must follow it");
 
 struct qx_analyzer {
   qx_lang lang;
@@ -74,6 +75,8 @@ struct qx_analyzer {
    * with utf8proc when the analyzer is made: latin[cp - 0xC0] = {len, bytes};
    * len LATIN_SLOW when the code point must go through utf8proc. */
   uint8_t latin[0x180 - 0xC0][3];
+  int use_cache; /* 1 unless a test turned it off */
+  int fold_apos; /* fold_general wrote an apostrophe (maybe from a decomposition: U+0149) */
   char fold[FOLD_CAP + 8];
   char folded[QX_TERM_MAX + 8];
   char term[QX_TERM_MAX + 8];
@@ -108,6 +111,7 @@ int qx_analyzer_new(qx_analyzer **out, qx_lang lang) {
   a->lang = lang;
   a->stemmer = NULL;
   a->cache = NULL;
+  a->use_cache = 1;
   build_latin(a);
   if (lang != QX_LANG_NONE) {
     const char *alg = lang == QX_LANG_FR ? "french" : "english";
@@ -134,6 +138,8 @@ void qx_analyzer_free(qx_analyzer *a) {
 }
 
 qx_lang qx_analyzer_lang(const qx_analyzer *a) { return a->lang; }
+
+void qx_analyzer_use_cache(qx_analyzer *a, int on) { a->use_cache = on != 0; }
 
 /* ---- character classes ------------------------------------------------- */
 
@@ -198,11 +204,11 @@ static size_t fold_general(qx_analyzer *a, const uint8_t *s, size_t n, size_t o)
     int32_t c = a->cps[j];
     if (c < 0x80) {
       if (ascii_alnum((uint8_t)c)) out[o++] = (char)((uint8_t)(c - 'A') < 26 ? c + 32 : c);
-      else if (c == '\'') out[o++] = '\'';
+      else if (c == '\'') out[o++] = '\'', a->fold_apos = 1;
       continue;
     }
     switch (c) {
-    case 0x2019: case 0x02BC: case 0xFF07: out[o++] = '\''; continue;
+    case 0x2019: case 0x02BC: case 0xFF07: out[o++] = '\''; a->fold_apos = 1; continue;
     case 0x0153: o = put_str(out, o, "oe"); continue; /* œ */
     case 0x00E6: o = put_str(out, o, "ae"); continue; /* æ */
     case 0x00DF: o = put_str(out, o, "ss"); continue; /* ß (case folding already does it) */
@@ -229,11 +235,31 @@ static size_t fold_general(qx_analyzer *a, const uint8_t *s, size_t n, size_t o)
  * else goes through utf8proc. Folding such words code point by code point
  * equals folding them whole: they hold no combining marks, so NFKC has
  * nothing to compose. */
-static size_t fold_word(qx_analyzer *a, const uint8_t *s, size_t n) {
+static size_t fold_word(qx_analyzer *a, const uint8_t *s, size_t n, size_t avail) {
   char *out = a->fold;
   size_t o = 0, i = 0;
   /* A word's ASCII bytes are letters, digits and ', and c | 0x20 lowers the
-   * letters and leaves digits and ' alone. */
+   * letters and leaves digits and ' alone: 8 bytes at a time when the input
+   * has 8 readable bytes (a->fold has room for the overhang). */
+  const uint64_t hi = 0x8080808080808080ull, lo = 0x2020202020202020ull;
+  if (n <= 8 && avail >= 8) {
+    uint64_t w, mask = n == 8 ? ~0ull : (1ull << (8 * n)) - 1;
+    memcpy(&w, s, 8);
+    if (!(w & mask & hi)) {
+      w |= lo;
+      memcpy(out, &w, 8);
+      return n;
+    }
+  } else if (n > 8) {
+    for (; i + 8 <= n; i += 8) {
+      uint64_t w;
+      memcpy(&w, s + i, 8);
+      if (w & hi) break;
+      w |= lo;
+      memcpy(out + i, &w, 8);
+    }
+    o = i;
+  }
   for (; i < n && s[i] < 0x80; i++) out[o++] = (char)(s[i] | 0x20);
   if (i == n) return o;
   size_t o0 = o;
@@ -325,7 +351,9 @@ static int stem_folded(qx_analyzer *a, size_t folded_len) {
 }
 
 /* Hash of a key of n <= CACHE_KEY_MAX bytes, read 8 at a time (multiply
- * and xor-shift as in MurmurHash3's finaliser). */
+ * and xor-shift as in MurmurHash3's finaliser). p points into a->fold,
+ * which has 8 bytes of slack: the last partial word is read whole and
+ * masked. */
 static inline uint32_t hash_key(const char *p, size_t n) {
   uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15ull;
   for (; n >= 8; p += 8, n -= 8) {
@@ -335,8 +363,9 @@ static inline uint32_t hash_key(const char *p, size_t n) {
     h ^= h >> 32;
   }
   if (n) {
-    uint64_t w = 0;
-    for (size_t i = 0; i < n; i++) w |= (uint64_t)(uint8_t)p[i] << (8 * i);
+    uint64_t w;
+    memcpy(&w, p, 8);
+    w &= (1ull << (8 * n)) - 1;
     h = (h ^ w) * 0xFF51AFD7ED558CCDull;
     h ^= h >> 32;
   }
@@ -351,30 +380,66 @@ typedef struct word_info {
   int is_stop;
 } word_info;
 
-static int analyse_folded(qx_analyzer *a, const char *f, size_t flen, word_info *wi) {
-  wi->folded_len = copy_term(a->folded, f, flen, 1);
+/* Equality of n <= CACHE_KEY_MAX bytes, 8 at a time: k is a cache entry's
+ * key (followed by its term, so 32 bytes are readable), f is in a->fold
+ * (with slack). */
+static inline int key_eq(const char *k, const char *f, size_t n) {
+  for (size_t i = 0; i < n; i += 8) {
+    uint64_t x, y;
+    memcpy(&x, k + i, 8);
+    memcpy(&y, f + i, 8);
+    uint64_t d = x ^ y;
+    if (n - i < 8) d &= (1ull << (8 * (n - i))) - 1;
+    if (d) return 0;
+  }
+  return 1;
+}
+
+/* copy_term for a source in a->fold (readable 32 bytes past it). */
+static inline size_t copy_folded(char *dst, const char *f, size_t n, int has_apos) {
+  if (n <= 32 && !has_apos) {
+    memcpy(dst, f, 32); /* fixed size: two moves; dst has QX_TERM_MAX + 8 bytes */
+    dst[n] = '\0';
+    return n;
+  }
+  return copy_term(dst, f, n, has_apos);
+}
+
+static int analyse_folded(qx_analyzer *a, const char *f, size_t flen, int has_apos, word_info *wi) {
+  wi->folded_len = copy_folded(a->folded, f, flen, has_apos);
   if (wi->folded_len == 0 || all_digits(a->folded, wi->folded_len)) {
     wi->is_stop = 0;
     memcpy(a->term, a->folded, wi->folded_len + 1);
     wi->term_len = wi->folded_len;
     return 0;
   }
-  cache_ent *e = NULL;
-  if (flen <= CACHE_KEY_MAX) {
-    e = &a->cache[hash_key(f, flen) & (CACHE_SLOTS - 1)];
-    if (e->used && e->klen == flen && !memcmp(e->key, f, flen)) {
-      wi->is_stop = e->is_stop;
-      memcpy(a->term, e->term, e->tlen);
-      a->term[e->tlen] = '\0';
-      wi->term_len = e->tlen;
-      return 0;
+  /* 2-way set-associative, most recently used way first */
+  cache_ent *set = NULL;
+  if (flen <= CACHE_KEY_MAX && a->use_cache) {
+    set = &a->cache[(hash_key(f, flen) & (CACHE_SLOTS / 2 - 1)) * 2];
+    for (int w = 0; w < 2; w++) {
+      cache_ent *e = &set[w];
+      if (e->used && e->klen == flen && key_eq(e->key, f, flen)) {
+        wi->is_stop = e->is_stop;
+        memcpy(a->term, e->term, CACHE_KEY_MAX); /* fixed size: two moves */
+        a->term[e->tlen] = '\0';
+        wi->term_len = e->tlen;
+        if (w == 1) {
+          cache_ent t = set[0];
+          set[0] = set[1];
+          set[1] = t;
+        }
+        return 0;
+      }
     }
   }
   wi->is_stop = qx_is_stopword(a->lang, f, flen);
   int tl = stem_folded(a, wi->folded_len);
   if (tl < 0) return tl;
   wi->term_len = (size_t)tl;
-  if (e && wi->term_len <= CACHE_KEY_MAX) {
+  if (set && wi->term_len <= CACHE_KEY_MAX) {
+    set[1] = set[0];
+    cache_ent *e = &set[0];
     e->used = 1;
     e->klen = (uint8_t)flen;
     e->tlen = (uint8_t)wi->term_len;
@@ -391,20 +456,23 @@ typedef struct word_apos {
 } word_apos;
 
 /* Analyse the word s[ws, we) and report it. Returns 0 or what fn returned. */
-static int emit_word(qx_analyzer *a, const uint8_t *s, size_t ws, size_t we, const word_apos *ap, int flags,
-                     qx_token_fn fn, void *ctx, uint32_t *pos) {
+static int emit_word(qx_analyzer *a, const uint8_t *s, size_t len, size_t ws, size_t we, const word_apos *ap,
+                     int flags, qx_token_fn fn, void *ctx, uint32_t *pos) {
   size_t nb = we - ws;
   if (nb > SURFACE_MAX) {
     nb = SURFACE_MAX;
     while (nb > 0 && (s[ws + nb] & 0xC0) == 0x80) nb--; /* cut on a code point boundary */
   }
-  size_t flen = fold_word(a, s + ws, nb);
+  a->fold_apos = 0;
+  size_t flen = fold_word(a, s + ws, nb, len - ws);
   const char *f = a->fold;
   word_info wi = {0, 0, 0};
+  /* the folded form has a ' only if the surface had one or utf8proc made one */
+  const int has_apos = ap->first_s != SIZE_MAX || a->fold_apos;
   int rc;
 
   if (a->lang == QX_LANG_NONE) {
-    wi.folded_len = wi.term_len = copy_term(a->folded, f, flen, 1);
+    wi.folded_len = wi.term_len = copy_folded(a->folded, f, flen, has_apos);
   } else {
     if (a->lang == QX_LANG_FR && ap->first_s != SIZE_MAX) {
       /* The first ' of the folded form is the first apostrophe of the surface. */
@@ -418,14 +486,14 @@ static int emit_word(qx_analyzer *a, const uint8_t *s, size_t ws, size_t we, con
     } else if (a->lang == QX_LANG_EN && ap->last_s != SIZE_MAX && ap->last_e == we - 1 &&
                (s[we - 1] | 0x20) == 's') {
       /* possessive 's, unless the whole word is a stopword ("it's", "let's") */
-      if ((rc = analyse_folded(a, f, flen, &wi)) < 0) return rc;
+      if ((rc = analyse_folded(a, f, flen, has_apos, &wi)) < 0) return rc;
       if (!wi.is_stop) {
         we = ap->last_s;
         if (flen >= 2 && f[flen - 2] == '\'' && f[flen - 1] == 's') flen -= 2;
         wi.folded_len = 0;
       }
     }
-    if (wi.folded_len == 0 && (rc = analyse_folded(a, f, flen, &wi)) < 0) return rc;
+    if (wi.folded_len == 0 && (rc = analyse_folded(a, f, flen, has_apos, &wi)) < 0) return rc;
   }
   if (wi.folded_len == 0) return 0; /* nothing left (marks, ignorables): not a word */
   uint32_t p = *pos;
@@ -489,7 +557,7 @@ int qx_analyze(qx_analyzer *a, const char *text, size_t len, int flags, qx_token
       }
       break;
     }
-    int rc = emit_word(a, s, ws, i, &ap, flags, fn, ctx, &pos);
+    int rc = emit_word(a, s, len, ws, i, &ap, flags, fn, ctx, &pos);
     if (rc) return rc;
   }
   return 0;

@@ -12,4 +12,7 @@
 /* The sorted stopword table of a language (NULL and *n = 0 for none), for tests. */
 const char *const *qx_stopword_list(qx_lang lang, size_t *n);
 
+/* Turn the stem cache off or on (tests check that it changes nothing). */
+void qx_analyzer_use_cache(qx_analyzer *a, int on);
+
 #endif /* QX_TEXT_INT_H */

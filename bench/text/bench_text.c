@@ -83,6 +83,7 @@ int main(int argc, char **argv) {
   sink s = {0, 0};
   for (long r = 0; r < runs; r++) {
     s.tokens = 0;
+    s.sum = 0;
     double t0 = qx_now();
     if (qx_analyze(a, (const char *)all.data, all.len, flags, on_token, &s) < 0) return 2;
     t[r] = qx_now() - t0;
