@@ -12,7 +12,8 @@
  *             is relevant (level 1); the SMART files carry no grades.
  * A pair judged twice keeps its last line. Runs are TREC run files
  * "qid Q0 docid rank score [tag]"; rank and tag are ignored because trec_eval
- * orders by score (then docid descending), see eval_metrics.c.
+ * orders by score (then docid descending), see eval_metrics.c. A document
+ * listed twice for one query is an error, as in trec_eval (form_res_rels).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -279,6 +280,7 @@ typedef struct runline {
 static int cmp_runline(const void *a, const void *b) {
   const runline *x = a, *y = b;
   int c = strcmp(x->qid, y->qid);
+  if (!c) c = strcmp(x->docid, y->docid);
   return c ? c : (x->line > y->line) - (x->line < y->line);
 }
 
@@ -317,6 +319,11 @@ int qx_run_read(qx_run **out, const char *path) {
     if (n) qsort(l, n, sizeof *l, cmp_runline);
     qx_run_query *q = NULL;
     for (size_t i = 0; i < n && !rc; i++) {
+      if (i && !strcmp(l[i].qid, l[i - 1].qid) && !strcmp(l[i].docid, l[i - 1].docid)) {
+        rc = qx_err(QUARRY_EINVAL, "%s:%zu: document %s listed twice for query %s (first on line %zu)", path,
+                    l[i].line, l[i].docid, l[i].qid, l[i - 1].line);
+        break;
+      }
       if (!q || strcmp(q->qid, l[i].qid)) rc = qx_run_add_query(run, &q, l[i].qid);
       if (!rc) rc = qx_run_add(q, l[i].docid, l[i].score);
     }

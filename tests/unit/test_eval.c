@@ -143,6 +143,9 @@ int main(void) {
   CHECK_EQ_INT(qx_run_read(&run, tmp), QUARRY_EINVAL);
   write_file(tmp, "q1 Q0 d1 1 nan run\n");
   CHECK_EQ_INT(qx_run_read(&run, tmp), QUARRY_EINVAL);
+  write_file(tmp, "q1 Q0 d1 1 2 run\nq2 Q0 d1 1 2 run\nq1 Q0 d1 2 1 run\n");
+  CHECK_EQ_INT(qx_run_read(&run, tmp), QUARRY_EINVAL);
+  CHECK(strstr(quarry_error_last(), ":3: document d1 listed twice for query q1 (first on line 1)") != NULL);
   write_file(tmp, "q1 Q0 d1\n");
   CHECK_EQ_INT(qx_run_read(&run, tmp), QUARRY_EINVAL);
   CHECK_EQ_INT(qx_run_read(&run, "/nonexistent/run"), QUARRY_ENOTFOUND);
