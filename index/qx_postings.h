@@ -62,6 +62,15 @@ static inline uint32_t qx_pcursor_doc(const qx_pcursor *c) { return c->doc; }
 static inline uint32_t qx_pcursor_freq(const qx_pcursor *c) { return c->tfs[c->i]; }
 /* Current block's skip data: last passage id, max tf, min decoded length. */
 int qx_pcursor_block_max(const qx_pcursor *c, uint32_t *last, uint32_t *max_tf, uint32_t *min_dl);
+/* Skip data of block b < c->nblocks (for block-max bounds kept apart from
+ * the cursor's position). */
+static inline void qx_pcursor_block_info(const qx_pcursor *c, uint32_t b, uint32_t *last, uint32_t *max_tf,
+                                         uint32_t *min_dl) {
+  const uint8_t *e = c->base + (size_t)b * QX_SKIP_ENTRY_SIZE;
+  *last = qx_le32(e);
+  *max_tf = qx_le32(e + 4);
+  *min_dl = qx_le32(e + 8);
+}
 /* Move to the first block whose last id >= target without decoding it (for
  * block-max pruning); c->doc is then undefined until advance() is called. */
 int qx_pcursor_skip_block(qx_pcursor *c, uint32_t target);

@@ -20,8 +20,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "qx_postings.h"
-#include "qx_search.h"
+#include "qx_daat.h"
 
 double qx_bm25_idf(uint64_t N, uint64_t df) {
   return log(1.0 + ((double)N - (double)df + 0.5) / ((double)df + 0.5));
@@ -34,26 +33,14 @@ void qx_bm25_norm_cache(double cache[256], double k1, double b, double avgdl) {
 
 /* ---- matchers ----------------------------------------------------------------- */
 
-typedef struct matcher {
-  const qx_qclause *cl;
-  qx_pcursor *cur;
-  double *idf;
-  uint32_t ncur;
-  uint32_t doc;
-  double phrase_idf;
-  uint32_t phrase_freq; /* PHRASE: occurrences in `doc` */
-  uint32_t *pos[2];     /* PHRASE scratch */
-  uint32_t pos_cap;
-} matcher;
-
-static uint32_t min_doc(const matcher *m) {
+static uint32_t min_doc(const qx_matcher *m) {
   uint32_t d = QX_DOC_END;
   for (uint32_t i = 0; i < m->ncur; i++) d = QX_MIN(d, m->cur[i].doc);
   return d;
 }
 
 /* Count phrase occurrences in the passage all cursors sit on. */
-static int phrase_count(matcher *m, uint32_t *out) {
+static int phrase_count(qx_matcher *m, uint32_t *out) {
   *out = 0;
   uint32_t need = 0;
   for (uint32_t i = 0; i < m->ncur; i++) need = QX_MAX(need, qx_pcursor_freq(&m->cur[i]));
@@ -88,7 +75,7 @@ static int phrase_count(matcher *m, uint32_t *out) {
 }
 
 /* Move m to its first match >= target. */
-static int m_advance(matcher *m, uint32_t target) {
+int qx_m_advance(qx_matcher *m, uint32_t target) {
   int rc = 0;
   if (m->cl->kind != QX_Q_PHRASE) {
     for (uint32_t i = 0; !rc && i < m->ncur; i++) rc = qx_pcursor_advance(&m->cur[i], target);
@@ -126,7 +113,7 @@ static int m_advance(matcher *m, uint32_t target) {
   }
 }
 
-static double m_score(const matcher *m, const double K[256], uint8_t norm) {
+double qx_m_score(const qx_matcher *m, const double K[256], uint8_t norm) {
   double s = 0, k = K[norm];
   if (m->cl->kind == QX_Q_PHRASE) {
     double tf = m->phrase_freq;
@@ -152,7 +139,7 @@ static int cmp_df_desc(const void *a, const void *b) {
 
 /* Resolve a clause's terms to cursors. A missing term leaves the matcher
  * empty (a phrase with a missing term can never match). */
-static int m_open(matcher *m, quarry_index *ix, const qx_qclause *cl) {
+int qx_m_open(qx_matcher *m, quarry_index *ix, const qx_qclause *cl) {
   memset(m, 0, sizeof *m);
   m->cl = cl;
   m->doc = QX_DOC_END;
@@ -208,49 +195,49 @@ static int m_open(matcher *m, quarry_index *ix, const qx_qclause *cl) {
       m->phrase_idf += m->idf[j];
       m->ncur = j + 1;
     }
-    if (!rc) rc = m_advance(m, 0);
+    if (!rc) rc = qx_m_advance(m, 0);
   }
   free(ids);
   return rc;
 }
 
-static void m_free(matcher *m) {
+void qx_m_free(qx_matcher *m) {
   free(m->cur);
   free(m->idf);
   free(m->pos[0]);
   free(m->pos[1]);
 }
 
-/* ---- top-k heap (min-heap on "worse") ---------------------------------------- */
+/* ---- top-k collector (min-heap on "worse") ---------------------------------- */
 
 static int worse(const quarry_hit *a, const quarry_hit *b) {
   return a->score < b->score || (a->score == b->score && a->passage > b->passage);
 }
 
-static void heap_push(quarry_hit *h, size_t *n, size_t k, uint32_t pid, uint32_t doc, double score) {
-  quarry_hit x = {.passage = pid, .doc = doc, .score = score};
-  if (*n == k) {
+static void heap_push(qx_topk *t, uint32_t pid, uint32_t doc, double score) {
+  quarry_hit *h = t->h, x = {.passage = pid, .doc = doc, .score = score};
+  if (t->n == t->k) {
     if (!worse(&h[0], &x)) return;
     h[0] = x;
     size_t i = 0;
     for (;;) { /* sift down */
       size_t l = 2 * i + 1, r = l + 1, m = i;
-      if (l < *n && worse(&h[l], &h[m])) m = l;
-      if (r < *n && worse(&h[r], &h[m])) m = r;
+      if (l < t->n && worse(&h[l], &h[m])) m = l;
+      if (r < t->n && worse(&h[r], &h[m])) m = r;
       if (m == i) break;
-      quarry_hit t = h[i];
+      quarry_hit tmp = h[i];
       h[i] = h[m];
-      h[m] = t;
+      h[m] = tmp;
       i = m;
     }
     return;
   }
-  size_t i = (*n)++;
+  size_t i = t->n++;
   h[i] = x;
   while (i > 0 && worse(&h[i], &h[(i - 1) / 2])) {
-    quarry_hit t = h[i];
+    quarry_hit tmp = h[i];
     h[i] = h[(i - 1) / 2];
-    h[(i - 1) / 2] = t;
+    h[(i - 1) / 2] = tmp;
     i = (i - 1) / 2;
   }
 }
@@ -260,23 +247,98 @@ static int cmp_hits(const void *a, const void *b) {
   return worse(x, y) ? 1 : worse(y, x) ? -1 : 0;
 }
 
-int qx_evaluate(quarry_results *r, quarry_index *ix, const qx_query *q, const quarry_search_opts *o) {
-  size_t k = o->k;
-  matcher *ms = qx_calloc(q->n, sizeof *ms);
-  r->hits = qx_calloc(k ? k : 1, sizeof *r->hits);
-  if (!ms || !r->hits) {
-    free(ms);
-    return qx_err(QUARRY_ENOMEM, "out of memory");
+void qx_topk_init(qx_topk *t, quarry_hit *h, size_t k, int per_doc, quarry_index *ix) {
+  memset(t, 0, sizeof *t);
+  t->h = h;
+  t->k = k;
+  t->per_doc = per_doc;
+  t->ix = ix;
+  t->cur_doc = QX_DOC_END;
+  t->best = -1;
+}
+
+int qx_topk_add(qx_topk *t, uint32_t d, double s) {
+  if (!t->per_doc) {
+    heap_push(t, d, 0, s);
+    return 0;
   }
+  qx_passage_info pi = {0};
+  int rc = qx_index_passage(&pi, t->ix, d);
+  if (rc) return rc;
+  if (pi.doc != t->cur_doc) {
+    if (t->cur_doc != QX_DOC_END) heap_push(t, t->best_pid, t->cur_doc, t->best);
+    t->cur_doc = pi.doc;
+    t->best = -1;
+  }
+  if (s > t->best) {
+    t->best = s;
+    t->best_pid = d;
+  }
+  return 0;
+}
+
+size_t qx_topk_finish(qx_topk *t) {
+  if (t->per_doc && t->cur_doc != QX_DOC_END) heap_push(t, t->best_pid, t->cur_doc, t->best);
+  t->cur_doc = QX_DOC_END;
+  qsort(t->h, t->n, sizeof *t->h, cmp_hits);
+  return t->n;
+}
+
+/* ---- upper bounds ------------------------------------------------------------ */
+
+double qx_bm25_term_ub(double idf, uint32_t tf, uint32_t dl, double k1, double b, double avgdl) {
+  if (avgdl <= 0) avgdl = 1;
+  double k = k1 * (1.0 - b + b * (double)dl / avgdl), f = tf;
+  return idf * f / (f + k);
+}
+
+/* A clause's bound from its terms' lexicon entries (max tf, min length):
+ * TERM and PREFIX sum their terms' bounds; a PHRASE occurs at most
+ * min(max tf) times in a passage at least max(min length) long. */
+int qx_daat_bounds(qx_daat *e) {
+  double avgdl = e->ix->avgdl;
+  for (size_t i = 0; i < e->nm; i++) {
+    qx_matcher *m = &e->ms[i];
+    m->ub = 0;
+    if (m->cl->occur == QX_OCC_NOT || !m->ncur) continue;
+    uint32_t ptf = UINT32_MAX, pdl = 0;
+    for (uint32_t j = 0; j < m->ncur; j++) {
+      qx_term_info ti = {0};
+      int rc = qx_index_term(&ti, e->ix, m->cur[j].term);
+      if (rc) return rc;
+      m->ub += qx_bm25_term_ub(m->idf[j], ti.max_tf, ti.min_dl, e->k1, e->b, avgdl);
+      ptf = QX_MIN(ptf, ti.max_tf);
+      pdl = QX_MAX(pdl, ti.min_dl);
+    }
+    if (m->cl->kind == QX_Q_PHRASE) m->ub = qx_bm25_term_ub(m->phrase_idf, ptf, pdl, e->k1, e->b, avgdl);
+    if (m->cl->kind == QX_Q_TERM) m->ub *= m->cl->weight;
+  }
+  return 0;
+}
+
+int qx_daat_excluded(qx_daat *e, uint32_t d, int *excluded) {
+  *excluded = 0;
+  for (size_t i = 0; i < e->q->n; i++) {
+    if (e->q->c[i].occur != QX_OCC_NOT) continue;
+    if (e->ms[i].doc < d) {
+      int rc = qx_m_advance(&e->ms[i], d);
+      if (rc) return rc;
+    }
+    if (e->ms[i].doc == d) {
+      *excluded = 1;
+      return 0;
+    }
+  }
+  return 0;
+}
+
+/* ---- exhaustive DAAT (the reference) ------------------------------------------- */
+
+int qx_eval_exhaustive(qx_daat *e) {
+  const qx_query *q = e->q;
+  qx_matcher *ms = e->ms;
   int rc = 0;
-  size_t nm = 0;
-  for (; !rc && nm < q->n; nm++) rc = m_open(&ms[nm], ix, &q->c[nm]);
-  double K[256];
-  qx_bm25_norm_cache(K, o->k1, o->b, ix->avgdl);
-  uint32_t cur_doc = QX_DOC_END, best_pid = 0;
-  double best = -1;
-  size_t n = 0;
-  while (!rc && k) {
+  while (!rc && e->top.k) {
     uint32_t d = QX_DOC_END;
     for (size_t i = 0; i < q->n; i++)
       if (q->c[i].occur != QX_OCC_NOT) d = QX_MIN(d, ms[i].doc);
@@ -284,38 +346,70 @@ int qx_evaluate(quarry_results *r, quarry_index *ix, const qx_query *q, const qu
     int ok = 1;
     for (size_t i = 0; !rc && ok && i < q->n; i++) {
       if (q->c[i].occur == QX_OCC_SHOULD) continue;
-      if (ms[i].doc < d) rc = m_advance(&ms[i], d);
+      if (ms[i].doc < d) rc = qx_m_advance(&ms[i], d);
       if (q->c[i].occur == QX_OCC_MUST && ms[i].doc != d) ok = 0;
       if (q->c[i].occur == QX_OCC_NOT && ms[i].doc == d) ok = 0;
     }
-    if (!rc && ok) {
-      uint8_t norm = qx_index_norm(ix, d);
-      double s = 0;
-      for (size_t i = 0; i < q->n; i++)
-        if (q->c[i].occur != QX_OCC_NOT && ms[i].doc == d) s += m_score(&ms[i], K, norm);
-      if (!o->per_doc) heap_push(r->hits, &n, k, d, 0, s);
-      else {
-        qx_passage_info pi = {0};
-        rc = qx_index_passage(&pi, ix, d);
-        if (!rc && pi.doc != cur_doc) {
-          if (cur_doc != QX_DOC_END) heap_push(r->hits, &n, k, best_pid, cur_doc, best);
-          cur_doc = pi.doc;
-          best = -1;
-        }
-        if (!rc && s > best) {
-          best = s;
-          best_pid = d;
-        }
-      }
-    }
+    if (!rc && ok) rc = qx_topk_add(&e->top, d, qx_daat_score(e, d));
     for (size_t i = 0; !rc && i < q->n; i++)
-      if (q->c[i].occur != QX_OCC_NOT && ms[i].doc == d) rc = m_advance(&ms[i], d + 1);
+      if (q->c[i].occur != QX_OCC_NOT && ms[i].doc == d) rc = qx_m_advance(&ms[i], d + 1);
   }
-  if (!rc && o->per_doc && cur_doc != QX_DOC_END) heap_push(r->hits, &n, k, best_pid, cur_doc, best);
-  for (size_t i = 0; i < nm; i++) m_free(&ms[i]);
-  free(ms);
+  return rc;
+}
+
+/* ---- choice of evaluator -------------------------------------------------------- */
+
+static size_t npositive(const qx_query *q) {
+  size_t n = 0;
+  for (size_t i = 0; i < q->n; i++) n += q->c[i].occur != QX_OCC_NOT;
+  return n;
+}
+
+int qx_daat_bmw_applies(const qx_query *q) {
+  for (size_t i = 0; i < q->n; i++)
+    if (q->c[i].occur != QX_OCC_NOT && (q->c[i].occur != QX_OCC_SHOULD || q->c[i].kind != QX_Q_TERM)) return 0;
+  size_t n = npositive(q);
+  return n > 0 && n <= QX_BMW_LISTS;
+}
+
+qx_algo qx_daat_choose(const qx_query *q, uint32_t k) {
+  size_t n = npositive(q);
+  if (n == 0) return QX_ALGO_EXHAUSTIVE;
+  if (qx_daat_bmw_applies(q) && n <= QX_BMW_MAX_TERMS && k <= QX_BMW_MAX_K) return QX_ALGO_BMW;
+  return QX_ALGO_MAXSCORE;
+}
+
+int qx_evaluate_algo(quarry_results *r, quarry_index *ix, const qx_query *q, const quarry_search_opts *o,
+                     qx_algo algo) {
+  size_t k = o->k;
+  qx_daat e = {.ix = ix, .q = q, .k1 = o->k1, .b = o->b};
+  e.ms = qx_calloc(q->n ? q->n : 1, sizeof *e.ms);
+  r->hits = qx_calloc(k ? k : 1, sizeof *r->hits);
+  if (!e.ms || !r->hits) {
+    free(e.ms);
+    return qx_err(QUARRY_ENOMEM, "out of memory");
+  }
+  qx_topk_init(&e.top, r->hits, k, o->per_doc, ix);
+  int rc = 0;
+  for (; !rc && e.nm < q->n; e.nm++) rc = qx_m_open(&e.ms[e.nm], ix, &q->c[e.nm]);
+  qx_bm25_norm_cache(e.K, o->k1, o->b, ix->avgdl);
+  qx_algo auto_algo = qx_daat_choose(q, o->k);
+  if (algo == QX_ALGO_AUTO || (algo == QX_ALGO_BMW && !qx_daat_bmw_applies(q)) ||
+      (algo == QX_ALGO_MAXSCORE && auto_algo == QX_ALGO_EXHAUSTIVE))
+    algo = auto_algo;
+  if (!rc && algo != QX_ALGO_EXHAUSTIVE) rc = qx_daat_bounds(&e);
+  if (!rc) {
+    if (algo == QX_ALGO_BMW) rc = qx_eval_bmw(&e);
+    else if (algo == QX_ALGO_MAXSCORE) rc = qx_eval_maxscore(&e);
+    else rc = qx_eval_exhaustive(&e);
+  }
+  for (size_t i = 0; i < e.nm; i++) qx_m_free(&e.ms[i]);
+  free(e.ms);
   if (rc) return rc;
-  qsort(r->hits, n, sizeof *r->hits, cmp_hits);
-  r->n = n;
+  r->n = qx_topk_finish(&e.top);
   return 0;
+}
+
+int qx_evaluate(quarry_results *r, quarry_index *ix, const qx_query *q, const quarry_search_opts *o) {
+  return qx_evaluate_algo(r, ix, q, o, QX_ALGO_AUTO);
 }

@@ -1,0 +1,109 @@
+/*
+ * qx_daat.h: private header of the BM25 evaluators of search/ (bm25.c,
+ * maxscore.c, bmw.c): clause matchers over posting cursors, the top-k
+ * collector and the per-clause score upper bounds used for pruning.
+ *
+ * Exactness contract: every evaluator scores a passage with qx_daat_score(),
+ * which sums the clauses' scores in clause order exactly like the exhaustive
+ * loop, and offers it to the same collector. Pruning only decides which
+ * passages are scored; its bounds carry a small relative slack so that float
+ * rounding in a bound can never hide a passage that would enter the top k.
+ */
+#ifndef QX_DAAT_H
+#define QX_DAAT_H
+
+#include "qx_postings.h"
+#include "qx_search.h"
+
+typedef struct qx_matcher {
+  const qx_qclause *cl;
+  qx_pcursor *cur;
+  double *idf;
+  uint32_t ncur;
+  uint32_t doc;
+  double phrase_idf;
+  uint32_t phrase_freq; /* PHRASE: occurrences in `doc` */
+  uint32_t *pos[2];     /* PHRASE scratch */
+  uint32_t pos_cap;
+  double ub;            /* upper bound of the clause's score (qx_daat_bounds) */
+} qx_matcher;
+
+int qx_m_open(qx_matcher *m, quarry_index *ix, const qx_qclause *cl);
+/* Move m to its first match >= target. */
+int qx_m_advance(qx_matcher *m, uint32_t target);
+double qx_m_score(const qx_matcher *m, const double K[256], uint8_t norm);
+void qx_m_free(qx_matcher *m);
+
+/* Top-k collector: a bounded heap ordered by (score desc, passage asc); with
+ * per_doc, consecutive passages of one document collapse to the best one. */
+typedef struct qx_topk {
+  quarry_hit *h;
+  size_t n, k;
+  int per_doc;
+  quarry_index *ix;
+  uint32_t cur_doc, best_pid;
+  double best;
+} qx_topk;
+
+void qx_topk_init(qx_topk *t, quarry_hit *h, size_t k, int per_doc, quarry_index *ix);
+/* Offer passage d with score s (passages must come in increasing order). */
+int qx_topk_add(qx_topk *t, uint32_t d, double s);
+/* Flush the last document (per_doc) and sort best first; returns the count. */
+size_t qx_topk_finish(qx_topk *t);
+/* A passage scoring <= this can never enter (every later passage loses ties). */
+static inline double qx_topk_threshold(const qx_topk *t) { return t->n == t->k ? t->h[0].score : -1.0; }
+
+/* One query's evaluation state shared by the evaluators. */
+typedef struct qx_daat {
+  quarry_index *ix;
+  const qx_query *q;
+  qx_matcher *ms; /* one per clause, clause order */
+  size_t nm;
+  double K[256];
+  double k1, b;
+  qx_topk top;
+} qx_daat;
+
+/* Exact score of passage d: clauses positioned on d, in clause order. */
+static inline double qx_daat_score(const qx_daat *e, uint32_t d) {
+  uint8_t norm = qx_index_norm(e->ix, d);
+  double s = 0;
+  for (size_t i = 0; i < e->q->n; i++)
+    if (e->q->c[i].occur != QX_OCC_NOT && e->ms[i].doc == d) s += qx_m_score(&e->ms[i], e->K, norm);
+  return s;
+}
+
+/* Is an upper bound ub (sum of clause bounds) unable to beat threshold th?
+ * The slack covers rounding differences between bound and exact sums. */
+static inline int qx_below(double ub, double th) { return ub * (1.0 + 1e-9) + 1e-12 <= th; }
+
+/* BM25 upper bound of one term with max tf `tf` and min decoded length dl. */
+double qx_bm25_term_ub(double idf, uint32_t tf, uint32_t dl, double k1, double b, double avgdl);
+/* Fill m->ub for every positive clause from the lexicon's max tf / min length. */
+int qx_daat_bounds(qx_daat *e);
+
+/* Is passage d excluded by a NOT clause (advances the NOT matchers)? */
+int qx_daat_excluded(qx_daat *e, uint32_t d, int *excluded);
+
+/* BMW is chosen for disjunctions of at most this many plain terms, for k at
+ * most QX_BMW_MAX_K; MaxScore otherwise (search/README.md). */
+#define QX_BMW_MAX_TERMS 4
+#define QX_BMW_MAX_K 100
+#define QX_BMW_LISTS 64 /* most lists the BMW evaluator takes when forced */
+
+typedef enum qx_algo { QX_ALGO_AUTO = 0, QX_ALGO_EXHAUSTIVE, QX_ALGO_MAXSCORE, QX_ALGO_BMW } qx_algo;
+
+/* Does block-max WAND apply (positive clauses all optional plain terms)? */
+int qx_daat_bmw_applies(const qx_query *q);
+/* Pick the evaluator for a query (rule documented in search/README.md). */
+qx_algo qx_daat_choose(const qx_query *q, uint32_t k);
+/* Evaluate with a given algorithm (AUTO applies qx_daat_choose; an
+ * algorithm that does not apply to the query falls back like AUTO would). */
+int qx_evaluate_algo(quarry_results *r, quarry_index *ix, const qx_query *q, const quarry_search_opts *o,
+                     qx_algo algo);
+
+int qx_eval_exhaustive(qx_daat *e);
+int qx_eval_maxscore(qx_daat *e);
+int qx_eval_bmw(qx_daat *e);
+
+#endif /* QX_DAAT_H */

@@ -1,0 +1,164 @@
+/* test_prune.c: MaxScore and block-max WAND give exactly the top k of the
+ * exhaustive evaluator (same passages, same order, bit-identical scores) on
+ * a generated Zipf corpus: random queries of 1-6 rare and common terms,
+ * k in {1, 10, 100, 1000}, with +required, -excluded, "phrases", prefix*,
+ * per_doc and non-default k1/b. */
+#include <stdlib.h>
+
+#include "index_fixture.h"
+#include "qx_daat.h"
+#include "qx_test.h"
+
+#define NDOCS 300
+#define VOCAB 3000
+
+static uint64_t rng = 88172645463325252ull;
+static uint32_t rnd(void) {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return (uint32_t)(rng >> 11);
+}
+
+/* Zipf-ish rank in [0, VOCAB): inverse-power sampling. */
+static uint32_t zipf(void) {
+  double u = (rnd() % 1000000 + 1) / 1000001.0;
+  uint32_t r = (uint32_t)(pow((double)VOCAB, u)) - 1;
+  return r < VOCAB ? r : VOCAB - 1;
+}
+
+static void word(char *out, uint32_t r) { /* "q" + base-20 letters: never stemmed (lang none) */
+  int n = 0;
+  out[n++] = 'q';
+  do {
+    out[n++] = (char)('b' + r % 20);
+    r /= 20;
+  } while (r);
+  out[n] = 0;
+}
+
+static char *gen_doc(void) {
+  size_t ntok = 40 + rnd() % 400, cap = ntok * 8 + 16, at = 0;
+  char *s = malloc(cap);
+  uint32_t prev = 0;
+  for (size_t i = 0; i < ntok; i++) {
+    char w[16];
+    uint32_t r = (i && rnd() % 8 == 0) ? prev : zipf(); /* some bursts */
+    if (rnd() % 10 == 0) r = (prev + 1) % VOCAB;          /* some fixed bigrams for phrases */
+    word(w, r);
+    prev = r;
+    at += (size_t)snprintf(s + at, cap - at, "%s%s", w, i % 12 == 11 ? ".\n" : " ");
+  }
+  return s;
+}
+
+static void gen_query(char *q, size_t cap, int variants) {
+  size_t at = 0;
+  uint32_t n = 1 + rnd() % 6;
+  q[0] = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    char w[16], w2[16];
+    uint32_t r = rnd() % 3 == 0 ? rnd() % 30 : rnd() % 2 ? zipf() : rnd() % (VOCAB + 200);
+    word(w, r);
+    const char *pre = "";
+    if (variants) {
+      uint32_t v = rnd() % 12;
+      if (v == 0) pre = "+";
+      if (v == 1) pre = "-";
+      if (v == 2) { /* a phrase of two consecutive ranks */
+        word(w2, (r + 1) % VOCAB);
+        at += (size_t)snprintf(q + at, cap - at, "%s\"%s %s\" ", rnd() % 4 ? "" : "+", w, w2);
+        continue;
+      }
+      if (v == 3 && strlen(w) > 2) { /* a prefix */
+        w[strlen(w) - 1] = 0;
+        at += (size_t)snprintf(q + at, cap - at, "%s* ", w);
+        continue;
+      }
+    }
+    at += (size_t)snprintf(q + at, cap - at, "%s%s ", pre, w);
+  }
+}
+
+static int same(const quarry_results *a, const quarry_results *b) {
+  if (a->n != b->n) return 0;
+  for (size_t i = 0; i < a->n; i++)
+    if (a->hits[i].passage != b->hits[i].passage || a->hits[i].doc != b->hits[i].doc ||
+        memcmp(&a->hits[i].score, &b->hits[i].score, sizeof(double)))
+      return 0;
+  return 1;
+}
+
+static int run_algo(quarry_results *r, quarry_index *ix, const qx_query *q, const quarry_search_opts *o,
+                    qx_algo algo) {
+  memset(r, 0, sizeof *r);
+  int rc = qx_evaluate_algo(r, ix, q, o, algo);
+  if (rc) fprintf(stderr, "evaluate: %s\n", quarry_error_last());
+  return rc;
+}
+
+int main(void) {
+  char *texts[NDOCS];
+  for (int i = 0; i < NDOCS; i++) texts[i] = gen_doc();
+  fixture f;
+  int rc = fixture_make(&f, (const char *const *)texts, NDOCS, "none", 24, 4);
+  for (int i = 0; i < NDOCS; i++) free(texts[i]);
+  CHECK_EQ_INT(rc, 0);
+  quarry_index *ix = NULL;
+  CHECK_EQ_INT(quarry_index_open(&ix, f.idx), 0);
+  if (!ix) {
+    fixture_free(&f);
+    return qx_test_result();
+  }
+  CHECK(ix->npassages > 2000);
+  qx_analyzer *an = NULL;
+  CHECK_EQ_INT(qx_analyzer_new(&an, ix->lang), 0);
+  static const uint32_t ks[] = {1, 10, 100, 1000};
+  int nq = 0, nbmw = 0, nms = 0, bad = 0, nonempty = 0;
+  for (int it = 0; it < 1600; it++) {
+    char text[512];
+    int variants = it >= 800;
+    gen_query(text, sizeof text, variants);
+    qx_query q;
+    if (qx_query_parse(&q, an, text)) continue;
+    quarry_search_opts o = QUARRY_SEARCH_OPTS_INIT;
+    o.k = ks[rnd() % 4];
+    o.per_doc = variants && rnd() % 4 == 0;
+    if (rnd() % 5 == 0) {
+      o.k1 = (rnd() % 30) / 10.0;
+      o.b = (rnd() % 11) / 10.0;
+    }
+    int positive = 0;
+    for (size_t i = 0; i < q.n; i++) positive |= q.c[i].occur != QX_OCC_NOT;
+    if (positive) {
+      quarry_results ref, ms, bmw;
+      rc = run_algo(&ref, ix, &q, &o, QX_ALGO_EXHAUSTIVE);
+      rc |= run_algo(&ms, ix, &q, &o, QX_ALGO_MAXSCORE);
+      rc |= run_algo(&bmw, ix, &q, &o, QX_ALGO_BMW);
+      CHECK_EQ_INT(rc, 0);
+      nq++;
+      nonempty += ref.n > 0;
+      nms += qx_daat_choose(&q, o.k) != QX_ALGO_EXHAUSTIVE;
+      nbmw += qx_daat_bmw_applies(&q);
+      if (!same(&ref, &ms) || !same(&ref, &bmw)) {
+        if (bad++ < 5)
+          fprintf(stderr, "mismatch: '%s' k=%u per_doc=%d k1=%g b=%g: ref %zu maxscore %zu(%d) bmw %zu(%d)\n",
+                  text, o.k, o.per_doc, o.k1, o.b, ref.n, ms.n, same(&ref, &ms), bmw.n, same(&ref, &bmw));
+      }
+      free(ref.hits);
+      free(ms.hits);
+      free(bmw.hits);
+    }
+    qx_query_free(&q);
+  }
+  CHECK_EQ_INT(bad, 0);
+  CHECK(nq >= 1000);
+  CHECK(nonempty >= 800);
+  CHECK(nbmw >= 300);
+  fprintf(stderr, "%d queries (%d non-empty, %d pruned, %d plain-term disjunctions), %d mismatches\n", nq, nonempty,
+          nms, nbmw, bad);
+  qx_analyzer_free(an);
+  quarry_index_close(ix);
+  fixture_free(&f);
+  return qx_test_result();
+}
