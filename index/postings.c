@@ -3,7 +3,7 @@
  * docs/FORMAT.md). Blocks of 128 passage-id gaps and tf-1 values, each
  * bit-packed at the width of its largest value (binary packing, Lemire &
  * Boytsov, "Decoding billions of integers per second through vectorization",
- * 2015; this is the scalar form, SIMD variants can replace qx_bitunpack).
+ * 2015; the packers live in bitpack_*.c, one per instruction set).
  * Every offset and count read from disk is checked before use.
  */
 #include "qx_postings.h"
@@ -11,43 +11,6 @@
 unsigned qx_bits_needed(uint32_t max) { return max ? 32u - (unsigned)__builtin_clz(max) : 0u; }
 
 size_t qx_bitpack_size(uint32_t n, unsigned bits) { return (size_t)(((uint64_t)n * bits + 7) / 8); }
-
-void qx_bitpack(uint8_t *out, const uint32_t *vals, uint32_t n, unsigned bits) {
-  if (bits == 0) return;
-  uint64_t acc = 0;
-  unsigned nb = 0;
-  size_t o = 0;
-  for (uint32_t i = 0; i < n; i++) {
-    acc |= (uint64_t)vals[i] << nb;
-    nb += bits;
-    while (nb >= 8) {
-      out[o++] = (uint8_t)acc;
-      acc >>= 8;
-      nb -= 8;
-    }
-  }
-  if (nb) out[o++] = (uint8_t)acc;
-}
-
-void qx_bitunpack(uint32_t *out, const uint8_t *in, uint32_t n, unsigned bits) {
-  if (bits == 0) {
-    memset(out, 0, n * sizeof *out);
-    return;
-  }
-  uint64_t mask = bits == 32 ? 0xffffffffu : ((1u << bits) - 1);
-  uint64_t acc = 0;
-  unsigned nb = 0;
-  size_t o = 0;
-  for (uint32_t i = 0; i < n; i++) {
-    while (nb < bits) {
-      acc |= (uint64_t)in[o++] << nb;
-      nb += 8;
-    }
-    out[i] = (uint32_t)(acc & mask);
-    acc >>= bits;
-    nb -= bits;
-  }
-}
 
 int qx_postings_encode(qx_buf *out, const uint32_t *docs, const uint32_t *tfs, const uint32_t *dls,
                        const uint64_t *pos_rel, uint32_t n) {

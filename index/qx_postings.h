@@ -22,11 +22,25 @@
 #include "qx_common.h"
 #include "qx_index.h"
 
-/* ---- bit packing (scalar) ------------------------------------------------- */
+/* ---- bit packing ----------------------------------------------------------- */
+/* Layout: value i occupies bits [i*bits, (i+1)*bits) of a little-endian bit
+ * stream, LSB first; qx_bitpack_size(n, bits) bytes. */
 unsigned qx_bits_needed(uint32_t max);
 size_t qx_bitpack_size(uint32_t n, unsigned bits);
 void qx_bitpack(uint8_t *out, const uint32_t *vals, uint32_t n, unsigned bits);
-void qx_bitunpack(uint32_t *out, const uint8_t *in, uint32_t n, unsigned bits);
+/* Unpack n values; reads exactly qx_bitpack_size(n, bits) bytes of `in`.
+ * One implementation per instruction set (index/bitpack_*.c), all giving
+ * identical output; qx_bitunpack is the one chosen at start-up. */
+typedef void (*qx_unpack_fn)(uint32_t *out, const uint8_t *in, uint32_t n, unsigned bits);
+void qx_bitunpack_scalar(uint32_t *out, const uint8_t *in, uint32_t n, unsigned bits);
+void qx_bitunpack_avx2(uint32_t *out, const uint8_t *in, uint32_t n, unsigned bits);
+void qx_bitunpack_avx512(uint32_t *out, const uint8_t *in, uint32_t n, unsigned bits);
+extern qx_unpack_fn qx_bitunpack;
+/* Name of the chosen variant ("scalar", "avx2", "avx512"); QUARRY_SIMD=scalar|avx2
+ * in the environment caps it (for side-by-side measurements). */
+const char *qx_simd_level(void);
+/* Does this CPU run variant `name`? */
+int qx_simd_supported(const char *name);
 
 /* ---- writing one term ---------------------------------------------------- */
 /* Encode a term's postings: docs ascending, tfs >= 1, dls = decoded lengths

@@ -77,6 +77,11 @@ static int phrase_count(qx_matcher *m, uint32_t *out) {
 /* Move m to its first match >= target. */
 int qx_m_advance(qx_matcher *m, uint32_t target) {
   int rc = 0;
+  if (m->ncur == 1 && m->cl->kind != QX_Q_PHRASE) { /* the common case: one term */
+    rc = qx_pcursor_advance(&m->cur[0], target);
+    m->doc = m->cur[0].doc;
+    return rc;
+  }
   if (m->cl->kind != QX_Q_PHRASE) {
     for (uint32_t i = 0; !rc && i < m->ncur; i++) rc = qx_pcursor_advance(&m->cur[i], target);
     m->doc = min_doc(m);
@@ -113,11 +118,21 @@ int qx_m_advance(qx_matcher *m, uint32_t target) {
   }
 }
 
-double qx_m_score(const qx_matcher *m, const double K[256], uint8_t norm) {
+double qx_m_score(qx_matcher *m, const double K[256], uint8_t norm) {
   double s = 0, k = K[norm];
   if (m->cl->kind == QX_Q_PHRASE) {
     double tf = m->phrase_freq;
     return m->phrase_idf * tf / (tf + k);
+  }
+  if (m->use_block && m->ncur == 1) { /* same value as the loop below (qx_daat.h) */
+    const qx_pcursor *c = &m->cur[0];
+    if (m->bsc_block != c->decoded) {
+      for (uint32_t i = 0; i < c->n; i++) m->bnorm[i] = m->normtab[c->docs[i]];
+      qx_bm25_block(m->bsc, c->tfs, m->bnorm, c->n, K, m->idf[0]);
+      m->bsc_block = c->decoded;
+    }
+    s += m->bsc[c->i];
+    return m->cl->kind == QX_Q_TERM ? s * m->cl->weight : s;
   }
   for (uint32_t i = 0; i < m->ncur; i++)
     if (m->cur[i].doc == m->doc) {
@@ -143,6 +158,8 @@ int qx_m_open(qx_matcher *m, quarry_index *ix, const qx_qclause *cl) {
   memset(m, 0, sizeof *m);
   m->cl = cl;
   m->doc = QX_DOC_END;
+  m->bsc_block = UINT32_MAX;
+  m->normtab = ix->norms.data + QX_HEADER_SIZE + 8;
   df_term *ids = NULL;
   uint32_t n = 0;
   int rc = 0;
@@ -318,6 +335,7 @@ int qx_daat_bounds(qx_daat *e) {
 
 int qx_daat_excluded(qx_daat *e, uint32_t d, int *excluded) {
   *excluded = 0;
+  if (!e->nnot) return 0;
   for (size_t i = 0; i < e->q->n; i++) {
     if (e->q->c[i].occur != QX_OCC_NOT) continue;
     if (e->ms[i].doc < d) {
@@ -392,12 +410,16 @@ int qx_evaluate_algo(quarry_results *r, quarry_index *ix, const qx_query *q, con
   qx_topk_init(&e.top, r->hits, k, o->per_doc, ix);
   int rc = 0;
   for (; !rc && e.nm < q->n; e.nm++) rc = qx_m_open(&e.ms[e.nm], ix, &q->c[e.nm]);
+  for (size_t i = 0; i < q->n; i++) e.nnot += q->c[i].occur == QX_OCC_NOT;
   qx_bm25_norm_cache(e.K, o->k1, o->b, ix->avgdl);
   qx_algo auto_algo = qx_daat_choose(q, o->k);
   if (algo == QX_ALGO_AUTO || (algo == QX_ALGO_BMW && !qx_daat_bmw_applies(q)) ||
       (algo == QX_ALGO_MAXSCORE && auto_algo == QX_ALGO_EXHAUSTIVE))
     algo = auto_algo;
   if (!rc && algo != QX_ALGO_EXHAUSTIVE) rc = qx_daat_bounds(&e);
+  /* Block scoring pays where most postings of a list get scored: the
+   * exhaustive loop and MaxScore's essential lists, not BMW's skips. */
+  for (size_t i = 0; i < e.nm; i++) e.ms[i].use_block = algo != QX_ALGO_BMW;
   if (!rc) {
     if (algo == QX_ALGO_BMW) rc = qx_eval_bmw(&e);
     else if (algo == QX_ALGO_MAXSCORE) rc = qx_eval_maxscore(&e);

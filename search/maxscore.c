@@ -79,15 +79,21 @@ static int run_disjunctive(ms_state *st) {
     uint32_t d = QX_DOC_END;
     for (size_t j = ne; j < st->ns; j++) d = QX_MIN(d, e->ms[st->ord[j]].doc);
     if (d == QX_DOC_END) break;
-    uint8_t norm = qx_index_norm(e->ix, d);
-    double s = 0;
-    for (size_t j = ne; j < st->ns; j++) {
-      const qx_matcher *m = &e->ms[st->ord[j]];
-      if (m->doc == d) s += qx_m_score(m, e->K, norm);
+    /* bound first (adds only), then the essential scores */
+    double bound = st->pre[ne];
+    for (size_t j = ne; j < st->ns; j++)
+      if (e->ms[st->ord[j]].doc == d) bound += e->ms[st->ord[j]].ub;
+    if (!qx_below(bound, th)) {
+      uint8_t norm = qx_index_norm(e->ix, d);
+      double s = 0;
+      for (size_t j = ne; j < st->ns; j++) {
+        qx_matcher *m = &e->ms[st->ord[j]];
+        if (m->doc == d) s += qx_m_score(m, e->K, norm);
+      }
+      int ok;
+      rc = add_optional(st, ne, d, norm, th, &s, &ok);
+      if (!rc && ok) rc = offer(e, d);
     }
-    int ok;
-    rc = add_optional(st, ne, d, norm, th, &s, &ok);
-    if (!rc && ok) rc = offer(e, d);
     for (size_t j = ne; !rc && j < st->ns; j++) {
       qx_matcher *m = &e->ms[st->ord[j]];
       if (m->doc == d) rc = qx_m_advance(m, d + 1);

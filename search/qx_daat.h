@@ -26,12 +26,19 @@ typedef struct qx_matcher {
   uint32_t *pos[2];     /* PHRASE scratch */
   uint32_t pos_cap;
   double ub;            /* upper bound of the clause's score (qx_daat_bounds) */
+  /* TERM with use_block: scores of the cursor's whole decoded block, computed
+   * by the block kernel the first time one of its postings is scored */
+  int use_block;
+  uint32_t bsc_block;
+  const uint8_t *normtab;
+  uint8_t bnorm[QX_BLOCK];
+  double bsc[QX_BLOCK];
 } qx_matcher;
 
 int qx_m_open(qx_matcher *m, quarry_index *ix, const qx_qclause *cl);
 /* Move m to its first match >= target. */
 int qx_m_advance(qx_matcher *m, uint32_t target);
-double qx_m_score(const qx_matcher *m, const double K[256], uint8_t norm);
+double qx_m_score(qx_matcher *m, const double K[256], uint8_t norm);
 void qx_m_free(qx_matcher *m);
 
 /* Top-k collector: a bounded heap ordered by (score desc, passage asc); with
@@ -59,6 +66,7 @@ typedef struct qx_daat {
   const qx_query *q;
   qx_matcher *ms; /* one per clause, clause order */
   size_t nm;
+  size_t nnot; /* excluded clauses */
   double K[256];
   double k1, b;
   qx_topk top;
@@ -90,6 +98,21 @@ int qx_daat_excluded(qx_daat *e, uint32_t d, int *excluded);
 #define QX_BMW_MAX_TERMS 4
 #define QX_BMW_MAX_K 100
 #define QX_BMW_LISTS 64 /* most lists the BMW evaluator takes when forced */
+
+/* BM25 block kernel: out[i] = idf * tf[i] / (tf[i] + K[norm[i]]), evaluated
+ * in exactly this order in every variant (no FMA: a product and a quotient
+ * cannot contract), so all variants give bit-identical doubles, equal to the
+ * one-passage formula of qx_m_score. One file per instruction set
+ * (search/bm25_kernel_*.c); qx_bm25_block is chosen once at start-up. */
+typedef void (*qx_bm25_block_fn)(double *out, const uint32_t *tf, const uint8_t *norm, uint32_t n,
+                                 const double K[256], double idf);
+void qx_bm25_block_scalar(double *out, const uint32_t *tf, const uint8_t *norm, uint32_t n, const double K[256],
+                          double idf);
+void qx_bm25_block_avx2(double *out, const uint32_t *tf, const uint8_t *norm, uint32_t n, const double K[256],
+                        double idf);
+void qx_bm25_block_avx512(double *out, const uint32_t *tf, const uint8_t *norm, uint32_t n, const double K[256],
+                          double idf);
+extern qx_bm25_block_fn qx_bm25_block;
 
 typedef enum qx_algo { QX_ALGO_AUTO = 0, QX_ALGO_EXHAUSTIVE, QX_ALGO_MAXSCORE, QX_ALGO_BMW } qx_algo;
 
