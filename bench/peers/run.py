@@ -165,10 +165,11 @@ class Lucene(Engine):
 
 
 class Quarry(Engine):
-    """quarry indexes files: the corpus is split into one file per passage
-    (files/NNNN/ID.txt) and indexed with --passage-tokens 1024 (no passage
-    is longer) and --lang none, so each file is exactly one passage with the
-    same tokens as the peers see."""
+    """quarry reads the corpus as BEIR records (corpus.jsonl, one document
+    per passage) with --passage-tokens 1024 (no passage is longer, so each
+    record stays one passage) and --lang none (no stemming or stopwords:
+    the same tokens as the peers see). A quarry without --format gets one
+    file per passage instead (files/NNNNN/ID.txt)."""
 
     def available(self):
         q = self.a.quarry
@@ -177,9 +178,13 @@ class Quarry(Engine):
         r = subprocess.run([q, "bench", "--help"], capture_output=True, text=True)
         if r.returncode != 0:
             return False, "this quarry has no 'bench' command yet"
+        r = subprocess.run([q, "index", "--help"], capture_output=True, text=True)
+        self.beir = "--format" in r.stdout + r.stderr
         return True, ""
 
     def prepare(self, data):
+        if self.beir:
+            return
         files = os.path.join(data, "files")
         if os.path.exists(os.path.join(files, ".done")):
             return
@@ -197,8 +202,9 @@ class Quarry(Engine):
         open(os.path.join(files, ".done"), "w").close()
 
     def index_cmd(self, data, idx):
+        src = ["--format", "beir", os.path.join(data, "corpus.jsonl")] if self.beir else [os.path.join(data, "files")]
         return [self.a.quarry, "index", "-q", "-o", idx, "--lang", "none", "--passage-tokens", "1024",
-                "--passage-overlap", "0", os.path.join(data, "files")]
+                "--passage-overlap", "0"] + src
 
     def search_cmd(self, data, idx):
         return [self.a.quarry, "bench", "-x", idx, "--queries", os.path.join(data, "queries.txt"), "-k", self.a.k,
@@ -214,17 +220,18 @@ def make_engine(name, a):
 
 
 # ---- one corpus size ------------------------------------------------------------------
-def ensure_corpus(a, n):
+def ensure_corpus(a, n, jsonl):
     data = os.path.join(a.data, f"n{n}")
     st = os.path.join(data, "stats.json")
-    if os.path.exists(st):
+    if os.path.exists(st) and (not jsonl or os.path.exists(os.path.join(data, "corpus.jsonl"))):
         s = json.load(open(st))
         if s.get("passages") == n and s.get("queries") == a.queries and s.get("seed") == a.seed:
             return data, s
     log(f"generating {n} passages into {data}")
     shutil.rmtree(data, ignore_errors=True)
     os.makedirs(a.data, exist_ok=True)
-    subprocess.run([a.gen, "-n", str(n), "-q", str(a.queries), "--seed", str(a.seed), "-o", data], check=True)
+    subprocess.run([a.gen, "-n", str(n), "-q", str(a.queries), "--seed", str(a.seed), "-o", data]
+                   + (["--jsonl"] if jsonl else []), check=True)
     return data, json.load(open(st))
 
 
@@ -403,6 +410,45 @@ def write_markdown(path, R):
         f.write("\n".join(L))
 
 
+def update_readme(readme, R, base):
+    """Replace the text between the bench markers of README.md with a short
+    table for the largest corpus of this run (all numbers: the .md file)."""
+    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+    n = max(int(x) for x in R["sizes"])
+    S = R["sizes"][str(n)]
+    rel = os.path.relpath(base, os.path.dirname(os.path.abspath(readme)))
+    m = R["machine"]
+    L = [begin, f"Latest run: {R['date']}, {m['cpu']} ({m['cores']} cores, shared machine), "
+         f"{size_label(n)} generated passages ({S['corpus']['text_bytes'] / 1e6:.0f} MB of text), "
+         f"{R['params']['queries']} queries of 1-6 terms; latency in µs per query, single thread, warm. "
+         f"Full tables: [{rel}.md]({rel}.md), plot: [{rel}.png]({rel}.png).", "",
+         "| engine | top-10 p50 | top-10 p99 | top-1000 p50 | top-1000 p99 | index MB/s | index MB | RSS search MB |"
+         " quarry/peer top-10 p50 | quarry/peer top-10 p99 |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    q = S["engines"].get("quarry", {})
+    qk = q.get("search", {}).get("k", {})
+    for e, r in S["engines"].items():
+        if "search" not in r:
+            L.append(f"| {e} | {r.get('error', r.get('skipped', 'not run'))} |" + " |" * 8)
+            continue
+        k = r["search"]["k"]
+        t10, t1k = k.get("10", {}), k.get("1000", {})
+        L.append("| " + " | ".join([
+            e, fmt_num(t10.get("p50")), fmt_num(t10.get("p99")), fmt_num(t1k.get("p50")), fmt_num(t1k.get("p99")),
+            fmt_num(r["index"]["mb_per_s"]), fmt_num(r["index"]["bytes"] / 1e6), fmt_num(r["search"]["peak_rss"] / 1e6),
+            "" if e == "quarry" else fmt_ratio(qk.get("10", {}).get("p50"), t10.get("p50")),
+            "" if e == "quarry" else fmt_ratio(qk.get("10", {}).get("p99"), t10.get("p99"))]) + " |")
+    L.append(end)
+    text = open(readme).read() if os.path.exists(readme) else ""
+    block = "\n".join(L)
+    if begin in text and end in text:
+        text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip("\n") + "\n\n## Benchmark\n\n" + block + "\n"
+    with open(readme, "w") as f:
+        f.write(text)
+
+
 def write_plot(path, R):
     try:
         import matplotlib
@@ -457,6 +503,7 @@ def main():
     ap.add_argument("--quarry", default=os.path.join(SRC, "build", "quarry"))
     ap.add_argument("--gen", default=os.path.join(SRC, "build", "bench", "corpusgen"))
     ap.add_argument("--keep-indexes", action="store_true")
+    ap.add_argument("--readme", default=None, help="update the table between the bench markers of this file")
     a = ap.parse_args()
     a.sizes = [int(float(s)) for s in a.sizes.split(",")]
     engines = [make_engine(e, a) for e in a.engines.split(",")]
@@ -476,7 +523,8 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     base = os.path.join(a.out, stem)
     for n in a.sizes:
-        data, stats = ensure_corpus(a, n)
+        qe = [e for e in engines if e.name == "quarry" and avail[e.name][0]]
+        data, stats = ensure_corpus(a, n, jsonl=bool(qe) and qe[0].beir)
         S = R["sizes"][str(n)] = {"corpus": stats, "engines": {}}
         for e in engines:
             ok, why = avail[e.name]
@@ -501,6 +549,8 @@ def main():
         if "quarry" in [e.name for e in engines]:
             shutil.rmtree(os.path.join(data, "files"), ignore_errors=True)
     write_plot(base + ".png", R)
+    if a.readme:
+        update_readme(a.readme, R, base)
     log(f"wrote {base}.md, .json, .png")
     print(base + ".md")
 
