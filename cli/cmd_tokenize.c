@@ -3,8 +3,8 @@
  * a debugging tool: prints the token ids (or tokens) the model's tokenizer
  * gives each text, with the special tokens around them and no truncation.
  * Texts come from the arguments, or from stdin one per line (NUL-separated
- * with -0). PATH is a tokenizer.json, an E5S1 file (.bin), or a model
- * directory holding one of them. Used by the tokenizer reference tests.
+ * with -0). PATH is a tokenizer.json, an uncased BERT vocab.txt, an E5S1
+ * file (.bin), or a model directory holding one of them. Used by the tokenizer reference tests.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +19,8 @@
 
 static const char *usage_text =
     "usage: quarry tokenize [--model PATH] [--tokens] [--time] [-0] [TEXT...]\n"
-    "  --model PATH  tokenizer.json, E5S1 model file, or a model directory\n"
+    "  --model PATH  tokenizer.json, BERT vocab.txt (uncased), E5S1 model file,\n"
+    "                or a model directory\n"
     "                (default: $QUARRY_MODEL, else ~/.cache/quarry/models/multilingual-e5-small)\n"
     "  --tokens      print token strings instead of ids\n"
     "  --time        print throughput (tokens/s) on stderr\n"
@@ -35,6 +36,7 @@ static int load(qx_tokenizer **t, const char *path) {
   if (is_file(path)) {
     size_t n = strlen(path);
     if (n >= 5 && !strcmp(path + n - 5, ".json")) return qx_tokenizer_load_hf(t, path);
+    if (n >= 4 && !strcmp(path + n - 4, ".txt")) return qx_tokenizer_load_vocab_txt(t, path, 1);
     return qx_tokenizer_load_e5s1(t, path);
   }
   const char *names[] = {"tokenizer.json", "e5-small-q4.bin"};

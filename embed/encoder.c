@@ -11,14 +11,19 @@
  * Sequences are packed one after the other without padding; attention is
  * computed per sequence, so no compute is spent on pad tokens and the result
  * equals a padded batch with an attention mask. Every token-wise product
- * (Q, K, V, attention output, FFN) is one cblas_sgemm over all the tokens of
- * the batch, so each weight matrix is streamed once per batch. Element-wise
- * work goes through the SIMD kernels of encoder_kern.h.
+ * (Q, K, V, attention output, FFN) covers all the tokens of the batch at
+ * once, so each weight matrix is streamed once per batch: cblas_sgemm from
+ * QX_SMALL_T tokens on (Q4_0 matrices dequantised whole first), below it a
+ * kernel that reads the weights in place (sgemm would first copy the whole
+ * matrix into its packed layout, which costs more than the product for a
+ * query of ten tokens). Element-wise work goes through encoder_kern.h.
  */
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "encoder_kern.h"
@@ -33,15 +38,49 @@ static const qx_enc_kern *kern(void) {
 
 void qx_q4_dequant(const uint8_t *blocks, size_t n, float *out) { kern()->q4_dequant(blocks, n, out); }
 
-void qx_encoder_set_threads(void) {
-  static int done;
-  if (done) return;
-  done = 1;
+/* Debian's OpenBLAS 0.3.21 (DYNAMIC_ARCH) does not know CPUs newer than it
+ * (Sapphire Rapids here) and falls back to its generic "Prescott" SSE3
+ * kernels, 3.5x slower than its AVX-512 ones on the encoder's products. It
+ * only reads OPENBLAS_CORETYPE when the library is loaded, so when the user
+ * did not set it and the fallback was taken on a CPU with AVX-512 (AVX2),
+ * re-run OpenBLAS's own core selection with SkylakeX (Haswell) forced.
+ * The entry points are looked up weakly: any other BLAS build is left alone. */
+extern void gotoblas_dynamic_init(void) __attribute__((weak));
+extern void gotoblas_dynamic_quit(void) __attribute__((weak));
+
+static void blas_setup_once(void) {
+  const char *core = openblas_get_corename();
+  if (!getenv("OPENBLAS_CORETYPE") && gotoblas_dynamic_init && gotoblas_dynamic_quit && core &&
+      !strcasecmp(core, "prescott")) {
+    __builtin_cpu_init();
+    const char *want = NULL;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+      want = "SkylakeX";
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+      want = "Haswell";
+    if (want) {
+      setenv("OPENBLAS_CORETYPE", want, 0);
+      gotoblas_dynamic_quit();
+      gotoblas_dynamic_init();
+      unsetenv("OPENBLAS_CORETYPE");
+    }
+  }
   const char *env = getenv("QUARRY_THREADS");
   long n = env && *env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
   if (n < 1) n = 1;
   if (n > 64) n = 64;
   openblas_set_num_threads((int)n);
+}
+
+void qx_blas_setup(void) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, blas_setup_once);
+}
+
+const char *qx_blas_core(void) {
+  qx_blas_setup();
+  return openblas_get_corename();
 }
 
 int qx_encoder_check(const qx_encoder *e, const char *what) {
@@ -61,7 +100,7 @@ int qx_encoder_check(const qx_encoder *e, const char *what) {
                   e->max_pos);
   if (!(e->eps > 0 && e->eps < 1))
     return qx_err(QUARRY_EMODEL, "%s: layer-norm epsilon %g out of range", what, (double)e->eps);
-  if (e->word_q4 && e->hidden % QX_Q4_BLOCK)
+  if (e->word.q4 && e->hidden % QX_Q4_BLOCK)
     return qx_err(QUARRY_EMODEL, "%s: Q4 rows need hidden %% 32 == 0 (hidden %d)", what, e->hidden);
   return 0;
 }
@@ -81,6 +120,11 @@ static int scratch_reserve(qx_enc_scratch *s, const qx_encoder *e, size_t tokens
       return qx_err(QUARRY_ENOMEM, "encoder: out of memory for %zu tokens", tokens);
     s->cap_tokens = tokens;
   }
+  size_t wb = (size_t)e->hidden * (size_t)e->ffn; /* largest matrix, dequantised */
+  if (wb > s->cap_wbuf) {
+    if (grow(&s->wbuf, wb)) return qx_err(QUARRY_ENOMEM, "encoder: out of memory");
+    s->cap_wbuf = wb;
+  }
   if (maxlen * maxlen > s->cap_att) {
     if (grow(&s->att, maxlen * maxlen))
       return qx_err(QUARRY_ENOMEM, "encoder: out of memory for attention of %zu tokens", maxlen);
@@ -98,13 +142,41 @@ void qx_enc_scratch_free(qx_enc_scratch *s) {
   free(s->tmp);
   free(s->mid);
   free(s->att);
+  free(s->wbuf);
   memset(s, 0, sizeof *s);
 }
 
-/* y[T, n] = x[T, k] W^T + b, W stored [n, k]. */
-static void linear(const float *x, const float *w, const float *b, float *y, size_t T, int n, int k) {
+/* Below this many tokens a product reads the weights in place (kern->gemm_nt);
+ * from it on, cblas_sgemm, whose packing of the weight matrix then pays off.
+ * Measured on Sapphire Rapids, OpenBLAS SkylakeX kernels (embed/README.md). */
+#define QX_SMALL_T 32
+/* Q4 rows dequantised at a time for the small-token path (16 x 1536 floats: L2). */
+#define QX_Q4_ROWS 16
+
+/* y[T, n] = x[T, k] W^T + b, W stored [n, k] as f32 or Q4_0. */
+static void linear(qx_enc_scratch *s, const float *x, qx_enc_mat w, const float *b, float *y,
+                   size_t T, int n, int k) {
+  const qx_enc_kern *kn = kern();
+  const float *wf = w.f32;
+  size_t rowb = (size_t)k / QX_Q4_BLOCK * QX_Q4_BYTES;
+  if (T < QX_SMALL_T) {
+    if (wf) {
+      kn->gemm_nt(x, T, wf, b, (size_t)n, (size_t)k, y, (size_t)n);
+      return;
+    }
+    for (int j = 0; j < n; j += QX_Q4_ROWS) {
+      int r = QX_MIN(QX_Q4_ROWS, n - j);
+      kn->q4_dequant(w.q4 + (size_t)j * rowb, (size_t)r * (size_t)k, s->wbuf);
+      kn->gemm_nt(x, T, s->wbuf, b + j, (size_t)r, (size_t)k, y + j, (size_t)n);
+    }
+    return;
+  }
+  if (!wf) {
+    kn->q4_dequant(w.q4, (size_t)n * (size_t)k, s->wbuf);
+    wf = s->wbuf;
+  }
   for (size_t t = 0; t < T; t++) memcpy(y + t * (size_t)n, b, (size_t)n * sizeof(float));
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, n, k, 1.f, x, k, w, k, 1.f, y, n);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, n, k, 1.f, x, k, wf, k, 1.f, y, n);
 }
 
 static void embed_tokens(const qx_encoder *e, const int32_t *ids, const size_t *off, size_t nseq,
@@ -113,10 +185,10 @@ static void embed_tokens(const qx_encoder *e, const int32_t *ids, const size_t *
   for (size_t s = 0; s < nseq; s++)
     for (size_t t = off[s]; t < off[s + 1]; t++) {
       float *row = x + t * H;
-      if (e->word_q4)
-        kern()->q4_dequant(e->word_q4 + (size_t)ids[t] * (H / QX_Q4_BLOCK) * QX_Q4_BYTES, H, row);
+      if (e->word.q4)
+        kern()->q4_dequant(e->word.q4 + (size_t)ids[t] * (H / QX_Q4_BLOCK) * QX_Q4_BYTES, H, row);
       else
-        memcpy(row, e->word_f32 + (size_t)ids[t] * H, H * sizeof(float));
+        memcpy(row, e->word.f32 + (size_t)ids[t] * H, H * sizeof(float));
       const float *p = e->pos + (size_t)(e->pos_offset + (t - off[s])) * H;
       for (size_t i = 0; i < H; i++) row[i] += p[i] + e->type[i];
     }
@@ -158,21 +230,21 @@ int qx_encoder_forward(const qx_encoder *e, qx_enc_scratch *s, const int32_t *id
   if (T == 0) return 0;
   int rc = scratch_reserve(s, e, T, maxlen);
   if (rc) return rc;
-  qx_encoder_set_threads();
+  qx_blas_setup();
   const qx_enc_kern *k = kern();
 
   embed_tokens(e, ids, off, nseq, s->x);
   for (int l = 0; l < e->layers; l++) {
     const qx_enc_layer *ly = &e->layer[l];
-    linear(s->x, ly->wq, ly->bq, s->q, T, e->hidden, e->hidden);
-    linear(s->x, ly->wk, ly->bk, s->k, T, e->hidden, e->hidden);
-    linear(s->x, ly->wv, ly->bv, s->v, T, e->hidden, e->hidden);
+    linear(s, s->x, ly->wq, ly->bq, s->q, T, e->hidden, e->hidden);
+    linear(s, s->x, ly->wk, ly->bk, s->k, T, e->hidden, e->hidden);
+    linear(s, s->x, ly->wv, ly->bv, s->v, T, e->hidden, e->hidden);
     attention(e, s, off, nseq);
-    linear(s->ctx, ly->wo, ly->bo, s->tmp, T, e->hidden, e->hidden);
+    linear(s, s->ctx, ly->wo, ly->bo, s->tmp, T, e->hidden, e->hidden);
     k->add_layernorm(s->x, s->tmp, ly->ln1_g, ly->ln1_b, T, H, e->eps);
-    linear(s->x, ly->wi, ly->bi, s->mid, T, e->ffn, e->hidden);
+    linear(s, s->x, ly->wi, ly->bi, s->mid, T, e->ffn, e->hidden);
     k->gelu(s->mid, T * (size_t)e->ffn);
-    linear(s->mid, ly->wf, ly->bf, s->tmp, T, e->hidden, e->ffn);
+    linear(s, s->mid, ly->wf, ly->bf, s->tmp, T, e->hidden, e->ffn);
     k->add_layernorm(s->x, s->tmp, ly->ln2_g, ly->ln2_b, T, H, e->eps);
   }
 

@@ -22,6 +22,11 @@ typedef struct qx_enc_kern {
   void (*softmax_rows)(float *x, size_t rows, size_t n, size_t ld);
   /* out[0..n) = Q4_0 blocks dequantised; n is a multiple of 32. */
   void (*q4_dequant)(const uint8_t *blocks, size_t n, float *out);
+  /* y[t*ldy + j] = b[j] + sum_k x[t*k + i] w[j*k + i] for t < T, j < n: a
+   * product for few tokens that reads each weight once, in place (sgemm
+   * packs the whole weight matrix first, which dominates below ~32 tokens). */
+  void (*gemm_nt)(const float *x, size_t T, const float *w, const float *b, size_t n, size_t k,
+                  float *y, size_t ldy);
 } qx_enc_kern;
 
 extern const qx_enc_kern qx_enc_kern_scalar;

@@ -149,5 +149,63 @@ static void q4_dequant_avx2(const uint8_t *blocks, size_t n, float *out) {
   }
 }
 
-const qx_enc_kern qx_enc_kern_avx2 = {"avx2", add_layernorm_avx2, gelu_avx2, softmax_rows_avx2,
-                                      q4_dequant_avx2};
+/* 4 weight rows x 2 tokens per step: 8 accumulators of 8 floats, written out
+ * by hand so they stay in registers; k tails scalar. */
+static void gemm_nt_avx2(const float *x, size_t T, const float *w, const float *b, size_t n,
+                         size_t k, float *y, size_t ldy) {
+  size_t k8 = k & ~(size_t)7, j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const float *w0 = w + j * k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
+    size_t t = 0;
+    for (; t + 2 <= T; t += 2) {
+      const float *x0 = x + t * k, *x1 = x0 + k;
+      __m256 a00 = _mm256_setzero_ps(), a10 = a00, a20 = a00, a30 = a00, a01 = a00, a11 = a00,
+             a21 = a00, a31 = a00;
+      for (size_t i = 0; i < k8; i += 8) {
+        __m256 xv0 = _mm256_loadu_ps(x0 + i), xv1 = _mm256_loadu_ps(x1 + i);
+        __m256 wv = _mm256_loadu_ps(w0 + i);
+        a00 = _mm256_fmadd_ps(wv, xv0, a00), a01 = _mm256_fmadd_ps(wv, xv1, a01);
+        wv = _mm256_loadu_ps(w1 + i);
+        a10 = _mm256_fmadd_ps(wv, xv0, a10), a11 = _mm256_fmadd_ps(wv, xv1, a11);
+        wv = _mm256_loadu_ps(w2 + i);
+        a20 = _mm256_fmadd_ps(wv, xv0, a20), a21 = _mm256_fmadd_ps(wv, xv1, a21);
+        wv = _mm256_loadu_ps(w3 + i);
+        a30 = _mm256_fmadd_ps(wv, xv0, a30), a31 = _mm256_fmadd_ps(wv, xv1, a31);
+      }
+      float s[8] = {hsum256(a00), hsum256(a10), hsum256(a20), hsum256(a30),
+                    hsum256(a01), hsum256(a11), hsum256(a21), hsum256(a31)};
+      const float *wr[4] = {w0, w1, w2, w3};
+      for (int r = 0; r < 4; r++) {
+        for (size_t i = k8; i < k; i++) s[r] += wr[r][i] * x0[i], s[4 + r] += wr[r][i] * x1[i];
+        y[t * ldy + j + r] = b[j + r] + s[r];
+        y[(t + 1) * ldy + j + r] = b[j + r] + s[4 + r];
+      }
+    }
+    for (; t < T; t++) {
+      const float *x0 = x + t * k;
+      __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+      for (size_t i = 0; i < k8; i += 8) {
+        __m256 xv = _mm256_loadu_ps(x0 + i);
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + i), xv, a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + i), xv, a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + i), xv, a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + i), xv, a3);
+      }
+      float s[4] = {hsum256(a0), hsum256(a1), hsum256(a2), hsum256(a3)};
+      const float *wr[4] = {w0, w1, w2, w3};
+      for (int r = 0; r < 4; r++) {
+        for (size_t i = k8; i < k; i++) s[r] += wr[r][i] * x0[i];
+        y[t * ldy + j + r] = b[j + r] + s[r];
+      }
+    }
+  }
+  for (; j < n; j++)
+    for (size_t t = 0; t < T; t++) {
+      float s = 0.f;
+      for (size_t i = 0; i < k; i++) s += w[j * k + i] * x[t * k + i];
+      y[t * ldy + j] = b[j] + s;
+    }
+}
+
+const qx_enc_kern qx_enc_kern_avx2 = {"avx2",          add_layernorm_avx2, gelu_avx2, softmax_rows_avx2,
+                                      q4_dequant_avx2, gemm_nt_avx2};

@@ -119,17 +119,86 @@ static void softmax_rows_avx512(float *x, size_t rows, size_t n, size_t ld) {
 
 static void q4_dequant_avx512(const uint8_t *blocks, size_t n, float *out) {
   const __m128i lo4 = _mm_set1_epi8(0x0f);
-  const __m512 eight = _mm512_set1_ps(8.f);
   for (size_t blk = 0; blk < n / 32; blk++, blocks += 18, out += 32) {
-    __m512 d = _mm512_set1_ps(qx_e5s1_half((uint16_t)(blocks[0] | blocks[1] << 8)));
+    /* (q - 8) * d = q * d - 8 d; the f16 scale is widened by vcvtph2ps (AVX512F) */
+    __m512 d = _mm512_cvtph_ps(_mm256_set1_epi16((short)(blocks[0] | blocks[1] << 8)));
+    __m512 m8d = _mm512_mul_ps(d, _mm512_set1_ps(-8.f));
     __m128i q = _mm_loadu_si128((const __m128i *)(blocks + 2));
     __m128i lo = _mm_and_si128(q, lo4), hi = _mm_and_si128(_mm_srli_epi16(q, 4), lo4);
-    __m512 flo = _mm512_sub_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(lo)), eight);
-    __m512 fhi = _mm512_sub_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(hi)), eight);
-    _mm512_storeu_ps(out, _mm512_mul_ps(flo, d));
-    _mm512_storeu_ps(out + 16, _mm512_mul_ps(fhi, d));
+    _mm512_storeu_ps(out, _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(lo)), d, m8d));
+    _mm512_storeu_ps(out + 16, _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(hi)), d, m8d));
   }
 }
 
-const qx_enc_kern qx_enc_kern_avx512 = {"avx512", add_layernorm_avx512, gelu_avx512,
-                                        softmax_rows_avx512, q4_dequant_avx512};
+/* 4 weight rows x 4 tokens per step: 16 accumulators in registers (written
+ * out by hand: GCC -O2 keeps an accumulator array on the stack), 8 loads per
+ * 16 FMAs; the 4 rows (4 x k floats) stay in L1 while the token groups pass. */
+#define FMA4(A0, A1, A2, A3, X)                                                                    \
+  A0 = _mm512_fmadd_ps(w0v, X, A0), A1 = _mm512_fmadd_ps(w1v, X, A1),                             \
+  A2 = _mm512_fmadd_ps(w2v, X, A2), A3 = _mm512_fmadd_ps(w3v, X, A3)
+
+static void gemm_nt_avx512(const float *x, size_t T, const float *w, const float *b, size_t n,
+                           size_t k, float *y, size_t ldy) {
+  size_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const float *w0 = w + j * k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
+    const float b0 = b[j], b1 = b[j + 1], b2 = b[j + 2], b3 = b[j + 3];
+    size_t t = 0;
+    for (; t + 4 <= T; t += 4) {
+      const float *x0 = x + t * k, *x1 = x0 + k, *x2 = x1 + k, *x3 = x2 + k;
+      __m512 a00 = _mm512_setzero_ps(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00,
+             a12 = a00, a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00,
+             a31 = a00, a32 = a00, a33 = a00;
+      for (size_t i = 0; i < k; i += 16) {
+        __mmask16 m = tail_mask(k - i);
+        __m512 w0v = _mm512_maskz_loadu_ps(m, w0 + i), w1v = _mm512_maskz_loadu_ps(m, w1 + i),
+               w2v = _mm512_maskz_loadu_ps(m, w2 + i), w3v = _mm512_maskz_loadu_ps(m, w3 + i);
+        __m512 xv = _mm512_maskz_loadu_ps(m, x0 + i);
+        FMA4(a00, a10, a20, a30, xv);
+        xv = _mm512_maskz_loadu_ps(m, x1 + i);
+        FMA4(a01, a11, a21, a31, xv);
+        xv = _mm512_maskz_loadu_ps(m, x2 + i);
+        FMA4(a02, a12, a22, a32, xv);
+        xv = _mm512_maskz_loadu_ps(m, x3 + i);
+        FMA4(a03, a13, a23, a33, xv);
+      }
+      float *y0 = y + t * ldy + j, *y1 = y0 + ldy, *y2 = y1 + ldy, *y3 = y2 + ldy;
+      y0[0] = b0 + _mm512_reduce_add_ps(a00), y0[1] = b1 + _mm512_reduce_add_ps(a10);
+      y0[2] = b2 + _mm512_reduce_add_ps(a20), y0[3] = b3 + _mm512_reduce_add_ps(a30);
+      y1[0] = b0 + _mm512_reduce_add_ps(a01), y1[1] = b1 + _mm512_reduce_add_ps(a11);
+      y1[2] = b2 + _mm512_reduce_add_ps(a21), y1[3] = b3 + _mm512_reduce_add_ps(a31);
+      y2[0] = b0 + _mm512_reduce_add_ps(a02), y2[1] = b1 + _mm512_reduce_add_ps(a12);
+      y2[2] = b2 + _mm512_reduce_add_ps(a22), y2[3] = b3 + _mm512_reduce_add_ps(a32);
+      y3[0] = b0 + _mm512_reduce_add_ps(a03), y3[1] = b1 + _mm512_reduce_add_ps(a13);
+      y3[2] = b2 + _mm512_reduce_add_ps(a23), y3[3] = b3 + _mm512_reduce_add_ps(a33);
+    }
+    for (; t < T; t++) {
+      const float *x0 = x + t * k;
+      __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+      for (size_t i = 0; i < k; i += 16) {
+        __mmask16 m = tail_mask(k - i);
+        __m512 w0v = _mm512_maskz_loadu_ps(m, w0 + i), w1v = _mm512_maskz_loadu_ps(m, w1 + i),
+               w2v = _mm512_maskz_loadu_ps(m, w2 + i), w3v = _mm512_maskz_loadu_ps(m, w3 + i);
+        __m512 xv = _mm512_maskz_loadu_ps(m, x0 + i);
+        FMA4(a0, a1, a2, a3, xv);
+      }
+      float *y0 = y + t * ldy + j;
+      y0[0] = b0 + _mm512_reduce_add_ps(a0), y0[1] = b1 + _mm512_reduce_add_ps(a1);
+      y0[2] = b2 + _mm512_reduce_add_ps(a2), y0[3] = b3 + _mm512_reduce_add_ps(a3);
+    }
+  }
+  for (; j < n; j++)
+    for (size_t t = 0; t < T; t++) {
+      __m512 a = _mm512_setzero_ps();
+      for (size_t i = 0; i < k; i += 16) {
+        __mmask16 m = tail_mask(k - i);
+        a = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w + j * k + i),
+                            _mm512_maskz_loadu_ps(m, x + t * k + i), a);
+      }
+      y[t * ldy + j] = b[j] + _mm512_reduce_add_ps(a);
+    }
+}
+#undef FMA4
+
+const qx_enc_kern qx_enc_kern_avx512 = {"avx512",           add_layernorm_avx512, gelu_avx512,
+                                        softmax_rows_avx512, q4_dequant_avx512,   gemm_nt_avx512};

@@ -62,8 +62,18 @@ static void q4_dequant_scalar(const uint8_t *blocks, size_t n, float *out) {
   }
 }
 
+static void gemm_nt_scalar(const float *x, size_t T, const float *w, const float *b, size_t n,
+                           size_t k, float *y, size_t ldy) {
+  for (size_t t = 0; t < T; t++)
+    for (size_t j = 0; j < n; j++) {
+      float acc = 0.f;
+      for (size_t i = 0; i < k; i++) acc += x[t * k + i] * w[j * k + i];
+      y[t * ldy + j] = b[j] + acc;
+    }
+}
+
 const qx_enc_kern qx_enc_kern_scalar = {"scalar", add_layernorm_scalar, gelu_scalar,
-                                        softmax_rows_scalar, q4_dequant_scalar};
+                                        softmax_rows_scalar, q4_dequant_scalar, gemm_nt_scalar};
 
 int qx_enc_kern_supported(const qx_enc_kern *k) {
   __builtin_cpu_init();

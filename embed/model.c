@@ -297,6 +297,7 @@ void qx_model_free(qx_model *m) {
   free(m->enc.layer);
   qx_tokenizer_free(m->tok);
   qx_e5s1_close(m->e5);
+  qx_safetensors_close(m->st);
   qx_enc_scratch_free(&m->scratch);
   free(m->prefix[0]);
   free(m->prefix[1]);

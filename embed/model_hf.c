@@ -1,7 +1,8 @@
 /*
  * model_hf.c: loads a Hugging Face model folder (BERT / RoBERTa / XLM-R):
  *   config.json          hyper-parameters (model_type, hidden_size, ...)
- *   model.safetensors    weights, f32 / f16 / bf16 (copied to f32)
+ *   model.safetensors    weights: f32 used in place in the mapping, f16 / bf16
+ *                        converted to f32 copies
  *   tokenizer.json       WordPiece or Unigram (qx_tokenizer_load_hf)
  * and, when present, the sentence-transformers files that change the
  * result: sentence_bert_config.json (max_seq_length: the window size),
@@ -125,21 +126,34 @@ static int read_st_config(qx_model *m, const char *dir) {
   return rc;
 }
 
+/* Tensor `name` as f32: in place in the mapping when stored as aligned F32,
+ * else a converted copy owned by the model. */
 static int take(qx_model *m, const qx_safetensors *st, const char *pfx, const char *name,
-                float **dst, int64_t d0, int64_t d1) {
+                const float **dst, int64_t d0, int64_t d1) {
   char full[256];
   snprintf(full, sizeof full, "%s%s", pfx, name);
+  const qx_st_tensor *t = qx_safetensors_find(st, full);
+  if (t && t->dtype == QX_ST_F32 && ((uintptr_t)t->data & 3) == 0) {
+    int shape_ok = t->ndim == (d1 ? 2 : 1) && t->shape[0] == d0 && (!d1 || t->shape[1] == d1);
+    if (shape_ok) {
+      *dst = (const float *)(const void *)t->data;
+      return 0;
+    }
+  }
   int64_t shape[2] = {d0, d1};
-  int rc = qx_safetensors_read_f32(dst, st, full, d1 ? 2 : 1, shape);
+  float *f;
+  int rc = qx_safetensors_read_f32(&f, st, full, d1 ? 2 : 1, shape);
   if (rc) return rc;
-  return qx_model_own(m, *dst);
+  *dst = f;
+  return qx_model_own(m, f);
 }
 
 static int read_weights(qx_model *m, const char *dir) {
   char *path = qx_path_join(dir, "model.safetensors");
   if (!path) return QUARRY_ENOMEM;
   qx_safetensors *st;
-  int rc = qx_safetensors_open(&st, path);
+  int rc = qx_safetensors_open(&m->st, path);
+  st = m->st;
   if (rc == QUARRY_ENOTFOUND)
     rc = qx_err(QUARRY_EMODEL, "%s: missing (a Hugging Face model folder needs model.safetensors)",
                 path);
@@ -160,13 +174,11 @@ static int read_weights(qx_model *m, const char *dir) {
   }
   qx_encoder *e = &m->enc;
   int64_t H = e->hidden, F = e->ffn;
-  float *word = NULL;
-  if (!(rc = take(m, st, pfx, "embeddings.word_embeddings.weight", &word, e->vocab, H)) &&
+  if (!(rc = take(m, st, pfx, "embeddings.word_embeddings.weight", &e->word.f32, e->vocab, H)) &&
       !(rc = take(m, st, pfx, "embeddings.position_embeddings.weight", &e->pos, e->max_pos, H)) &&
       !(rc = take(m, st, pfx, "embeddings.token_type_embeddings.weight", &e->type, e->type_vocab, H)) &&
       !(rc = take(m, st, pfx, "embeddings.LayerNorm.weight", &e->emb_ln_g, H, 0)))
     rc = take(m, st, pfx, "embeddings.LayerNorm.bias", &e->emb_ln_b, H, 0);
-  e->word_f32 = word;
   if (!rc && !(e->layer = qx_calloc((size_t)e->layers, sizeof *e->layer)))
     rc = qx_err(QUARRY_ENOMEM, "out of memory");
   for (int l = 0; !rc && l < e->layers; l++) {
@@ -175,24 +187,23 @@ static int read_weights(qx_model *m, const char *dir) {
     snprintf(lp, sizeof lp, "%sencoder.layer.%d.", pfx, l);
     struct {
       const char *n;
-      float **dst;
+      const float **dst;
       int64_t d0, d1;
     } w[] = {
-        {"attention.self.query.weight", &ly->wq, H, H}, {"attention.self.query.bias", &ly->bq, H, 0},
-        {"attention.self.key.weight", &ly->wk, H, H},   {"attention.self.key.bias", &ly->bk, H, 0},
-        {"attention.self.value.weight", &ly->wv, H, H}, {"attention.self.value.bias", &ly->bv, H, 0},
-        {"attention.output.dense.weight", &ly->wo, H, H},
+        {"attention.self.query.weight", &ly->wq.f32, H, H}, {"attention.self.query.bias", &ly->bq, H, 0},
+        {"attention.self.key.weight", &ly->wk.f32, H, H},   {"attention.self.key.bias", &ly->bk, H, 0},
+        {"attention.self.value.weight", &ly->wv.f32, H, H}, {"attention.self.value.bias", &ly->bv, H, 0},
+        {"attention.output.dense.weight", &ly->wo.f32, H, H},
         {"attention.output.dense.bias", &ly->bo, H, 0},
         {"attention.output.LayerNorm.weight", &ly->ln1_g, H, 0},
         {"attention.output.LayerNorm.bias", &ly->ln1_b, H, 0},
-        {"intermediate.dense.weight", &ly->wi, F, H},   {"intermediate.dense.bias", &ly->bi, F, 0},
-        {"output.dense.weight", &ly->wf, H, F},         {"output.dense.bias", &ly->bf, H, 0},
-        {"output.LayerNorm.weight", &ly->ln2_g, H, 0},  {"output.LayerNorm.bias", &ly->ln2_b, H, 0},
+        {"intermediate.dense.weight", &ly->wi.f32, F, H},   {"intermediate.dense.bias", &ly->bi, F, 0},
+        {"output.dense.weight", &ly->wf.f32, H, F},         {"output.dense.bias", &ly->bf, H, 0},
+        {"output.LayerNorm.weight", &ly->ln2_g, H, 0},      {"output.LayerNorm.bias", &ly->ln2_b, H, 0},
     };
     for (size_t i = 0; !rc && i < QX_ARRAY_LEN(w); i++)
       rc = take(m, st, lp, w[i].n, w[i].dst, w[i].d0, w[i].d1);
   }
-  qx_safetensors_close(st);
   return rc;
 }
 

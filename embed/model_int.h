@@ -9,6 +9,7 @@
 #include "qx_e5s1.h"
 #include "qx_embed.h"
 #include "qx_encoder.h"
+#include "qx_safetensors.h"
 #include "qx_tokenizer.h"
 
 struct qx_model {
@@ -22,7 +23,8 @@ struct qx_model {
   uint64_t windowed;                  /* texts cut into several windows */
   float **owned;                      /* f32 tensors to free */
   size_t n_owned, cap_owned;
-  qx_e5s1 *e5;                        /* E5S1 file kept mapped (Q4 word table) */
+  qx_e5s1 *e5;                        /* E5S1 file, kept mapped (weights used in place) */
+  qx_safetensors *st;                 /* model.safetensors, kept mapped (f32 used in place) */
 };
 
 /* Take ownership of a heap tensor (freed by qx_model_free). */

@@ -2,10 +2,11 @@
  * qx_encoder.h: the transformer encoder forward pass shared by every model
  * source (embed/model_hf.c, embed/model_e5s1.c). Internal to embed/.
  *
- * Weights are f32, Linear weights stored as PyTorch keeps them ([out, in],
- * row-major) so that Y = X W^T + b is one cblas_sgemm (NoTrans, Trans).
- * The word-embedding table may instead stay Q4_0 (E5S1 files: 250k x 384
- * would be 384 MB as f32), dequantised one row per token.
+ * Linear weights are stored as PyTorch keeps them ([out, in], row-major), as
+ * f32 or as Q4_0 blocks (E5S1 files), so that Y = X W^T + b is one
+ * cblas_sgemm (NoTrans, Trans) for many tokens, or a kernel that reads the
+ * weights in place for a few (encoder.c explains the switch). The word table
+ * is read one row per token (Q4_0 rows dequantised on the fly).
  */
 #ifndef QX_ENCODER_H
 #define QX_ENCODER_H
@@ -13,13 +14,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A weight matrix [out, in]: f32, or Q4_0 blocks (in a multiple of 32). */
+typedef struct qx_enc_mat {
+  const float *f32;
+  const uint8_t *q4;
+} qx_enc_mat;
+
 typedef struct qx_enc_layer {
-  float *wq, *bq, *wk, *bk, *wv, *bv; /* [H,H], [H] */
-  float *wo, *bo;                     /* attention output [H,H], [H] */
-  float *ln1_g, *ln1_b;               /* post-attention LayerNorm */
-  float *wi, *bi;                     /* FFN in [F,H], [F] */
-  float *wf, *bf;                     /* FFN out [H,F], [H] */
-  float *ln2_g, *ln2_b;               /* post-FFN LayerNorm */
+  qx_enc_mat wq, wk, wv, wo;          /* [H,H]: query, key, value, attention output */
+  qx_enc_mat wi, wf;                  /* FFN in [F,H], FFN out [H,F] */
+  const float *bq, *bk, *bv, *bo;     /* [H] */
+  const float *bi, *bf;               /* [F], [H] */
+  const float *ln1_g, *ln1_b;         /* post-attention LayerNorm */
+  const float *ln2_g, *ln2_b;         /* post-FFN LayerNorm */
 } qx_enc_layer;
 
 typedef struct qx_encoder {
@@ -27,12 +34,10 @@ typedef struct qx_encoder {
   float eps;
   int pos_offset; /* position id of the first token (XLM-R: padding_idx + 1 = 2) */
   int pool_cls;   /* 1: pooled = first token's hidden state; 0: mean over tokens */
-  /* word embeddings: exactly one of the two is set */
-  const float *word_f32;  /* [vocab, hidden] */
-  const uint8_t *word_q4; /* [vocab, hidden/32] Q4_0 blocks of 18 bytes */
-  float *pos;             /* [max_pos, hidden], row p = position id p */
-  float *type;            /* [type_vocab, hidden]; type 0 is used */
-  float *emb_ln_g, *emb_ln_b;
+  qx_enc_mat word;         /* [vocab, hidden] */
+  const float *pos;        /* [max_pos, hidden], row p = position id p */
+  const float *type;       /* [type_vocab, hidden]; type 0 is used */
+  const float *emb_ln_g, *emb_ln_b;
   qx_enc_layer *layer; /* [layers] */
 } qx_encoder;
 
@@ -42,8 +47,8 @@ typedef struct qx_encoder {
 
 /* Per-call scratch, grown on demand and reused (owned by the model). */
 typedef struct qx_enc_scratch {
-  float *x, *q, *k, *v, *ctx, *tmp, *mid, *att;
-  size_t cap_tokens, cap_att;
+  float *x, *q, *k, *v, *ctx, *tmp, *mid, *att, *wbuf;
+  size_t cap_tokens, cap_att, cap_wbuf;
 } qx_enc_scratch;
 
 /* Check the hyper-parameters of an encoder; the message names `what` (the file). */
@@ -70,7 +75,11 @@ static inline float qx_bf16_to_f32(uint16_t h) {
 /* Dequantise n weights (multiple of 32) of Q4_0 blocks into out. */
 void qx_q4_dequant(const uint8_t *blocks, size_t n, float *out);
 
-/* OpenBLAS threads for the encoder's sgemm calls (QUARRY_THREADS or all cores). */
-void qx_encoder_set_threads(void);
+/* Once per process, before the first sgemm: make OpenBLAS use the kernels of
+ * this CPU (see encoder.c) and QUARRY_THREADS threads (default: all cores).
+ * Also worth calling before FAISS, which shares OpenBLAS. */
+void qx_blas_setup(void);
+/* OpenBLAS's kernel family after qx_blas_setup (e.g. "SkylakeX"). */
+const char *qx_blas_core(void);
 
 #endif /* QX_ENCODER_H */

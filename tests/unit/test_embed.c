@@ -173,7 +173,7 @@ static void test_safetensors(void) {
 }
 
 /* ---- forward pass -------------------------------------------------------- */
-enum { TH = 8, TNH = 2, TF = 16, TV = 11, TP = 12, TL = 2 };
+enum { TH = 32, TNH = 2, TF = 64, TV = 11, TP = 40, TL = 2 };
 
 static float *rnd(size_t n, float scale, float bias) {
   float *p = malloc(n * sizeof *p);
@@ -181,31 +181,74 @@ static float *rnd(size_t n, float scale, float bias) {
   return p;
 }
 
-static void make_encoder(qx_encoder *e, int pos_offset) {
-  memset(e, 0, sizeof *e);
+/* A random Q4_0 matrix (scale `scale`) and its exact f32 dequantisation. */
+static qx_enc_mat rnd_mat(size_t rows, size_t cols, float scale, int q4, void **owned) {
+  size_t nb = rows * cols / 32;
+  uint8_t *blk = malloc(nb * 18);
+  for (size_t i = 0; i < nb; i++) {
+    uint16_t h = (uint16_t)(0x2000 + (int)((frand() + 1.f) * 0x400 * scale)); /* ~0.008..0.03 */
+    blk[18 * i] = (uint8_t)h, blk[18 * i + 1] = (uint8_t)(h >> 8);
+    for (int j = 0; j < 16; j++) blk[18 * i + 2 + j] = (uint8_t)((frand() + 1.f) * 127.99f);
+  }
+  float *f = malloc(rows * cols * sizeof *f);
+  qx_enc_kern_scalar.q4_dequant(blk, rows * cols, f);
+  qx_enc_mat m = {0};
+  if (q4) {
+    m.q4 = blk;
+    owned[0] = blk, owned[1] = f; /* f kept for the naive reference */
+    m.f32 = NULL;
+  } else {
+    free(blk);
+    m.f32 = f;
+    owned[0] = f, owned[1] = NULL;
+  }
+  return m;
+}
+
+typedef struct tiny {
+  qx_encoder e;
+  void *owned[64];
+  float *ref[TL][6]; /* f32 values of each layer's matrices, for the naive pass */
+  float *word;
+} tiny;
+
+static void make_encoder(tiny *t, int pos_offset, int q4) {
+  memset(t, 0, sizeof *t);
+  qx_encoder *e = &t->e;
   e->hidden = TH, e->layers = TL, e->heads = TNH, e->ffn = TF, e->vocab = TV, e->max_pos = TP;
   e->type_vocab = 2, e->eps = 1e-12f, e->pos_offset = pos_offset;
-  e->word_f32 = rnd(TV * TH, 1, 0);
+  int no = 0;
+  e->word = rnd_mat(TV, TH, 4.f, q4, t->owned + no);
+  t->word = (float *)(q4 ? t->owned[no + 1] : t->owned[no]);
+  no += 2;
   e->pos = rnd(TP * TH, 1, 0), e->type = rnd(2 * TH, 1, 0);
   e->emb_ln_g = rnd(TH, .2f, 1), e->emb_ln_b = rnd(TH, .2f, 0);
   e->layer = calloc(TL, sizeof *e->layer);
   for (int l = 0; l < TL; l++) {
     qx_enc_layer *y = &e->layer[l];
-    y->wq = rnd(TH * TH, .5f, 0), y->wk = rnd(TH * TH, .5f, 0), y->wv = rnd(TH * TH, .5f, 0);
-    y->wo = rnd(TH * TH, .5f, 0), y->bq = rnd(TH, .1f, 0), y->bk = rnd(TH, .1f, 0);
-    y->bv = rnd(TH, .1f, 0), y->bo = rnd(TH, .1f, 0), y->ln1_g = rnd(TH, .2f, 1);
-    y->ln1_b = rnd(TH, .2f, 0), y->wi = rnd(TF * TH, .5f, 0), y->bi = rnd(TF, .1f, 0);
-    y->wf = rnd(TH * TF, .5f, 0), y->bf = rnd(TH, .1f, 0), y->ln2_g = rnd(TH, .2f, 1);
+    qx_enc_mat *ms[6] = {&y->wq, &y->wk, &y->wv, &y->wo, &y->wi, &y->wf};
+    size_t rows[6] = {TH, TH, TH, TH, TF, TH}, cols[6] = {TH, TH, TH, TH, TH, TF};
+    for (int i = 0; i < 6; i++) {
+      *ms[i] = rnd_mat(rows[i], cols[i], 1.f, q4, t->owned + no);
+      t->ref[l][i] = (float *)(q4 ? t->owned[no + 1] : t->owned[no]);
+      no += 2;
+    }
+    y->bq = rnd(TH, .1f, 0), y->bk = rnd(TH, .1f, 0), y->bv = rnd(TH, .1f, 0);
+    y->bo = rnd(TH, .1f, 0), y->ln1_g = rnd(TH, .2f, 1), y->ln1_b = rnd(TH, .2f, 0);
+    y->bi = rnd(TF, .1f, 0), y->bf = rnd(TH, .1f, 0), y->ln2_g = rnd(TH, .2f, 1);
     y->ln2_b = rnd(TH, .2f, 0);
   }
 }
 
-static void free_encoder(qx_encoder *e) {
-  free((void *)e->word_f32), free(e->pos), free(e->type), free(e->emb_ln_g), free(e->emb_ln_b);
+static void free_encoder(tiny *t) {
+  qx_encoder *e = &t->e;
+  free((void *)e->pos), free((void *)e->type), free((void *)e->emb_ln_g), free((void *)e->emb_ln_b);
   for (int l = 0; l < TL; l++) {
-    float **f = (float **)&e->layer[l];
-    for (size_t i = 0; i < sizeof(qx_enc_layer) / sizeof(float *); i++) free(f[i]);
+    qx_enc_layer *y = &e->layer[l];
+    const float *v[] = {y->bq, y->bk, y->bv, y->bo, y->bi, y->bf, y->ln1_g, y->ln1_b, y->ln2_g, y->ln2_b};
+    for (size_t i = 0; i < QX_ARRAY_LEN(v); i++) free((void *)v[i]);
   }
+  for (size_t i = 0; i < QX_ARRAY_LEN(t->owned); i++) free(t->owned[i]);
   free(e->layer);
 }
 
@@ -219,22 +262,25 @@ static void naive_ln(double *x, const float *g, const float *b) {
 }
 
 /* Textbook double-precision forward of one sequence, mean-pooled. */
-static void naive_forward(const qx_encoder *e, const int32_t *ids, int L, int cls, double *pool) {
+static void naive_forward(const tiny *tn, const int32_t *ids, int L, int cls, double *pool) {
+  const qx_encoder *e = &tn->e;
   double x[TP][TH], q[TP][TH], k[TP][TH], v[TP][TH], c[TP][TH], h[TP][TF];
   for (int t = 0; t < L; t++) {
     for (int i = 0; i < TH; i++)
-      x[t][i] = e->word_f32[ids[t] * TH + i] + e->pos[(e->pos_offset + t) * TH + i] + e->type[i];
+      x[t][i] = tn->word[ids[t] * TH + i] + e->pos[(e->pos_offset + t) * TH + i] + e->type[i];
     naive_ln(x[t], e->emb_ln_g, e->emb_ln_b);
   }
   int hd = TH / TNH;
   for (int l = 0; l < TL; l++) {
     const qx_enc_layer *y = &e->layer[l];
+    const float *wq = tn->ref[l][0], *wk = tn->ref[l][1], *wv = tn->ref[l][2], *wo = tn->ref[l][3],
+                *wi = tn->ref[l][4], *wf = tn->ref[l][5];
     for (int t = 0; t < L; t++)
       for (int o = 0; o < TH; o++) {
         q[t][o] = y->bq[o], k[t][o] = y->bk[o], v[t][o] = y->bv[o];
         for (int i = 0; i < TH; i++)
-          q[t][o] += x[t][i] * y->wq[o * TH + i], k[t][o] += x[t][i] * y->wk[o * TH + i],
-              v[t][o] += x[t][i] * y->wv[o * TH + i];
+          q[t][o] += x[t][i] * wq[o * TH + i], k[t][o] += x[t][i] * wk[o * TH + i],
+              v[t][o] += x[t][i] * wv[o * TH + i];
       }
     for (int hh = 0; hh < TNH; hh++)
       for (int t = 0; t < L; t++) {
@@ -255,18 +301,18 @@ static void naive_forward(const qx_encoder *e, const int32_t *ids, int L, int cl
       double a[TH];
       for (int o = 0; o < TH; o++) {
         a[o] = y->bo[o];
-        for (int i = 0; i < TH; i++) a[o] += c[t][i] * y->wo[o * TH + i];
+        for (int i = 0; i < TH; i++) a[o] += c[t][i] * wo[o * TH + i];
         x[t][o] += a[o];
       }
       naive_ln(x[t], y->ln1_g, y->ln1_b);
       for (int o = 0; o < TF; o++) {
         h[t][o] = y->bi[o];
-        for (int i = 0; i < TH; i++) h[t][o] += x[t][i] * y->wi[o * TH + i];
+        for (int i = 0; i < TH; i++) h[t][o] += x[t][i] * wi[o * TH + i];
         h[t][o] = 0.5 * h[t][o] * (1 + erf(h[t][o] / sqrt(2)));
       }
       for (int o = 0; o < TH; o++) {
         a[o] = y->bf[o];
-        for (int i = 0; i < TF; i++) a[o] += h[t][i] * y->wf[o * TF + i];
+        for (int i = 0; i < TF; i++) a[o] += h[t][i] * wf[o * TF + i];
         x[t][o] += a[o];
       }
       naive_ln(x[t], y->ln2_g, y->ln2_b);
@@ -279,61 +325,95 @@ static void naive_forward(const qx_encoder *e, const int32_t *ids, int L, int cl
   }
 }
 
-static void test_forward(void) {
-  for (int po = 0; po <= 2; po += 2) {
-    qx_encoder e;
-    make_encoder(&e, po);
-    CHECK_EQ_INT(qx_encoder_check(&e, "tiny"), 0);
-    int32_t ids[] = {1, 5, 7, 2, /* */ 1, 2, /* */ 1, 9, 9, 9, 3, 4, 6, 2, /* */ 0};
-    size_t off[] = {0, 4, 6, 14, 15};
-    float pooled[4 * TH], one[TH];
-    qx_enc_scratch s = {0};
-    CHECK_EQ_INT(qx_encoder_forward(&e, &s, ids, off, 4, pooled), 0);
-    for (int sq = 0; sq < 4; sq++) {
-      double ref[TH];
-      naive_forward(&e, ids + off[sq], (int)(off[sq + 1] - off[sq]), 0, ref);
-      double md = 0;
-      for (int i = 0; i < TH; i++) md = fmax(md, fabs(ref[i] - pooled[sq * TH + i]));
-      CHECK(md < 1e-4);
-      size_t o1[2] = {0, off[sq + 1] - off[sq]};
-      CHECK_EQ_INT(qx_encoder_forward(&e, &s, ids + off[sq], o1, 1, one), 0);
-      CHECK(max_abs_diff(one, pooled + sq * TH, TH) < 1e-5f);
-    }
-    /* CLS pooling = first token's state */
-    e.pool_cls = 1;
-    CHECK_EQ_INT(qx_encoder_forward(&e, &s, ids, off, 4, pooled), 0);
-    e.pool_cls = 0;
-    for (int sq = 0; sq < 4; sq++) {
-      double ref[TH], md = 0;
-      naive_forward(&e, ids + off[sq], (int)(off[sq + 1] - off[sq]), 1, ref);
-      for (int i = 0; i < TH; i++) md = fmax(md, fabs(ref[i] - pooled[sq * TH + i]));
-      CHECK(md < 1e-4);
-    }
-    /* bad input: id out of vocabulary, sequence too long, empty sequence */
-    int32_t bad_id[] = {1, TV};
-    size_t o2[] = {0, 2};
-    CHECK_EQ_INT(qx_encoder_forward(&e, &s, bad_id, o2, 1, one), QUARRY_EINVAL);
-    int32_t longseq[TP] = {0};
-    size_t o3[] = {0, TP - po + 1 > TP ? TP : (size_t)(TP - po + 1)};
-    if (po) CHECK_EQ_INT(qx_encoder_forward(&e, &s, longseq, o3, 1, one), QUARRY_EINVAL);
-    size_t o4[] = {0, 0};
-    CHECK_EQ_INT(qx_encoder_forward(&e, &s, longseq, o4, 1, one), QUARRY_EINVAL);
-    /* hyper-parameter checks */
-    e.heads = 3;
-    CHECK_EQ_INT(qx_encoder_check(&e, "tiny"), QUARRY_EMODEL);
-    e.heads = TNH;
-    e.eps = 0;
-    CHECK_EQ_INT(qx_encoder_check(&e, "tiny"), QUARRY_EMODEL);
-    e.eps = 1e-12f;
-    qx_enc_scratch_free(&s);
-    free_encoder(&e);
+static void check_batch(tiny *t, qx_enc_scratch *s, const int32_t *ids, const size_t *off, size_t n) {
+  float pooled[8 * TH], one[TH];
+  CHECK_EQ_INT(qx_encoder_forward(&t->e, s, ids, off, n, pooled), 0);
+  for (size_t sq = 0; sq < n; sq++) {
+    double ref[TH], md = 0;
+    naive_forward(t, ids + off[sq], (int)(off[sq + 1] - off[sq]), t->e.pool_cls, ref);
+    for (int i = 0; i < TH; i++) md = fmax(md, fabs(ref[i] - pooled[sq * TH + i]));
+    CHECK(md < 1e-4);
+    if (md >= 1e-4) fprintf(stderr, "  seq %zu of %zu: max diff %g\n", sq, n, md);
+    size_t o1[2] = {0, off[sq + 1] - off[sq]};
+    CHECK_EQ_INT(qx_encoder_forward(&t->e, s, ids + off[sq], o1, 1, one), 0);
+    CHECK(max_abs_diff(one, pooled + sq * TH, TH) < 1e-4f);
   }
+}
+
+static void test_forward(void) {
+  for (int q4 = 0; q4 <= 1; q4++)
+    for (int po = 0; po <= 2; po += 2) {
+      tiny t;
+      make_encoder(&t, po, q4);
+      CHECK_EQ_INT(qx_encoder_check(&t.e, "tiny"), 0);
+      qx_enc_scratch s = {0};
+      /* few tokens (in-place kernels) */
+      int32_t ids[] = {1, 5, 7, 2, /* */ 1, 2, /* */ 1, 9, 9, 9, 3, 4, 6, 2, /* */ 0};
+      size_t off[] = {0, 4, 6, 14, 15};
+      check_batch(&t, &s, ids, off, 4);
+      /* many tokens (sgemm path): the longest allowed + 30 + 3 */
+      int32_t big[80];
+      for (int i = 0; i < 80; i++) big[i] = (int32_t)((i * 7 + 3) % TV);
+      size_t boff[] = {0, (size_t)(TP - po), (size_t)(TP - po) + 30, (size_t)(TP - po) + 33};
+      check_batch(&t, &s, big, boff, 3);
+      /* CLS pooling = first token's state */
+      t.e.pool_cls = 1;
+      check_batch(&t, &s, ids, off, 4);
+      check_batch(&t, &s, big, boff, 3);
+      t.e.pool_cls = 0;
+      /* bad input: id out of vocabulary, sequence too long, empty sequence */
+      float one[TH];
+      int32_t bad_id[] = {1, TV};
+      size_t o2[] = {0, 2};
+      CHECK_EQ_INT(qx_encoder_forward(&t.e, &s, bad_id, o2, 1, one), QUARRY_EINVAL);
+      size_t o3[] = {0, (size_t)(TP - po + 1)};
+      CHECK_EQ_INT(qx_encoder_forward(&t.e, &s, big, o3, 1, one), QUARRY_EINVAL);
+      size_t o4[] = {0, 0};
+      CHECK_EQ_INT(qx_encoder_forward(&t.e, &s, big, o4, 1, one), QUARRY_EINVAL);
+      /* hyper-parameter checks */
+      t.e.heads = 3;
+      CHECK_EQ_INT(qx_encoder_check(&t.e, "tiny"), QUARRY_EMODEL);
+      t.e.heads = TNH;
+      t.e.eps = 0;
+      CHECK_EQ_INT(qx_encoder_check(&t.e, "tiny"), QUARRY_EMODEL);
+      t.e.eps = 1e-12f;
+      qx_enc_scratch_free(&s);
+      free_encoder(&t);
+    }
+}
+
+static void test_gemm(void) {
+  const qx_enc_kern *vars[] = {&qx_enc_kern_avx2, &qx_enc_kern_avx512};
+  enum { K = 70, N = 11, T = 9 };
+  float *x = rnd(T * K, 1, 0), *w = rnd(N * K, 1, 0), *b = rnd(N, 1, 0);
+  float y0[T * 16], y1[T * 16];
+  qx_enc_kern_scalar.gemm_nt(x, T, w, b, N, K, y0, 16);
+  double md = 0;
+  for (int t = 0; t < T; t++)
+    for (int j = 0; j < N; j++) {
+      double a = b[j];
+      for (int i = 0; i < K; i++) a += (double)x[t * K + i] * w[j * K + i];
+      md = fmax(md, fabs(a - y0[t * 16 + j]));
+    }
+  CHECK(md < 1e-4);
+  for (size_t v = 0; v < QX_ARRAY_LEN(vars); v++) {
+    if (!qx_enc_kern_supported(vars[v])) continue;
+    for (size_t tt = 1; tt <= T; tt++) {
+      memset(y1, 0, sizeof y1);
+      vars[v]->gemm_nt(x, tt, w, b, N, K, y1, 16);
+      float d = 0;
+      for (size_t t = 0; t < tt; t++) d = fmaxf(d, max_abs_diff(y0 + t * 16, y1 + t * 16, N));
+      CHECK(d < 1e-4f);
+    }
+  }
+  free(x), free(w), free(b);
 }
 
 int main(void) {
   if (!mkdtemp(tmpdir)) return 1;
   test_kernels();
   test_safetensors();
+  test_gemm();
   test_forward();
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);

@@ -156,6 +156,28 @@ static void test_hf_unigram(void) {
   unlink(path);
 }
 
+/* WordPiece from a vocab.txt: greedy longest match, ## continuations, [UNK]. */
+static void test_vocab_txt(void) {
+  char path[128];
+  snprintf(path, sizeof path, "/tmp/quarry-test-%d-vocab.txt", (int)getpid());
+  write_file(path, "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nun\n##aff\n##able\n##a\naff\n!\ncafe\n");
+  qx_tokenizer *t = NULL;
+  CHECK_EQ_INT(qx_tokenizer_load_vocab_txt(&t, path, 1), 0);
+  if (t) {
+    CHECK_EQ_INT(qx_tokenizer_vocab_size(t), 12);
+    IDS(t, "unaffable!", 2, 5, 6, 7, 10, 3);   /* un ##aff ##able ! */
+    IDS(t, "UNAFFABLE", 2, 5, 6, 7, 3);        /* lowercased */
+    IDS(t, "Caf\xc3\xa9", 2, 11, 3);            /* accent stripped */
+    IDS(t, "unaffablex aff", 2, 1, 9, 3);      /* unmatched tail: the whole word is [UNK] */
+    IDS(t, "[MASK]aff", 2, 4, 9, 3);           /* special token matched in the raw text */
+  }
+  qx_tokenizer_free(t);
+  write_file(path, "a\nb\n");
+  CHECK_EQ_INT(qx_tokenizer_load_vocab_txt(&t, path, 1), QUARRY_EMODEL);
+  CHECK(strstr(quarry_error_last(), path) && strstr(quarry_error_last(), "[PAD]"));
+  unlink(path);
+}
+
 static char *model_path(const char *rel) {
   const char *home = getenv("HOME");
   char *p = qx_path_join(home ? home : "", rel);
@@ -206,6 +228,7 @@ int main(void) {
   test_utf8_repair();
   test_malformed_json();
   test_hf_unigram();
+  test_vocab_txt();
   test_real_models();
   return qx_test_result();
 }
