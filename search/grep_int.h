@@ -22,7 +22,7 @@ int grep_translate_ex(char **out, size_t *ngroups, const char *pat, size_t len,
 size_t grep_utf8_len(const uint8_t *p, size_t avail);
 
 /* SIMD kernels (grep_simd_avx2.c), used when the CPU supports AVX2. */
-const char *grep_lit_find_avx2(const qx_lit *l, const char *hay, size_t len);
+const char *grep_lit_find_avx2(const qx_lit *l, const char *hay, size_t len, const char **nul);
 size_t grep_count_nl_avx2(const char *p, size_t len);
 
 #endif

@@ -181,12 +181,28 @@ static inline size_t line_end(const char *buf, size_t at, size_t end) {
   return p ? (size_t)(p - buf) + 1 : end;
 }
 
+int qx_grep_watches_nul(const qx_grep *g) { return g->use_lit && !g->never; }
+
 int qx_grep_find_line(qx_grep *g, const char *buf, size_t from, size_t end, size_t *ls, size_t *le) {
+  return qx_grep_find_line_nul(g, buf, from, end, ls, le, NULL);
+}
+
+int qx_grep_find_line_nul(qx_grep *g, const char *buf, size_t from, size_t end, size_t *ls,
+                          size_t *le, size_t *nul_at) {
   if (g->never) return 0;
   size_t pos = from;
   if (g->use_lit) {
     while (pos < end) {
-      const char *hit = qx_lit_find(&g->lit, buf + pos, end - pos);
+      const char *hit, *nul = NULL;
+      if (nul_at) {
+        hit = qx_lit_find_nul(&g->lit, buf + pos, end - pos, &nul);
+        if (nul) {
+          *nul_at = (size_t)(nul - buf);
+          return 2;
+        }
+      } else {
+        hit = qx_lit_find(&g->lit, buf + pos, end - pos);
+      }
       if (!hit) return 0;
       size_t h = (size_t)(hit - buf);
       size_t s = line_start(buf, pos, h), e = line_end(buf, h, end);
@@ -201,6 +217,14 @@ int qx_grep_find_line(qx_grep *g, const char *buf, size_t from, size_t end, size
         *ls = s;
         *le = e;
         return 1;
+      }
+      if (nul_at) {
+        /* the rest of the rejected line was not scanned */
+        const char *z = memchr(buf + h, 0, e - h);
+        if (z) {
+          *nul_at = (size_t)(z - buf);
+          return 2;
+        }
       }
       pos = e;
     }
