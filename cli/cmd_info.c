@@ -38,7 +38,7 @@ static int dump(quarry_index *ix) {
   qx_pcursor *c = malloc(sizeof *c);
   int rc = c ? 0 : qx_err(QUARRY_ENOMEM, "out of memory");
   for (uint32_t t = 0; !rc && t < ix->nterms; t++) {
-    qx_term_info ti;
+    qx_term_info ti = {0};
     rc = qx_index_term(&ti, ix, t);
     if (!rc) rc = qx_pcursor_open(c, ix, &ti);
     while (!rc && c->doc != QX_DOC_END) {
@@ -74,14 +74,14 @@ static int dump(quarry_index *ix) {
          ix->npassages, ix->ndocs, ix->nterms, ix->total_tokens, ix->avgdl, qx_lang_name(ix->lang));
   uint64_t at = 0;
   for (uint32_t p = 0; !rc && p < ix->npassages; p++) {
-    qx_passage_info pi;
+    qx_passage_info pi = {0};
     if ((rc = qx_index_passage(&pi, ix, p))) break;
     printf("{\"type\":\"passage\",\"id\":%u,\"doc\":%u,\"len\":%u,\"norm\":%u,\"start\":%" PRIu64 ",\"end\":%" PRIu64
            ",\"line\":%u,\"terms\":[",
            p, pi.doc, pi.ntokens, qx_index_norm(ix, p), pi.start, pi.end, pi.line);
     int first = 1;
     for (; at < n && all[at].pid == p; at++) {
-      qx_term_info ti;
+      qx_term_info ti = {0};
       if ((rc = qx_index_term(&ti, ix, all[at].term))) break;
       printf("%s[", first ? "" : ",");
       cli_json_str(stdout, ti.str, ti.len);
@@ -93,7 +93,7 @@ static int dump(quarry_index *ix) {
   for (uint64_t i = 0; !rc && i < ix->nsurface; i++) {
     const char *f;
     uint32_t fl, t;
-    qx_term_info ti;
+    qx_term_info ti = {0};
     rc = qx_index_surface_get(&f, &fl, &t, ix, i);
     if (!rc) rc = qx_index_term(&ti, ix, t);
     if (rc) break;

@@ -29,6 +29,23 @@ static const char usage[] =
 
 enum { OUT_HUMAN, OUT_JSON, OUT_TREC };
 
+/* At most max code points of s, "…" when cut. */
+static const char *short_title(char *buf, size_t cap, const char *s, size_t max) {
+  size_t i = 0, cps = 0;
+  while (s[i] && cps < max) {
+    i++;
+    while (((unsigned char)s[i] & 0xC0) == 0x80) i++;
+    cps++;
+  }
+  if (!s[i] || i + 4 > cap) {
+    snprintf(buf, cap, "%.*s", (int)QX_MIN(i, cap - 1), s);
+    return buf;
+  }
+  while (i > 0 && s[i - 1] == ' ') i--;
+  snprintf(buf, cap, "%.*s…", (int)i, s);
+  return buf;
+}
+
 static void dump_query(quarry_index *ix, const char *query) {
   qx_analyzer *an = NULL;
   qx_query q;
@@ -169,11 +186,13 @@ int cmd_search(int argc, char **argv) {
       cli_json_str(stdout, snip, strlen(snip));
       printf("}\n");
     } else {
+      char tb[512];
+      const char *title = short_title(tb, sizeof tb, h->title, 60);
       if (color)
         printf("\033[1m%2zu.\033[0m %.4f  \033[35m%s\033[0m:\033[32m%u\033[0m  \033[1m%s\033[0m\n    %s\n", i + 1,
-               h->score, h->path, h->line, h->title, snip);
+               h->score, h->path, h->line, title, snip);
       else
-        printf("%2zu. %.4f  %s:%u  %s\n    %s\n", i + 1, h->score, h->path, h->line, h->title, snip);
+        printf("%2zu. %.4f  %s:%u  %s\n    %s\n", i + 1, h->score, h->path, h->line, title, snip);
     }
     quarry_free(snip);
   }

@@ -131,6 +131,34 @@ int quarry_index_stat(quarry_index_info *out, const quarry_index *ix);
 int quarry_index_manifest_entry(const char **key, const char **val, const quarry_index *ix, size_t i);
 /*! Data file i of the index: name and size. @return : 0 or QUARRY_ENOTFOUND. */
 int quarry_index_file(const char **name, uint64_t *size, const quarry_index *ix, size_t i);
+/*! A MANIFEST value by key (e.g. "vectors.model"), or NULL. */
+const char *quarry_index_manifest_get(const quarry_index *ix, const char *key);
+
+/*! Passage `pid` (0 <= pid < passages): its document, exact token count,
+ *  byte range [start, end) in the document and the 1-based line of start. */
+typedef struct quarry_passage_info {
+  uint32_t doc, ntokens, line;
+  uint64_t start, end;
+} quarry_passage_info;
+int quarry_index_passage(quarry_passage_info *out, const quarry_index *ix, uint32_t pid);
+
+/*! Document `doc`: strings point into the mapped index (NOT NUL-terminated,
+ *  valid until quarry_index_close). id is the external id (the path for
+ *  plain files). */
+typedef struct quarry_doc_info {
+  const char *path, *id, *title;
+  size_t path_len, id_len, title_len;
+  uint64_t size; /* bytes of stored text */
+  int64_t mtime_ns;
+  uint32_t first_passage, npassages;
+} quarry_doc_info;
+int quarry_index_doc(quarry_doc_info *out, const quarry_index *ix, uint32_t doc);
+
+/*! Bytes [start, end) of document `doc`'s stored text (end is clipped to the
+ *  document; UINT64_MAX for "to the end"), from store.zst: the source file is
+ *  not needed. *out is NUL-terminated and freed with quarry_free().
+ *  Thread-safe. */
+int quarry_index_text(char **out, size_t *out_len, quarry_index *ix, uint32_t doc, uint64_t start, uint64_t end);
 
 /* ======================================================================== */
 /*  Searching                                                                */

@@ -319,7 +319,7 @@ int quarry_index_verify(quarry_index *ix) {
   qx_pcursor *c = qx_malloc(sizeof *c);
   int rc = pos && c ? 0 : qx_err(QUARRY_ENOMEM, "out of memory");
   for (uint64_t t = 0; !rc && t < ix->nterms; t++) {
-    qx_term_info ti;
+    qx_term_info ti = {0};
     rc = qx_index_term(&ti, ix, (uint32_t)t);
     if (!rc) rc = qx_pcursor_open(c, ix, &ti);
     uint64_t n = 0;
@@ -331,11 +331,11 @@ int quarry_index_verify(quarry_index *ix) {
     if (!rc && n != ti.df) rc = qx_err(QUARRY_ECORRUPT, "postings: term %" PRIu64 ": count mismatch", t);
   }
   for (uint64_t p = 0; !rc && p < ix->npassages; p++) {
-    qx_passage_info pi;
+    qx_passage_info pi = {0};
     rc = qx_index_passage(&pi, ix, (uint32_t)p);
   }
   for (uint64_t d = 0; !rc && d < ix->ndocs; d++) {
-    qx_doc_info di;
+    qx_doc_info di = {0};
     rc = qx_index_doc(&di, ix, (uint32_t)d);
   }
   free(pos);
@@ -374,3 +374,33 @@ int quarry_index_file(const char **name, uint64_t *size, const quarry_index *ix,
 }
 
 void quarry_free(void *p) { free(p); }
+
+/* ---- public accessors ------------------------------------------------------------ */
+
+const char *quarry_index_manifest_get(const quarry_index *ix, const char *key) {
+  return qx_manifest_get(&ix->man, key);
+}
+
+int quarry_index_passage(quarry_passage_info *out, const quarry_index *ix, uint32_t pid) {
+  qx_passage_info p = {0};
+  int rc = qx_index_passage(&p, ix, pid);
+  if (rc) return rc;
+  *out = (quarry_passage_info){p.doc, p.ntokens, p.line, p.start, p.end};
+  return 0;
+}
+
+int quarry_index_doc(quarry_doc_info *out, const quarry_index *ix, uint32_t doc) {
+  qx_doc_info d = {0};
+  int rc = qx_index_doc(&d, ix, doc);
+  if (rc) return rc;
+  *out = (quarry_doc_info){d.path, d.id, d.title, d.path_len, d.id_len, d.title_len,
+                           d.size, d.mtime_ns, d.first_passage, d.npassages};
+  return 0;
+}
+
+int quarry_index_text(char **out, size_t *out_len, quarry_index *ix, uint32_t doc, uint64_t start, uint64_t end) {
+  *out = NULL;
+  if (doc >= ix->ndocs) return qx_err(QUARRY_EINVAL, "document %u out of range", doc);
+  int rc = qx_store_read(out, out_len, ix->st, doc, start, end);
+  return rc ? qx_err_wrap(rc, "%s", ix->dir) : 0;
+}

@@ -109,7 +109,6 @@ struct qx_store {
   size_t len;
   const uint8_t *table;
   uint64_t table_off, n;
-  ZSTD_DCtx *dctx;
   const char *path;
 };
 
@@ -128,11 +127,6 @@ int qx_store_open(qx_store **out, const uint8_t *data, size_t len, const char *p
   s->table_off = table;
   s->n = n;
   s->path = path;
-  s->dctx = ZSTD_createDCtx();
-  if (!s->dctx) {
-    free(s);
-    return qx_err(QUARRY_ENOMEM, "out of memory");
-  }
   *out = s;
   return 0;
 }
@@ -146,21 +140,30 @@ int qx_store_read(char **out, size_t *out_len, qx_store *s, uint32_t doc, uint64
   uint64_t a = qx_le64(s->table + 8 * (size_t)doc), b = qx_le64(s->table + 8 * ((size_t)doc + 1));
   if (a < QX_HEADER_SIZE || a > b || b > s->table_off)
     return qx_err(QUARRY_ECORRUPT, "%s: document %u: frame out of range", s->path, doc);
-  if (end < start) end = start;
+  unsigned long long cs = ZSTD_getFrameContentSize(s->data + a, (size_t)(b - a));
+  if (cs == ZSTD_CONTENTSIZE_ERROR || cs == ZSTD_CONTENTSIZE_UNKNOWN)
+    return qx_err(QUARRY_ECORRUPT, "%s: document %u: bad frame header", s->path, doc);
+  if (end > cs) end = cs;
+  if (start > end) start = end;
   size_t want = (size_t)(end - start);
   char *res = malloc(want + 1);
-  if (!res) return qx_err(QUARRY_ENOMEM, "out of memory");
+  /* a context per read: reads may run in several threads at once */
+  ZSTD_DCtx *dctx = res ? ZSTD_createDCtx() : NULL;
+  if (!dctx) {
+    free(res);
+    return qx_err(QUARRY_ENOMEM, "out of memory");
+  }
   size_t got = 0;
   uint64_t produced = 0;
-  ZSTD_DCtx_reset(s->dctx, ZSTD_reset_session_only);
   ZSTD_inBuffer in = {s->data + a, (size_t)(b - a), 0};
   char chunk[1 << 16];
   size_t r = 1;
   while (produced < end) {
     ZSTD_outBuffer ob = {chunk, sizeof chunk, 0};
-    r = ZSTD_decompressStream(s->dctx, &ob, &in);
+    r = ZSTD_decompressStream(dctx, &ob, &in);
     if (ZSTD_isError(r)) {
       free(res);
+      ZSTD_freeDCtx(dctx);
       return qx_err(QUARRY_ECORRUPT, "%s: document %u: %s", s->path, doc, ZSTD_getErrorName(r));
     }
     uint64_t lo = produced, hi = produced + ob.pos;
@@ -173,9 +176,11 @@ int qx_store_read(char **out, size_t *out_len, qx_store *s, uint32_t doc, uint64
     if (r == 0) break; /* frame done */
     if (ob.pos == 0 && in.pos == in.size) {
       free(res);
+      ZSTD_freeDCtx(dctx);
       return qx_err(QUARRY_ECORRUPT, "%s: document %u: truncated frame", s->path, doc);
     }
   }
+  ZSTD_freeDCtx(dctx);
   res[got] = '\0';
   *out = res;
   *out_len = got;
@@ -184,6 +189,5 @@ int qx_store_read(char **out, size_t *out_len, qx_store *s, uint32_t doc, uint64
 
 void qx_store_free(qx_store *s) {
   if (!s) return;
-  ZSTD_freeDCtx(s->dctx);
   free(s);
 }

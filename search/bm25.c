@@ -174,7 +174,7 @@ static int m_open(matcher *m, quarry_index *ix, const qx_qclause *cl) {
       if (!rc && !dup) ids[n++].id = t;
     }
     for (uint32_t j = 0; !rc && j < n; j++) {
-      qx_term_info ti;
+      qx_term_info ti = {0};
       rc = qx_index_term(&ti, ix, ids[j].id);
       ids[j].df = ti.df;
     }
@@ -186,7 +186,7 @@ static int m_open(matcher *m, quarry_index *ix, const qx_qclause *cl) {
     ids = qx_malloc(cl->nterms * sizeof *ids);
     if (!ids) return qx_err(QUARRY_ENOMEM, "out of memory");
     for (uint32_t j = 0; !rc && j < cl->nterms; j++) {
-      qx_term_info ti;
+      qx_term_info ti = {0};
       int found = qx_index_find_term(&ti, ix, cl->terms[j], strlen(cl->terms[j]));
       if (found < 0) rc = found;
       else if (!found) {
@@ -201,7 +201,7 @@ static int m_open(matcher *m, quarry_index *ix, const qx_qclause *cl) {
     m->idf = qx_calloc(n, sizeof *m->idf);
     if (!m->cur || !m->idf) rc = qx_err(QUARRY_ENOMEM, "out of memory");
     for (uint32_t j = 0; !rc && j < n; j++) {
-      qx_term_info ti;
+      qx_term_info ti = {0};
       rc = qx_index_term(&ti, ix, ids[j].id);
       if (!rc) rc = qx_pcursor_open(&m->cur[j], ix, &ti);
       m->idf[j] = qx_bm25_idf(ix->npassages, ti.df);
@@ -295,7 +295,7 @@ int qx_evaluate(quarry_results *r, quarry_index *ix, const qx_query *q, const qu
         if (q->c[i].occur != QX_OCC_NOT && ms[i].doc == d) s += m_score(&ms[i], K, norm);
       if (!o->per_doc) heap_push(r->hits, &n, k, d, 0, s);
       else {
-        qx_passage_info pi;
+        qx_passage_info pi = {0};
         rc = qx_index_passage(&pi, ix, d);
         if (!rc && pi.doc != cur_doc) {
           if (cur_doc != QX_DOC_END) heap_push(r->hits, &n, k, best_pid, cur_doc, best);

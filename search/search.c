@@ -27,8 +27,8 @@ static int set_note(quarry_results *r, const char *msg) {
 static int fill_hits(quarry_results *r, quarry_index *ix) {
   for (size_t i = 0; i < r->n; i++) {
     quarry_hit *h = &r->hits[i];
-    qx_passage_info p;
-    qx_doc_info d;
+    qx_passage_info p = {0};
+    qx_doc_info d = {0};
     int rc = qx_index_passage(&p, ix, h->passage);
     if (!rc) rc = qx_index_doc(&d, ix, p.doc);
     if (rc) return rc;

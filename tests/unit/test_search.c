@@ -2,6 +2,7 @@
  * phrases (with stopword gaps), prefixes, per-document results, ties,
  * stopword-only and empty queries, snippets with highlights. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "index_fixture.h"
@@ -15,6 +16,41 @@ static quarry_results *run(quarry_index *ix, const char *q, uint32_t k) {
   int rc = quarry_search(&r, ix, q, &o);
   if (rc) fprintf(stderr, "search '%s': %s\n", q, quarry_error_last());
   return r;
+}
+
+/* Searches + snippets from several threads give the single-thread answers. */
+typedef struct thr {
+  quarry_index *ix;
+  const char *q;
+  char want[4096];
+  int ok;
+} thr;
+
+static void answer(quarry_index *ix, const char *q, char *out, size_t cap) {
+  quarry_results *r = NULL;
+  size_t at = 0;
+  out[0] = 0;
+  if (quarry_search(&r, ix, q, NULL)) return;
+  for (size_t i = 0; i < quarry_results_count(r); i++) {
+    char *snip = NULL;
+    if (quarry_snippet(&snip, ix, r, i, NULL)) break;
+    at += (size_t)snprintf(out + at, cap - at, "%u %.9f %s|", quarry_results_hit(r, i)->passage,
+                           quarry_results_hit(r, i)->score, snip);
+    quarry_free(snip);
+    if (at >= cap) break;
+  }
+  quarry_results_free(r);
+}
+
+static void *thr_run(void *arg) {
+  thr *t = arg;
+  char got[4096];
+  t->ok = 1;
+  for (int i = 0; i < 50; i++) {
+    answer(t->ix, t->q, got, sizeof got);
+    if (strcmp(got, t->want)) t->ok = 0;
+  }
+  return NULL;
 }
 
 static int has_doc(const quarry_results *r, uint32_t doc) {
@@ -128,6 +164,37 @@ int main(void) {
   CHECK(snip && strstr(snip, "[investisseurs]") && strstr(snip, "[xAI]"));
   quarry_free(snip);
   quarry_results_free(r);
+
+  /* public accessors */
+  quarry_passage_info pi;
+  quarry_doc_info di;
+  CHECK_EQ_INT(quarry_index_passage(&pi, ix, 3), 0);
+  CHECK_EQ_INT(pi.doc, 3);
+  CHECK_EQ_INT(quarry_index_doc(&di, ix, 3), 0);
+  CHECK(di.path_len > 8 && !memcmp(di.path + di.path_len - 8, "d003.txt", 8));
+  CHECK_EQ_INT(di.npassages, 1);
+  char *txt = NULL;
+  size_t tl = 0;
+  CHECK_EQ_INT(quarry_index_text(&txt, &tl, ix, 3, 0, UINT64_MAX), 0);
+  CHECK(tl == strlen(texts[3]) && !memcmp(txt, texts[3], tl));
+  quarry_free(txt);
+  CHECK_EQ_INT(quarry_index_text(&txt, &tl, ix, 3, 4, 16), 0);
+  CHECK(tl == 12 && !memcmp(txt, texts[3] + 4, 12));
+  quarry_free(txt);
+  CHECK_EQ_INT(quarry_index_text(&txt, &tl, ix, 99, 0, 1), QUARRY_EINVAL);
+  CHECK_EQ_INT(quarry_index_passage(&pi, ix, 999), QUARRY_EINVAL);
+  CHECK(quarry_index_manifest_get(ix, "analyzer.lang") && !strcmp(quarry_index_manifest_get(ix, "analyzer.lang"), "fr"));
+
+  /* threads */
+  thr th[4] = {{ix, "xAI investisseurs", "", 0}, {ix, "\"levée de fonds\"", "", 0}, {ix, "investiss* Tesla", "", 0},
+               {ix, "+xAI -Tesla", "", 0}};
+  pthread_t tid[4];
+  for (int i = 0; i < 4; i++) answer(ix, th[i].q, th[i].want, sizeof th[i].want);
+  for (int i = 0; i < 4; i++) CHECK_EQ_INT(pthread_create(&tid[i], NULL, thr_run, &th[i]), 0);
+  for (int i = 0; i < 4; i++) {
+    pthread_join(tid[i], NULL);
+    CHECK(th[i].ok && th[i].want[0]);
+  }
 
   /* per document: one passage per doc */
   quarry_index_close(ix);
