@@ -106,6 +106,26 @@ int main(void) {
     for (size_t i = 0; i < sizeof hay; i++) nl += hay[i] == '\n';
     CHECK_EQ_INT(qx_count_newlines(hay, sizeof hay), nl);
   }
+  /* NUL bytes in patterns (grep -f on a binary file) stay in the regex: "a\0b"
+   * matches only a NUL between a and b, in every syntax, with -w too
+   * (found by fuzz/fuzz_grep.c; the PCRE2 source used to be cut at the NUL) */
+  for (int syn = 0; syn < 4; syn++) {
+    for (int word = 0; word < 2; word++) {
+      const char *pv[1] = {"a\0b"};
+      size_t lv[1] = {3}, ls, le, ms, me;
+      qx_grep_opts o = {(qx_grep_syntax)syn, 0, word, 0};
+      qx_grep *g = NULL;
+      CHECK_EQ_INT(qx_grep_compile(&g, pv, lv, 1, &o), 0);
+      if (!g) continue;
+      CHECK_EQ_INT(qx_grep_find_line(g, "ab\nx a\0b y\n", 0, 12, &ls, &le), 1);
+      CHECK_EQ_INT(ls, 3);
+      CHECK_EQ_INT(qx_grep_match_in_line(g, "ab", 2, 0, &ms, &me), 0);
+      CHECK_EQ_INT(qx_grep_match_in_line(g, "x a\0b y", 8, 0, &ms, &me), 1);
+      CHECK_EQ_INT(ms, 2);
+      CHECK_EQ_INT(me, 5);
+      qx_grep_free(g);
+    }
+  }
   /* --rank: BM25 (Lucene form) over the lines of a small text, by hand:
    * N = 3 lines with tokens, dl = 2, 2, 1, avgdl = 5/3; "chat" in lines 1
    * and 3 (df 2), idf = ln(1 + (3 - 2 + 0.5) / 2.5) = ln 1.6. */
