@@ -7,7 +7,8 @@
  * for each k, one untimed warm pass over the queries, then R timed passes,
  * single thread, a query's latency being the median of its R timings (a
  * shared machine interrupts a few calls; the median drops those without
- * hiding slow queries). Reported: p50, p95, p99, max, mean, QPS on one
+ * hiding slow queries); the thread's CPU time per query is kept too (on a
+ * loaded machine it is the steadier measure). Reported: p50, p95, p99, max, mean, QPS on one
  * thread (1 / mean) and with N threads (each with its own index handle,
  * queries dealt from a shared counter, R passes). Per stage:
  *   analyse   parsing and analysing the query text (qx_query_parse);
@@ -68,18 +69,22 @@ typedef struct kresult {
   uint32_t k;
   size_t n;         /* queries timed */
   double *lat;      /* [n] median latency per query, us */
+  double *cpu;      /* [n] median thread CPU time per query, us */
   uint32_t *hits;   /* [n] hits per query */
-  summary all, analyse, retrieve, snippets;
+  summary all, cpu_all, analyse, retrieve, snippets;
   size_t n_stage;   /* queries measured for the stages */
   double qps1, qpsn;
   uint64_t errors;  /* queries rejected (QUARRY_EINVAL), timed anyway */
 } kresult;
 
-static double now_us(void) {
+static double clock_us(clockid_t id) {
   struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clock_gettime(id, &t);
   return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
 }
+static double now_us(void) { return clock_us(CLOCK_MONOTONIC); }
+/* CPU time of the calling thread: what a loaded machine barely disturbs. */
+static double cpu_us(void) { return clock_us(CLOCK_THREAD_CPUTIME_ID); }
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -106,15 +111,17 @@ static int summarize(summary *s, const double *v, size_t n) {
   return 0;
 }
 
-/* One search; returns its latency (us), the hit count in *hits, or -1 on a
- * hard error (message in quarry_error_last). QUARRY_EINVAL counts as an
- * answered query with no hit (a query the syntax rejects is still timed). */
+/* One search; returns its latency (us), its thread CPU time in *cpu (may be
+ * NULL), the hit count in *hits, or -1 on a hard error (message in
+ * quarry_error_last). QUARRY_EINVAL counts as an answered query with no hit
+ * (a query the syntax rejects is still timed). */
 static double one_search(quarry_index *ix, const char *q, const quarry_search_opts *so, uint32_t *hits,
-                         uint64_t *errors) {
+                         uint64_t *errors, double *cpu) {
   quarry_results *r = NULL;
-  double t0 = now_us();
+  double c0 = cpu ? cpu_us() : 0, t0 = now_us();
   int rc = quarry_search(&r, ix, q, so);
   double dt = now_us() - t0;
+  if (cpu) *cpu = cpu_us() - c0;
   if (rc == QUARRY_EINVAL) {
     ++*errors;
     *hits = 0;
@@ -175,7 +182,7 @@ static void *tp_worker(void *arg) {
     size_t i = atomic_fetch_add(&s->next, 1);
     if (i >= s->total || now_us() > s->deadline) break;
     uint32_t h;
-    if (one_search(ix, s->c->queries[i % s->c->nq], &s->so, &h, &errors) < 0) {
+    if (one_search(ix, s->c->queries[i % s->c->nq], &s->so, &h, &errors, NULL) < 0) {
       atomic_store(&s->failed, 1);
       break;
     }
@@ -209,13 +216,14 @@ static int bench_k(kresult *kr, quarry_index *ix, qx_analyzer *an, const bench_c
   so.k = k;
   kr->k = k;
   size_t nq = c->nq;
-  double *times = calloc(nq * c->repeat, sizeof *times);
+  double *times = calloc(nq * c->repeat, sizeof *times), *cpus = calloc(nq * c->repeat, sizeof *cpus);
   uint32_t *nt = calloc(nq, sizeof *nt);
   kr->lat = calloc(nq, sizeof *kr->lat);
+  kr->cpu = calloc(nq, sizeof *kr->cpu);
   kr->hits = calloc(nq, sizeof *kr->hits);
   double *an_us = calloc(nq, sizeof *an_us), *rt_us = calloc(nq, sizeof *rt_us), *sn_us = calloc(nq, sizeof *sn_us);
   int rc = -1;
-  if (!times || !nt || !kr->lat || !kr->hits || !an_us || !rt_us || !sn_us) {
+  if (!times || !cpus || !kr->cpu || !nt || !kr->lat || !kr->hits || !an_us || !rt_us || !sn_us) {
     cli_fail("out of memory");
     goto out;
   }
@@ -223,21 +231,24 @@ static int bench_k(kresult *kr, quarry_index *ix, qx_analyzer *an, const bench_c
   uint64_t warm_errors = 0;
   double end = now_us() + c->budget * 1e6;
   for (size_t i = 0; i < nq && now_us() < end; i++) /* warm-up pass */
-    if (one_search(ix, c->queries[i], &so, &h, &warm_errors) < 0) goto fail;
+    if (one_search(ix, c->queries[i], &so, &h, &warm_errors, NULL) < 0) goto fail;
   end = now_us() + c->budget * 1e6;
   for (uint32_t r = 0; r < c->repeat && now_us() < end; r++)
     for (size_t i = 0; i < nq && now_us() < end; i++) {
       uint64_t *errs = r == 0 ? &kr->errors : &warm_errors;
-      double t = one_search(ix, c->queries[i], &so, &h, errs);
+      double u, t = one_search(ix, c->queries[i], &so, &h, errs, &u);
       if (t < 0) goto fail;
+      cpus[i * c->repeat + nt[i]] = u;
       times[i * c->repeat + nt[i]++] = t;
       if (r == 0) kr->hits[i] = h;
     }
   for (size_t i = 0; i < nq && nt[i]; i++) {
     qsort(times + i * c->repeat, nt[i], sizeof *times, cmp_double);
+    qsort(cpus + i * c->repeat, nt[i], sizeof *cpus, cmp_double);
+    kr->cpu[kr->n] = cpus[i * c->repeat + (nt[i] - 1) / 2];
     kr->lat[kr->n++] = times[i * c->repeat + (nt[i] - 1) / 2];
   }
-  if (summarize(&kr->all, kr->lat, kr->n)) goto oom;
+  if (summarize(&kr->all, kr->lat, kr->n) || summarize(&kr->cpu_all, kr->cpu, kr->n)) goto oom;
   kr->qps1 = kr->all.mean > 0 ? 1e6 / kr->all.mean : 0;
 
   /* Stages, in their own pass over the timed queries. */
@@ -276,7 +287,7 @@ oom:
 fail:
   cli_fail_lib("bench -k %u", k);
 out:
-  free(times), free(nt), free(an_us), free(rt_us), free(sn_us);
+  free(times), free(cpus), free(nt), free(an_us), free(rt_us), free(sn_us);
   return rc;
 }
 
@@ -297,9 +308,12 @@ static void print_json(const bench_cfg *c, const quarry_index_info *info, double
   for (size_t j = 0; j < nk; j++) {
     const kresult *r = &kr[j];
     printf("%s\"%u\":{\"n\":%zu,\"p50_us\":%.3f,\"p95_us\":%.3f,\"p99_us\":%.3f,\"max_us\":%.3f,\"mean_us\":%.3f,"
-           "\"qps_1\":%.1f,\"qps_threads\":%.1f,\"rejected\":%llu,\"stages\":{",
+           "\"qps_1\":%.1f,\"qps_threads\":%.1f,\"rejected\":%llu,\"clocks\":{",
            j ? "," : "", r->k, r->n, r->all.p50, r->all.p95, r->all.p99, r->all.max, r->all.mean, r->qps1, r->qpsn,
            (unsigned long long)r->errors);
+    json_summary("cpu", &r->cpu_all, 0);
+    printf("}");
+    printf(",\"stages\":{");
     json_summary("analyse", &r->analyse, 0);
     json_summary("retrieve", &r->retrieve, 1);
     json_summary("snippets", &r->snippets, 1);
@@ -307,6 +321,8 @@ static void print_json(const bench_cfg *c, const quarry_index_info *info, double
     if (latencies) {
       printf(",\"lat_us\":[");
       for (size_t i = 0; i < r->n; i++) printf("%s%.3f", i ? "," : "", r->lat[i]);
+      printf("],\"cpu_us\":[");
+      for (size_t i = 0; i < r->n; i++) printf("%s%.3f", i ? "," : "", r->cpu[i]);
       printf("],\"hits\":[");
       for (size_t i = 0; i < r->n; i++) printf("%s%u", i ? "," : "", r->hits[i]);
       printf("]");
@@ -330,6 +346,9 @@ static void print_table(const bench_cfg *c, const quarry_index_info *info, doubl
     printf("%6u %7zu %9.1f %9.1f %9.1f %9.1f %9.1f %10.0f %10.0f\n", r->k, r->n, r->all.p50, r->all.p95,
            r->all.p99, r->all.max, r->all.mean, r->qps1, r->qpsn);
   }
+  for (size_t j = 0; j < nk; j++)
+    printf("%6u %7s %9.1f %9.1f %9.1f %9.1f %9.1f   (thread CPU time)\n", kr[j].k, "", kr[j].cpu_all.p50,
+           kr[j].cpu_all.p95, kr[j].cpu_all.p99, kr[j].cpu_all.max, kr[j].cpu_all.mean);
   printf("\n(last column: %u threads)\n\nstages (us)    %9s %9s %9s %9s\n", c->threads, "p50", "p99", "mean",
          "max");
   for (size_t j = 0; j < nk; j++) {
@@ -448,7 +467,7 @@ int cmd_bench(int argc, char **argv) {
   else print_table(&c, &info, open_us, kr, nk);
   if (fflush(stdout) || ferror(stdout)) rc = 2;
 out:
-  for (size_t j = 0; j < MAX_KS; j++) free(kr[j].lat), free(kr[j].hits);
+  for (size_t j = 0; j < MAX_KS; j++) free(kr[j].lat), free(kr[j].cpu), free(kr[j].hits);
   for (size_t i = 0; i < c.nq; i++) free(c.queries[i]);
   free(c.queries);
   qx_analyzer_free(an);

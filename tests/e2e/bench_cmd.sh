@@ -18,6 +18,7 @@ assert d["index_bytes"] > 0 and d["open_us"] >= 0
 for k in ("10", "1000"):
     r = d["k"][k]
     assert r["n"] == 40 and len(r["lat_us"]) == 40 and len(r["hits"]) == 40, r
+    assert len(r["cpu_us"]) == 40 and r["clocks"]["cpu"]["p50_us"] >= 0
     assert 0 <= r["p50_us"] <= r["p95_us"] <= r["p99_us"] <= r["max_us"]
     assert r["qps_1"] > 0 and r["qps_threads"] > 0
     assert all(0 < h <= int(k) for h in r["hits"]), r["hits"]   # every query term occurs
