@@ -338,5 +338,7 @@ void qx_tokenizer_free(qx_tokenizer *t) {
   free(t->norm_cp);
   free(t->norm_off);
   free(t->norm_out);
+  free(t->pc_units);
+  free(t->pc_pool);
   free(t);
 }

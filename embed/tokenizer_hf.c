@@ -2,12 +2,13 @@
  * tokenizer_hf.c: loads a Hugging Face tokenizer.json (the `tokenizers`
  * library's serialisation, https://huggingface.co/docs/tokenizers) with
  * jansson. Supported, which covers BERT-family and SentencePiece models
- * exported without a precompiled charsmap:
+ * exported by transformers (XLM-R family included):
  *   model         WordPiece {vocab, unk_token, continuing_subword_prefix,
  *                 max_input_chars_per_word}; Unigram {vocab [[piece, score]],
  *                 unk_id} without byte_fallback
- *   normalizer    null, BertNormalizer, NFKC, Replace(" {2,}" -> " "), a
- *                 Sequence of those (Unigram)
+ *   normalizer    BertNormalizer (WordPiece); NFKC or Precompiled (a
+ *                 sentencepiece charsmap) then Replace(" {2,}" -> " "), alone
+ *                 or in a Sequence (Unigram); or null
  *   pre_tokenizer BertPreTokenizer (WordPiece); Metaspace (Unigram)
  *   post_processor TemplateProcessing / BertProcessing / RobertaProcessing:
  *                 gives the ids put before and after the text
@@ -152,10 +153,16 @@ static int load_normalizer(qx_tokenizer *t, json_t *n, const char *path) {
       json_array_foreach(list, i, e) if ((rc = load_normalizer(t, e, path))) return rc;
       return 0;
     }
-    if (!strcmp(type, "NFKC")) {
-      if (t->collapse_spaces) return BAD("%s: NFKC after Replace is not supported", path);
-      t->nfkc = 1;
-      return 0;
+    if (!strcmp(type, "NFKC") || !strcmp(type, "Precompiled")) {
+      if (t->collapse_spaces || t->nfkc || t->pc_units)
+        return BAD("%s: normalizer %s must come first in the sequence", path, type);
+      if (!strcmp(type, "NFKC")) {
+        t->nfkc = 1;
+        return 0;
+      }
+      const char *b64 = json_string_value(json_object_get(n, "precompiled_charsmap"));
+      if (!b64) return BAD("%s: Precompiled normalizer without a precompiled_charsmap string", path);
+      return qx_precompiled_load(t, b64, path);
     }
     if (!strcmp(type, "Replace")) {
       const char *re = json_string_value(json_object_get(json_object_get(n, "pattern"), "Regex"));

@@ -67,6 +67,10 @@ struct qx_tokenizer {
   uint32_t n_norm, *norm_cp, *norm_off, *norm_out; /* per-codepoint map (E5S1) */
   uint8_t ascii_mapped[128];                       /* 1 if the map has an entry for this ASCII codepoint */
   int nfkc;                                        /* NFKC normaliser (tokenizer.json) */
+  uint32_t *pc_units;                              /* Precompiled charsmap: darts-clone double array */
+  size_t pc_n_units;
+  char *pc_pool; /* its NUL-separated replacements */
+  size_t pc_pool_len;
 };
 
 /* Vocabulary building: with blob/off holding n_vocab tokens, build the trie
@@ -112,6 +116,12 @@ size_t qx_tok_decode(uint32_t *cps, const char *s, size_t len);
 int qx_tok_utf8_valid(const char *s, size_t len);
 /* Append the UTF-8 encoding of cp to buf; returns the bytes written (1..4). */
 int qx_tok_encode_cp(char *buf, uint32_t cp);
+
+/* Precompiled charsmap (tokenizer_precompiled.c): load from base64, and
+ * normalise cps[0..n) into a new heap array. */
+int qx_precompiled_load(qx_tokenizer *t, const char *b64, const char *path);
+int qx_precompiled_normalize(const qx_tokenizer *t, const uint32_t *cps, size_t n, uint32_t **out,
+                             size_t *out_n);
 
 /* Encode the codepoints of one segment without specials, appending ids. */
 int qx_wordpiece_encode(const qx_tokenizer *t, const uint32_t *cps, size_t n, qx_u32vec *ids);

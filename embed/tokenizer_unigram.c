@@ -3,8 +3,9 @@
  * "Subword Regularization", and the sentencepiece/XLM-R conventions), as the
  * Hugging Face `tokenizers` library runs it, so ids match it exactly:
  *
- *   1. normalise: the per-codepoint map of the E5S1 file (or NFKC for a
- *      tokenizer.json), then runs of two or more U+0020 become one;
+ *   1. normalise: the per-codepoint map of the E5S1 file (or, for a
+ *      tokenizer.json, NFKC or a precompiled charsmap), then runs of two or
+ *      more U+0020 become one;
  *   2. metaspace: U+0020 becomes "▁" (U+2581), a "▁" is prepended unless the
  *      text already starts with one (empty text stays empty), and the text is
  *      split before every "▁" (each word keeps its leading "▁");
@@ -151,13 +152,14 @@ static int nfkc(const uint32_t *cps, size_t n, uint32_t **out, size_t *out_n) {
 }
 
 int qx_unigram_encode(const qx_tokenizer *t, const uint32_t *cps, size_t n, qx_u32vec *ids) {
-  if (t->nfkc) {
+  if (t->nfkc || t->pc_units) {
     uint32_t *nc = NULL;
     size_t nn = 0;
-    int rc = nfkc(cps, n, &nc, &nn);
+    int rc = t->nfkc ? nfkc(cps, n, &nc, &nn) : qx_precompiled_normalize(t, cps, n, &nc, &nn);
     if (rc) return rc;
     qx_tokenizer plain = *t;
     plain.nfkc = 0;
+    plain.pc_units = NULL;
     rc = qx_unigram_encode(&plain, nc, nn, ids);
     free(nc);
     return rc;

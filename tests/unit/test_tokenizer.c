@@ -125,6 +125,12 @@ static void test_malformed_json(void) {
       "\"normalizer\": {\"type\": \"Precompiled\"}, \"pre_tokenizer\": {\"type\": \"BertPreTokenizer\"}}",
       "Precompiled");
   bad_json("{\"model\": {\"type\": \"Unigram\", \"unk_id\": 0, \"vocab\": [[\"a\", \"x\"]]}}", "vocab[0]");
+  bad_json("{\"model\": {\"type\": \"Unigram\", \"unk_id\": 0, \"vocab\": [[\"a\", -1.0]]},"
+           "\"normalizer\": {\"type\": \"Precompiled\", \"precompiled_charsmap\": \"!!not base64\"}}",
+           "precompiled_charsmap");
+  bad_json("{\"model\": {\"type\": \"Unigram\", \"unk_id\": 0, \"vocab\": [[\"a\", -1.0]]},"
+           "\"normalizer\": {\"type\": \"Precompiled\", \"precompiled_charsmap\": \"AQAAAA==\"}}",
+           "precompiled_charsmap");
   bad_json("{\"model\": {\"type\": \"Unigram\", \"unk_id\": 7, \"vocab\": [[\"a\", -1.0]]}}", "unk_id");
   qx_tokenizer *t = NULL;
   CHECK_EQ_INT(qx_tokenizer_load_hf(&t, "/nonexistent/tokenizer.json"), QUARRY_ENOTFOUND);
