@@ -126,6 +126,9 @@ struct quarry_index {
   const uint8_t *docs_strings;
   uint64_t docs_strings_len;
   qx_store *st;
+  /* search/'s pool of per-thread searchers (search/scratch.c), freed at close */
+  void *search_pool;
+  void (*search_pool_free)(void *pool);
 };
 
 /* Term by id (0 <= id < nterms), bounds-checked. */

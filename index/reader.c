@@ -164,6 +164,7 @@ int quarry_index_open(quarry_index **out, const char *dir) {
 
 void quarry_index_close(quarry_index *ix) {
   if (!ix) return;
+  if (ix->search_pool_free) ix->search_pool_free(ix->search_pool);
   for (size_t i = 0; i < QX_ARRAY_LEN(slots); i++) qx_map_close(slot_map(ix, i));
   qx_store_free(ix->st);
   qx_manifest_free(&ix->man);

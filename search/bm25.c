@@ -45,12 +45,13 @@ static int phrase_count(qx_matcher *m, uint32_t *out) {
   uint32_t need = 0;
   for (uint32_t i = 0; i < m->ncur; i++) need = QX_MAX(need, qx_pcursor_freq(&m->cur[i]));
   if (need > m->pos_cap) {
+    uint32_t cap = QX_MAX(need, 2 * m->pos_cap);
     for (int k = 0; k < 2; k++) {
-      uint32_t *p = realloc(m->pos[k], need * sizeof *p);
+      uint32_t *p = qx_scratch_alloc(m->sc, cap * sizeof *p);
       if (!p) return qx_err(QUARRY_ENOMEM, "out of memory");
       m->pos[k] = p;
     }
-    m->pos_cap = need;
+    m->pos_cap = cap;
   }
   /* candidates: start positions s such that term i occurs at s + rel[i] */
   uint32_t n = qx_pcursor_freq(&m->cur[0]);
@@ -154,11 +155,12 @@ static int cmp_df_desc(const void *a, const void *b) {
 
 /* Resolve a clause's terms to cursors. A missing term leaves the matcher
  * empty (a phrase with a missing term can never match). */
-int qx_m_open(qx_matcher *m, quarry_index *ix, const qx_qclause *cl) {
+int qx_m_open(qx_matcher *m, quarry_index *ix, const qx_qclause *cl, qx_scratch *sc) {
   memset(m, 0, sizeof *m);
   m->cl = cl;
   m->doc = QX_DOC_END;
   m->bsc_block = UINT32_MAX;
+  m->sc = sc;
   m->normtab = ix->norms.data + QX_HEADER_SIZE + 8;
   df_term *ids = NULL;
   uint32_t n = 0;
@@ -167,7 +169,7 @@ int qx_m_open(qx_matcher *m, quarry_index *ix, const qx_qclause *cl) {
     uint64_t lo, hi;
     rc = qx_index_surface_range(&lo, &hi, ix, cl->terms[0], strlen(cl->terms[0]));
     if (rc) return rc;
-    ids = qx_malloc((size_t)(hi - lo) * sizeof *ids);
+    ids = qx_scratch_alloc(sc, (size_t)(hi - lo) * sizeof *ids);
     if (!ids) return qx_err(QUARRY_ENOMEM, "out of memory");
     for (uint64_t i = lo; !rc && i < hi; i++) {
       const char *f;
@@ -187,7 +189,7 @@ int qx_m_open(qx_matcher *m, quarry_index *ix, const qx_qclause *cl) {
       n = QX_PREFIX_MAX_TERMS;
     }
   } else {
-    ids = qx_malloc(cl->nterms * sizeof *ids);
+    ids = qx_scratch_alloc(sc, cl->nterms * sizeof *ids);
     if (!ids) return qx_err(QUARRY_ENOMEM, "out of memory");
     for (uint32_t j = 0; !rc && j < cl->nterms; j++) {
       qx_term_info ti = {0};
@@ -201,9 +203,10 @@ int qx_m_open(qx_matcher *m, quarry_index *ix, const qx_qclause *cl) {
     }
   }
   if (!rc && n) {
-    m->cur = qx_calloc(n, sizeof *m->cur);
-    m->idf = qx_calloc(n, sizeof *m->idf);
+    m->cur = qx_scratch_alloc(sc, n * sizeof *m->cur);
+    m->idf = qx_scratch_alloc(sc, n * sizeof *m->idf);
     if (!m->cur || !m->idf) rc = qx_err(QUARRY_ENOMEM, "out of memory");
+    else memset(m->cur, 0, n * sizeof *m->cur);
     for (uint32_t j = 0; !rc && j < n; j++) {
       qx_term_info ti = {0};
       rc = qx_index_term(&ti, ix, ids[j].id);
@@ -214,16 +217,9 @@ int qx_m_open(qx_matcher *m, quarry_index *ix, const qx_qclause *cl) {
     }
     if (!rc) rc = qx_m_advance(m, 0);
   }
-  free(ids);
   return rc;
 }
 
-void qx_m_free(qx_matcher *m) {
-  free(m->cur);
-  free(m->idf);
-  free(m->pos[0]);
-  free(m->pos[1]);
-}
 
 /* ---- top-k collector (min-heap on "worse") ---------------------------------- */
 
@@ -397,19 +393,16 @@ qx_algo qx_daat_choose(const qx_query *q, uint32_t k) {
   return QX_ALGO_MAXSCORE;
 }
 
-int qx_evaluate_algo(quarry_results *r, quarry_index *ix, const qx_query *q, const quarry_search_opts *o,
-                     qx_algo algo) {
+int qx_evaluate_scratch(quarry_results *r, quarry_index *ix, const qx_query *q, const quarry_search_opts *o,
+                        qx_algo algo, qx_scratch *sc) {
   size_t k = o->k;
-  qx_daat e = {.ix = ix, .q = q, .k1 = o->k1, .b = o->b};
-  e.ms = qx_calloc(q->n ? q->n : 1, sizeof *e.ms);
-  r->hits = qx_calloc(k ? k : 1, sizeof *r->hits);
-  if (!e.ms || !r->hits) {
-    free(e.ms);
-    return qx_err(QUARRY_ENOMEM, "out of memory");
-  }
+  qx_daat e = {.ix = ix, .q = q, .k1 = o->k1, .b = o->b, .sc = sc};
+  e.ms = qx_scratch_alloc(sc, (q->n ? q->n : 1) * sizeof *e.ms);
+  r->hits = qx_calloc(k ? k : 1, sizeof *r->hits); /* the caller's results: not scratch */
+  if (!e.ms || !r->hits) return qx_err(QUARRY_ENOMEM, "out of memory");
   qx_topk_init(&e.top, r->hits, k, o->per_doc, ix);
   int rc = 0;
-  for (; !rc && e.nm < q->n; e.nm++) rc = qx_m_open(&e.ms[e.nm], ix, &q->c[e.nm]);
+  for (; !rc && e.nm < q->n; e.nm++) rc = qx_m_open(&e.ms[e.nm], ix, &q->c[e.nm], sc);
   for (size_t i = 0; i < q->n; i++) e.nnot += q->c[i].occur == QX_OCC_NOT;
   qx_bm25_norm_cache(e.K, o->k1, o->b, ix->avgdl);
   qx_algo auto_algo = qx_daat_choose(q, o->k);
@@ -425,11 +418,17 @@ int qx_evaluate_algo(quarry_results *r, quarry_index *ix, const qx_query *q, con
     else if (algo == QX_ALGO_MAXSCORE) rc = qx_eval_maxscore(&e);
     else rc = qx_eval_exhaustive(&e);
   }
-  for (size_t i = 0; i < e.nm; i++) qx_m_free(&e.ms[i]);
-  free(e.ms);
   if (rc) return rc;
   r->n = qx_topk_finish(&e.top);
   return 0;
+}
+
+int qx_evaluate_algo(quarry_results *r, quarry_index *ix, const qx_query *q, const quarry_search_opts *o,
+                     qx_algo algo) {
+  qx_scratch sc = {0};
+  int rc = qx_evaluate_scratch(r, ix, q, o, algo, &sc);
+  qx_scratch_free(&sc);
+  return rc;
 }
 
 int qx_evaluate(quarry_results *r, quarry_index *ix, const qx_query *q, const quarry_search_opts *o) {

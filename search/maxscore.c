@@ -16,8 +16,6 @@
  * Excluded (-) clauses are checked only for candidates that survive. Works
  * for every clause kind (terms, phrases, prefixes) and with per_doc.
  */
-#include <stdlib.h>
-
 #include "qx_daat.h"
 
 typedef struct ms_state {
@@ -140,9 +138,9 @@ int qx_eval_maxscore(qx_daat *e) {
   if (!e->top.k) return 0;
   size_t n = e->q->n;
   ms_state st = {.e = e};
-  st.ord = qx_malloc((n + 1) * sizeof *st.ord);
-  st.must = qx_malloc((n + 1) * sizeof *st.must);
-  st.pre = qx_malloc((n + 1) * sizeof *st.pre);
+  st.ord = qx_scratch_alloc(e->sc, (n + 1) * sizeof *st.ord);
+  st.must = qx_scratch_alloc(e->sc, (n + 1) * sizeof *st.must);
+  st.pre = qx_scratch_alloc(e->sc, (n + 1) * sizeof *st.pre);
   int rc = 0;
   if (!st.ord || !st.must || !st.pre) rc = qx_err(QUARRY_ENOMEM, "out of memory");
   for (size_t i = 0; !rc && i < n; i++) {
@@ -155,8 +153,5 @@ int qx_eval_maxscore(qx_daat *e) {
     for (size_t j = 0; j < st.ns; j++) st.pre[j + 1] = st.pre[j] + e->ms[st.ord[j]].ub;
     rc = st.nmust ? run_conjunctive(&st) : run_disjunctive(&st);
   }
-  free(st.ord);
-  free(st.must);
-  free(st.pre);
   return rc;
 }

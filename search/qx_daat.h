@@ -15,6 +15,29 @@
 #include "qx_postings.h"
 #include "qx_search.h"
 
+/* Per-query bump arena (search/scratch.c): reset after each query; grows
+ * to the peak seen, so that evaluation stops allocating after warm-up. */
+typedef struct qx_scratch {
+  uint8_t *buf;
+  size_t cap, used;
+  size_t want;     /* peak need seen: the arena grows to it at reset */
+  void **big;      /* overflow blocks of this query */
+  size_t nbig, over;
+  uint64_t mallocs; /* malloc calls made so far (tests: 0 more after warm-up) */
+} qx_scratch;
+void *qx_scratch_alloc(qx_scratch *s, size_t n); /* 16-aligned, not zeroed; NULL: out of memory */
+void qx_scratch_reset(qx_scratch *s);
+void qx_scratch_free(qx_scratch *s);
+
+/* What quarry_search borrows from the index's pool for one query. */
+typedef struct qx_searcher {
+  qx_analyzer *an;
+  qx_scratch sc;
+  struct qx_searcher *next;
+} qx_searcher;
+int qx_searcher_get(qx_searcher **out, quarry_index *ix);
+void qx_searcher_put(quarry_index *ix, qx_searcher *s);
+
 typedef struct qx_matcher {
   const qx_qclause *cl;
   qx_pcursor *cur;
@@ -25,6 +48,7 @@ typedef struct qx_matcher {
   uint32_t phrase_freq; /* PHRASE: occurrences in `doc` */
   uint32_t *pos[2];     /* PHRASE scratch */
   uint32_t pos_cap;
+  qx_scratch *sc;       /* where cursors, idf and position buffers come from */
   double ub;            /* upper bound of the clause's score (qx_daat_bounds) */
   /* TERM with use_block: scores of the cursor's whole decoded block, computed
    * by the block kernel the first time one of its postings is scored */
@@ -35,11 +59,10 @@ typedef struct qx_matcher {
   double bsc[QX_BLOCK];
 } qx_matcher;
 
-int qx_m_open(qx_matcher *m, quarry_index *ix, const qx_qclause *cl);
+int qx_m_open(qx_matcher *m, quarry_index *ix, const qx_qclause *cl, qx_scratch *sc);
 /* Move m to its first match >= target. */
 int qx_m_advance(qx_matcher *m, uint32_t target);
 double qx_m_score(qx_matcher *m, const double K[256], uint8_t norm);
-void qx_m_free(qx_matcher *m);
 
 /* Top-k collector: a bounded heap ordered by (score desc, passage asc); with
  * per_doc, consecutive passages of one document collapse to the best one. */
@@ -67,6 +90,7 @@ typedef struct qx_daat {
   qx_matcher *ms; /* one per clause, clause order */
   size_t nm;
   size_t nnot; /* excluded clauses */
+  qx_scratch *sc;
   double K[256];
   double k1, b;
   qx_topk top;
@@ -124,6 +148,9 @@ qx_algo qx_daat_choose(const qx_query *q, uint32_t k);
  * algorithm that does not apply to the query falls back like AUTO would). */
 int qx_evaluate_algo(quarry_results *r, quarry_index *ix, const qx_query *q, const quarry_search_opts *o,
                      qx_algo algo);
+/* The same with the caller's arena (reset by the caller after the query). */
+int qx_evaluate_scratch(quarry_results *r, quarry_index *ix, const qx_query *q, const quarry_search_opts *o,
+                        qx_algo algo, qx_scratch *sc);
 
 int qx_eval_exhaustive(qx_daat *e);
 int qx_eval_maxscore(qx_daat *e);

@@ -5,7 +5,7 @@
  */
 #include <stdlib.h>
 
-#include "qx_search.h"
+#include "qx_daat.h"
 
 static int push_str(char ***arr, size_t *n, const char *s) {
   for (size_t i = 0; i < *n; i++)
@@ -54,10 +54,10 @@ int quarry_search(quarry_results **out, quarry_index *ix, const char *query, con
   if (!query) return qx_err(QUARRY_EINVAL, "empty query");
   quarry_results *r = qx_calloc(1, sizeof *r);
   if (!r) return qx_err(QUARRY_ENOMEM, "out of memory");
-  qx_analyzer *an = NULL;
+  qx_searcher *sr = NULL;
   qx_query q = {0};
-  int rc = qx_analyzer_new(&an, ix->lang);
-  if (!rc) rc = qx_query_parse(&q, an, query);
+  int rc = qx_searcher_get(&sr, ix);
+  if (!rc) rc = qx_query_parse(&q, sr->an, query);
   int positive = 0;
   for (size_t i = 0; !rc && i < q.n; i++) {
     const qx_qclause *c = &q.c[i];
@@ -73,10 +73,10 @@ int quarry_search(quarry_results **out, quarry_index *ix, const char *query, con
     else
       rc = qx_err(QUARRY_EINVAL, "the query only excludes: add a word to search for");
   }
-  if (!rc && positive) rc = qx_evaluate(r, ix, &q, opts);
+  if (!rc && positive) rc = qx_evaluate_scratch(r, ix, &q, opts, QX_ALGO_AUTO, &sr->sc);
   if (!rc) rc = fill_hits(r, ix);
   qx_query_free(&q);
-  qx_analyzer_free(an);
+  qx_searcher_put(ix, sr);
   if (rc) {
     quarry_results_free(r);
     return rc;

@@ -153,6 +153,26 @@ int main(void) {
   }
   CHECK_EQ_INT(bad, 0);
   CHECK(nq >= 1000);
+
+  /* No allocation in evaluation after warm-up: the second pass over the same
+   * queries through quarry_search makes no malloc from the scratch arena. */
+  char qs[64][512];
+  for (int i = 0; i < 64; i++) gen_query(qs[i], sizeof qs[i], i % 2);
+  uint64_t before = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    for (int i = 0; i < 64; i++) {
+      quarry_search_opts o = QUARRY_SEARCH_OPTS_INIT;
+      o.k = ks[i % 4];
+      quarry_results *r = NULL;
+      if (quarry_search(&r, ix, qs[i], &o) == 0) quarry_results_free(r);
+    }
+    const qx_searcher *sr = ix->search_pool;
+    CHECK(sr != NULL && sr->next == NULL);
+    if (!sr) break;
+    if (pass == 1) CHECK_EQ_INT(sr->sc.mallocs, before);
+    before = sr->sc.mallocs;
+    CHECK(sr->sc.cap > 0);
+  }
   CHECK(nonempty >= 800);
   CHECK(nbmw >= 300);
   fprintf(stderr, "%d queries (%d non-empty, %d pruned, %d plain-term disjunctions), %d mismatches\n", nq, nonempty,
