@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "eval_cli.h"
 #include "qx_cli.h"
@@ -126,16 +127,16 @@ static int run_topics(qx_run **out, size_t *empty, size_t *dups, quarry_index *i
 }
 
 int eval_search(const eval_opts *o, const qx_qrels *qrels, const qx_metric *m, size_t nm) {
-  if (strcmp(o->mode, "bm25"))
+  if (strcasecmp(o->mode, "bm25"))
     return cli_fail("eval: --mode %s is not available yet (bm25 only in this build)", o->mode);
   range k1 = {o->k1, o->k1, 1}, b = {o->b, o->b, 1};
-  if (o->sweep && parse_sweep(&k1, &b, o->sweep))
-    return cli_fail("eval: bad --sweep '%s' (expected k1=LO:HI:STEP,b=LO:HI:STEP, b within [0, 1])",
-                    o->sweep);
-  if (o->sweep && (k1.lo < 0 || b.lo < 0)) { /* a parameter not swept keeps the library default */
+  if (o->sweep) { /* a parameter not swept keeps --k1/--b, else the library default */
     quarry_search_opts d = QUARRY_SEARCH_OPTS_INIT;
     if (k1.lo < 0) k1 = (range){d.k1, d.k1, 1};
     if (b.lo < 0) b = (range){d.b, d.b, 1};
+    if (parse_sweep(&k1, &b, o->sweep))
+      return cli_fail("eval: bad --sweep '%s' (expected k1=LO:HI:STEP,b=LO:HI:STEP, b within [0, 1])",
+                      o->sweep);
   }
   qx_topics *t = NULL;
   if (qx_topics_read(&t, o->queries, o->queries_format, o->topic_flags)) return cli_fail_lib("eval: queries");

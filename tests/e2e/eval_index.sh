@@ -20,6 +20,13 @@ grep -q '^ndcg@10 ' <<<"$out"
 cat "$T/sweep"
 [ "$(grep -c '^[0-9]' "$T/sweep")" = 9 ]
 grep -q '^best: k1=' "$T/sweep"
+# one parameter swept: the other keeps --k1 (or the default)
+"$QUARRY" eval -x "$T/idx" --queries "$D/queries.jsonl" --qrels "$D/qrels.tsv" --k1 1.2 --sweep b=0:1:0.5 > "$T/sweep"
+[ "$(grep -c '^1.2 ' "$T/sweep")" = 3 ]
+"$QUARRY" eval -x "$T/idx" --queries "$D/queries.jsonl" --qrels "$D/qrels.tsv" --sweep k1=1:2:1 --json > "$T/sweep"
+grep -q '"best":{"k1":' "$T/sweep"
+set +e; "$QUARRY" eval -x "$T/idx" --queries "$D/queries.jsonl" --qrels "$D/qrels.tsv" --sweep b=0:2:1 2> "$T/err"; rc=$?; set -e
+[ $rc = 2 ] && grep -q 'bad --sweep' "$T/err"
 # SMART records + positional query ids + cranqrel grades, end to end
 C=$SRC/tests/data/corpus
 "$QUARRY" index -q --format smart --lang en -o "$T/smart" "$C/mini.smart"
