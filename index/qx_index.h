@@ -129,6 +129,7 @@ struct quarry_index {
   /* search/'s pool of per-thread searchers (search/scratch.c), freed at close */
   void *search_pool;
   void (*search_pool_free)(void *pool);
+  struct qx_vectors *vec; /* NULL when the index has no vectors (index/vectors.c) */
 };
 
 /* Term by id (0 <= id < nterms), bounds-checked. */

@@ -434,3 +434,29 @@ int qx_evaluate_algo(quarry_results *r, quarry_index *ix, const qx_query *q, con
 int qx_evaluate(quarry_results *r, quarry_index *ix, const qx_query *q, const quarry_search_opts *o) {
   return qx_evaluate_algo(r, ix, q, o, QX_ALGO_AUTO);
 }
+
+/* ---- constraints for other retrieval legs --------------------------------- */
+
+/* For passages pids[0..n) (ascending), keep[i] = 1 when passage pids[i]
+ * satisfies the query's +required and -excluded clauses (terms, phrases,
+ * prefixes), so vector and hybrid results obey the same operators. */
+int qx_query_constraints(uint8_t *keep, quarry_index *ix, const qx_query *q, const uint32_t *pids, size_t n) {
+  for (size_t i = 0; i < n; i++) keep[i] = 1;
+  int rc = 0;
+  qx_scratch sc = {0};
+  for (size_t c = 0; !rc && c < q->n; c++) {
+    const qx_qclause *cl = &q->c[c];
+    if (cl->occur == QX_OCC_SHOULD) continue;
+    qx_matcher m;
+    rc = qx_m_open(&m, ix, cl, &sc);
+    for (size_t i = 0; !rc && i < n; i++) {
+      if (m.doc < pids[i] && m.doc != QX_DOC_END) rc = qx_m_advance(&m, pids[i]);
+      if (rc) break;
+      int has = m.doc == pids[i];
+      if ((cl->occur == QX_OCC_MUST && !has) || (cl->occur == QX_OCC_NOT && has)) keep[i] = 0;
+    }
+    qx_scratch_reset(&sc);
+  }
+  qx_scratch_free(&sc);
+  return rc;
+}
