@@ -12,6 +12,7 @@
 #include "quarry.h"
 
 static const cli_command commands[] = {
+    {"embed", cmd_embed, "print embeddings of stdin lines as JSON (encoder debugging, shell use)"},
     {"eval", cmd_eval, "measure ranking quality (nDCG, MAP, MRR, recall, P) against qrels"},
     {"version", cmd_version, "print the version"},
     {"grep", cmd_grep, "grep-compatible search over files; --rank for BM25 ranking"},

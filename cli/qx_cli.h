@@ -26,5 +26,6 @@ int cmd_version(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_grep(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
+int cmd_embed(int argc, char **argv);
 
 #endif
