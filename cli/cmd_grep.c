@@ -27,8 +27,6 @@
 #include "qx_cli.h"
 #include "qx_common.h"
 
-int grep_rank_main(grep_run *r, const grep_rank_opts *ro, char **files, int nfiles, bool recursive);
-
 typedef struct glob_rule {
   const char *glob;
   bool include;
@@ -42,11 +40,13 @@ typedef struct walk {
   size_t nxdirs;
   bool recursive, deref, opt_H, opt_h;
   int nops;
+  grep_ranker *ranker; /* --rank: files go to the ranker instead of grep_fd */
 } walk;
 
 enum {
   OPT_COLOR = 256, OPT_INCLUDE, OPT_EXCLUDE, OPT_EXCLUDE_DIR, OPT_JSON, OPT_LABEL, OPT_BINARY_FILES,
-  OPT_RANK, OPT_TOP, OPT_UNIT, OPT_MIN_SCORE, OPT_SCORES, OPT_HELP, OPT_NO_IGNORE_CASE
+  OPT_RANK, OPT_TOP, OPT_UNIT, OPT_MIN_SCORE, OPT_SCORES, OPT_HELP, OPT_NO_IGNORE_CASE, OPT_LANG,
+  OPT_K1, OPT_B
 };
 
 static const struct option long_opts[] = {
@@ -93,6 +93,9 @@ static const struct option long_opts[] = {
     {"unit", required_argument, NULL, OPT_UNIT},
     {"min-score", required_argument, NULL, OPT_MIN_SCORE},
     {"scores", no_argument, NULL, OPT_SCORES},
+    {"lang", required_argument, NULL, OPT_LANG},
+    {"k1", required_argument, NULL, OPT_K1},
+    {"b", required_argument, NULL, OPT_B},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0}};
 
@@ -106,7 +109,8 @@ static void usage(FILE *f) {
         "Files:      -r, -R, --include=GLOB, --exclude=GLOB, --exclude-dir=GLOB,\n"
         "            -a, -I, --binary-files=TYPE\n"
         "Ranking:    --rank (BM25 over the input; PATTERN is a query), --unit line|paragraph|passage,\n"
-        "            --top N, --min-score S, --scores\n"
+        "            --top N, --min-score S, --scores, --lang fr|en|none (default fr),\n"
+        "            --k1 K (0.9), --b B (0.4)\n"
         "Exit status: 0 if a line is selected, 1 if none, 2 on error.\n",
         f);
 }
@@ -224,7 +228,9 @@ static void grep_dir(walk *w, const char *path, bool omit_dot) {
 static void grep_path(walk *w, const char *path, bool command_line, bool omit_dot) {
   grep_run *r = w->r;
   if (!strcmp(path, "-") && command_line) {
-    grep_fd(r, STDIN_FILENO, r->label, w->opt_H || (!w->opt_h && w->nops > 1));
+    bool wf = w->opt_H || (!w->opt_h && w->nops > 1);
+    if (w->ranker) grep_rank_fd(w->ranker, STDIN_FILENO, r->label, wf);
+    else grep_fd(r, STDIN_FILENO, r->label, wf);
     return;
   }
   struct stat st;
@@ -253,7 +259,8 @@ static void grep_path(walk *w, const char *path, bool command_line, bool omit_do
     return;
   }
   bool with_fname = w->opt_H || (!w->opt_h && (w->nops > 1 || !command_line));
-  grep_fd(r, fd, path, with_fname);
+  if (w->ranker) grep_rank_fd(w->ranker, fd, path, with_fname);
+  else grep_fd(r, fd, path, with_fname);
   close(fd);
 }
 
@@ -271,6 +278,9 @@ int cmd_grep(int argc, char **argv) {
   intmax_t context = -1, digit_ctx = -1;
   int color_when = 0, prev_digit_optind = -1, rank = 0, rc = 0;
   grep_rank_opts ro = {0};
+  ro.k1 = 0.9;
+  ro.b = 0.4;
+  ro.lang = QX_LANG_FR;
   glob_rule *rules = NULL;
   size_t nrules = 0, rcap = 0;
   const char **xdirs = NULL;
@@ -400,6 +410,18 @@ int cmd_grep(int argc, char **argv) {
       break;
     }
     case OPT_SCORES: ro.scores = true; break;
+    case OPT_LANG:
+      if (qx_lang_parse(&ro.lang, optarg) < 0) rc = cli_fail("grep: --lang must be fr, en or none, not '%s'", optarg);
+      break;
+    case OPT_K1:
+    case OPT_B: {
+      char *end;
+      double v = strtod(optarg, &end);
+      if (!*optarg || *end || v < 0 || (c == OPT_B && v > 1)) rc = cli_fail("grep: invalid --%s '%s'", c == OPT_K1 ? "k1" : "b", optarg);
+      else if (c == OPT_K1) ro.k1 = v;
+      else ro.b = v;
+      break;
+    }
     case OPT_HELP: usage(stdout); rc = -1; break;
     case '?':
     default:
@@ -495,11 +517,13 @@ int cmd_grep(int argc, char **argv) {
     memcpy(&qlen, pats.data, sizeof qlen);
     char *q = qx_strndup(ro.query, qlen);
     ro.query = q;
-    rc = grep_rank_main(&r, &ro, argv + optind, nops, recursive);
-    free(q);
+    if (r.color && !r.json) { /* highlighted terms only */ }
+  }
+  walk w = {&r, rules, nrules, xdirs, nxdirs, recursive, deref, opt_H, opt_h, nops, NULL};
+  if (rank && (rc = grep_rank_begin(&w.ranker, &r, &ro))) {
+    free((char *)ro.query);
     goto out;
   }
-  walk w = {&r, rules, nrules, xdirs, nxdirs, recursive, deref, opt_H, opt_h, nops};
   grep_out_epipe_status = 0;
   if (nops == 0) {
     if (recursive) {
@@ -513,6 +537,10 @@ int cmd_grep(int argc, char **argv) {
   }
   grep_out_flush();
   rc = r.errseen ? 2 : r.any_selected ? 0 : 1;
+  if (w.ranker) {
+    rc = grep_rank_end(w.ranker);
+    free((char *)ro.query);
+  }
 out:
   if (rc == -1) rc = 0;
   qx_grep_free(r.m);

@@ -47,6 +47,7 @@ typedef struct grep_run {
   intmax_t totalcc; /* bytes before bufbeg */
   intmax_t outleft, pending, nlines_first_null;
   bool done_on_match, out_quiet, encoding_error_output;
+  bool nul_watch, nul_found; /* binary detection fused with the literal scan */
   /* read buffer for non-mmap input */
   char *rbuf;
   size_t rcap;
@@ -60,6 +61,8 @@ intmax_t grep_fd(grep_run *r, int fd, const char *name, bool with_fname);
 void grep_out(const void *p, size_t n);
 void grep_out_str(const char *s);
 void grep_out_flush(void);
+/* A JSON string (quoted, escaped; invalid UTF-8 bytes become U+FFFD). */
+void grep_out_json_str(const char *s, size_t n);
 void grep_out_sgr_start(const grep_run *r, const char *code);
 void grep_out_sgr_end(const grep_run *r, const char *code);
 /* Exit status to use if a write fails with EPIPE (set by cmd_grep). */
@@ -68,10 +71,18 @@ extern int grep_out_epipe_status;
 /* --rank: score units of the inputs with BM25 and print the best first. */
 typedef struct grep_rank_opts {
   const char *query;
-  int unit; /* 0 line, 1 paragraph, 2 passage */
+  int unit; /* 0 line, 1 paragraph, 2 passage (qx_rank_unit) */
   long top; /* 0 = all */
-  double min_score;
+  double min_score, k1, b;
   bool have_min_score, scores;
+  qx_lang lang;
 } grep_rank_opts;
+
+typedef struct grep_ranker grep_ranker;
+/* Returns 0, or prints the error and returns 2. */
+int grep_rank_begin(grep_ranker **out, grep_run *r, const grep_rank_opts *ro);
+void grep_rank_fd(grep_ranker *k, int fd, const char *name, bool with_fname);
+/* Prints the ranked units, frees k, returns the exit status. */
+int grep_rank_end(grep_ranker *k);
 
 #endif

@@ -200,7 +200,7 @@ static const char *print_line_tail(grep_run *r, const char *beg, const char *lim
 }
 
 /* ---- JSON ------------------------------------------------------------------ */
-static void json_str(const char *s, size_t n) {
+void grep_out_json_str(const char *s, size_t n) {
   out_c('"');
   const uint8_t *p = (const uint8_t *)s, *end = p + n;
   while (p < end) {
@@ -242,11 +242,11 @@ static void json_line(grep_run *r, const char *beg, const char *lim, char sep) {
   bool matching = selected ^ r->invert;
   nlscan(r, beg);
   grep_out_str(selected ? "{\"type\":\"match\",\"path\":" : "{\"type\":\"context\",\"path\":");
-  json_str(r->fname, strlen(r->fname));
+  grep_out_json_str(r->fname, strlen(r->fname));
   snprintf(tmp, sizeof tmp, ",\"line_number\":%" PRIdMAX ",\"byte_offset\":%" PRIdMAX ",\"text\":",
            r->totalnl + 1, r->totalcc + (beg - r->bufbeg));
   grep_out_str(tmp);
-  json_str(beg, len);
+  grep_out_json_str(beg, len);
   grep_out_str(",\"submatches\":[");
   size_t cur = 0;
   int n = 0;
@@ -261,7 +261,7 @@ static void json_line(grep_run *r, const char *beg, const char *lim, char sep) {
     }
     if (n++) out_c(',');
     grep_out_str("{\"match\":");
-    json_str(beg + ms, me - ms);
+    grep_out_json_str(beg + ms, me - ms);
     snprintf(tmp, sizeof tmp, ",\"start\":%zu,\"end\":%zu}", ms, me);
     grep_out_str(tmp);
     cur = me;
@@ -347,9 +347,20 @@ static intmax_t grepbuf(grep_run *r, char *beg, char *lim) {
   intmax_t outleft0 = r->outleft;
   char *endp;
   for (char *p = beg; p < lim; p = endp) {
-    size_t ls, le;
-    int rc = qx_grep_find_line(r->m, p, 0, (size_t)(lim - p), &ls, &le);
+    size_t ls, le, nulat;
+    int rc = qx_grep_find_line_nul(r->m, p, 0, (size_t)(lim - p), &ls, &le, r->nul_watch ? &nulat : NULL);
     if (rc < 0) match_error();
+    if (r->nul_watch) {
+      /* Binary detection fused with the literal scan: before acting on this
+       * window, make sure no NUL lies anywhere in it (GNU grep checks the
+       * whole buffer before searching it). */
+      const char *from = rc == 1 ? p + ls : lim;
+      if (rc == 2 || memchr(from, 0, (size_t)(r->buflim - from))) {
+        r->nul_found = true;
+        break;
+      }
+      r->nul_watch = false;
+    }
     char *b;
     if (rc == 0) {
       if (!r->invert) break;
@@ -383,14 +394,26 @@ typedef struct src {
   size_t map_total, size;
 } src;
 
+static size_t map_chunk(void) {
+  static size_t chunk;
+  if (!chunk) {
+    const char *e = getenv("QUARRY_GREP_CHUNK");
+    chunk = e && atol(e) > 0 ? (size_t)atol(e) : 1024 * 1024;
+  }
+  return chunk;
+}
+
 /* Keep the last `save` bytes and add new data after them. */
 static bool fillbuf(grep_run *r, src *s, size_t save) {
   if (s->mapped) {
+    /* Windows over the mapping: binary detection and search stay in cache. */
+    size_t chunk = map_chunk();
     if (!r->bufbeg) {
       r->bufbeg = s->map;
-      r->buflim = s->map + s->size;
+      r->buflim = s->map + QX_MIN(s->size, chunk);
     } else {
       r->bufbeg = r->buflim - save;
+      r->buflim += QX_MIN((size_t)(s->map + s->size - r->buflim), chunk);
     }
     return true;
   }
@@ -468,6 +491,26 @@ static void read_error(grep_run *r, const char *name) {
   }
 }
 
+/* A NUL byte was seen: from now on the file is binary (GNU grep's rules). */
+static bool set_binary(grep_run *r, intmax_t nlines) {
+  if (r->binary_mode == GREP_BIN_WITHOUT_MATCH) return false;
+  if (!r->count) r->done_on_match = r->out_quiet = true;
+  r->nlines_first_null = nlines;
+  return true;
+}
+
+/* grepbuf, redone on a zapped window if the fused scan finds a NUL in it. */
+static bool grepbuf_checked(grep_run *r, char *beg, char *lim, intmax_t *nlines, bool *zap) {
+  *nlines += grepbuf(r, beg, lim);
+  if (!r->nul_found) return true;
+  r->nul_found = r->nul_watch = false;
+  if (!set_binary(r, *nlines)) return false;
+  *zap = true;
+  zap_nuls(beg, r->buflim);
+  *nlines += grepbuf(r, beg, lim);
+  return true;
+}
+
 static intmax_t grep_src(grep_run *r, src *s) {
   intmax_t nlines = 0;
   size_t residue = 0, save = 0;
@@ -482,16 +525,17 @@ static intmax_t grep_src(grep_run *r, src *s) {
   r->done_on_match = r->done_on_match_0;
   r->out_quiet = r->out_quiet_0;
   bool zap = false;
+  r->nul_found = false;
   if (!fillbuf(r, s, 0)) {
     read_error(r, r->fname);
     return 0;
   }
   for (;;) {
-    if (r->nlines_first_null < 0 && r->binary_mode != GREP_BIN_TEXT && r->buflim > r->bufbeg &&
+    bool watch = r->nlines_first_null < 0 && r->binary_mode != GREP_BIN_TEXT;
+    r->nul_watch = watch && qx_grep_watches_nul(r->m);
+    if (watch && !r->nul_watch && r->buflim > r->bufbeg &&
         memchr(r->bufbeg, 0, (size_t)(r->buflim - r->bufbeg))) {
-      if (r->binary_mode == GREP_BIN_WITHOUT_MATCH) return 0;
-      if (!r->count) r->done_on_match = r->out_quiet = true;
-      r->nlines_first_null = nlines;
+      if (!set_binary(r, nlines)) return 0;
       zap = true;
     }
     r->lastnl = r->bufbeg;
@@ -504,7 +548,7 @@ static intmax_t grep_src(grep_run *r, src *s) {
     beg -= residue;
     residue = (size_t)(r->buflim - lim);
     if (beg < lim) {
-      if (r->outleft) nlines += grepbuf(r, beg, lim);
+      if (r->outleft && !grepbuf_checked(r, beg, lim, &nlines, &zap)) return 0;
       if (r->pending) prpending(r, lim);
       if ((!r->outleft && !r->pending) || (r->done_on_match && QX_MAX(0, r->nlines_first_null) < nlines))
         goto finish;
@@ -528,7 +572,7 @@ static intmax_t grep_src(grep_run *r, src *s) {
   }
   if (residue) {
     *r->buflim++ = '\n';
-    if (r->outleft) nlines += grepbuf(r, r->bufbeg + save - residue, r->buflim);
+    if (r->outleft && !grepbuf_checked(r, r->bufbeg + save - residue, r->buflim, &nlines, &zap)) return 0;
     if (r->pending) prpending(r, r->buflim);
   }
 finish:

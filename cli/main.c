@@ -12,6 +12,9 @@
 #include "quarry.h"
 
 static const cli_command commands[] = {
+    {"index", cmd_index, "build an index from files and folders"},
+    {"search", cmd_search, "search an index (BM25)"},
+    {"info", cmd_info, "describe an index, verify it"},
     {"embed", cmd_embed, "print embeddings of stdin lines as JSON (encoder debugging, shell use)"},
     {"eval", cmd_eval, "measure ranking quality (nDCG, MAP, MRR, recall, P) against qrels"},
     {"version", cmd_version, "print the version"},

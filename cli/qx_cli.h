@@ -23,6 +23,20 @@ typedef struct cli_command {
 } cli_command;
 
 int cmd_version(int argc, char **argv);
+int cmd_index(int argc, char **argv);
+int cmd_search(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+
+/* cli_util.c */
+#include <stdint.h>
+/* The index directory: `given` if set, else $QUARRY_INDEX, else ".quarry". */
+const char *cli_index_dir(const char *given);
+/* Write s[0..n) as a JSON string (quoted, escaped, invalid UTF-8 -> U+FFFD). */
+void cli_json_str(FILE *f, const char *s, size_t n);
+const char *cli_human_bytes(char *buf, size_t cap, uint64_t n);
+/* Parse an integer in [lo, hi] / a finite double; 0 or -1. */
+int cli_parse_u32(uint32_t *out, const char *s, uint32_t lo, uint32_t hi);
+int cli_parse_double(double *out, const char *s);
 int cmd_eval(int argc, char **argv);
 int cmd_grep(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);

@@ -44,6 +44,173 @@ const char *quarry_error_last(void);
 /*! quarry_status_name() : @return : a short constant name for a status code. */
 const char *quarry_status_name(int status);
 
+
+/*! quarry_free() : release a buffer returned by libquarry (snippets). */
+void quarry_free(void *p);
+
+/* ======================================================================== */
+/*  Building an index                                                        */
+/* ======================================================================== */
+
+/*! Progress of a build, reported to quarry_build_opts.progress. */
+typedef struct quarry_build_progress {
+  const char *phase;    /* "reading", "writing", ... */
+  uint64_t done, total; /* files (reading) or steps (writing) */
+  uint64_t bytes_done, bytes_total;
+} quarry_build_progress;
+
+#define QUARRY_BUILD_OPTS_VERSION 1
+typedef struct quarry_build_opts {
+  unsigned version;         /* QUARRY_BUILD_OPTS_VERSION */
+  const char *lang;         /* analyzer language: "fr" (default), "en", "none" */
+  uint32_t passage_tokens;  /* analysed tokens per passage (default 200, >= 8) */
+  uint32_t passage_overlap; /* tokens shared by consecutive passages (default 50, <= tokens/2) */
+  /* Optional callbacks (may be NULL), called from the building thread:
+   * note: one-line remarks (skipped binary or empty file, repaired UTF-8);
+   * progress: called after each file and each writing step. */
+  void (*note)(void *ctx, const char *msg);
+  void (*progress)(void *ctx, const quarry_build_progress *p);
+  void *ctx;
+  /* Input format: "files" (default: plain text files and folders), or a
+   * test collection whose records carry their own ids: "beir"
+   * (corpus.jsonl), "trec" (SGML <DOC>), "smart" (.I/.T/.W). */
+  const char *format;
+} quarry_build_opts;
+#define QUARRY_BUILD_OPTS_INIT {QUARRY_BUILD_OPTS_VERSION, "fr", 200, 50, NULL, NULL, NULL, NULL}
+
+typedef struct quarry_build_stats {
+  uint64_t docs, passages, terms, postings, tokens;
+  uint64_t files_skipped;
+  uint64_t bytes_in;  /* bytes of text read */
+  uint64_t bytes_out; /* bytes of the index directory */
+  double seconds;
+} quarry_build_stats;
+
+/*! quarry_index_build() :
+ *  Index the files and folders in paths[0..npaths) into directory `dir`.
+ *  The index is written to a temporary directory beside `dir` and swapped
+ *  into place at the end: an interrupted or failed build leaves the previous
+ *  index (if any) untouched. `dir`, if it exists, must be a quarry index or
+ *  an empty directory. @stats (may be NULL) receives counts and timing.
+ *  @return : 0, or QUARRY_ENOTFOUND (a path does not exist), QUARRY_EINVAL
+ *  (bad option, nothing to index), QUARRY_EIO, QUARRY_ENOMEM. */
+int quarry_index_build(quarry_build_stats *stats, const char *dir, const char *const *paths, size_t npaths,
+                       const quarry_build_opts *opts);
+
+/* ======================================================================== */
+/*  Opening an index                                                         */
+/* ======================================================================== */
+
+typedef struct quarry_index quarry_index;
+
+/*! quarry_index_open() :
+ *  Map the index in `dir`. Checks the MANIFEST checksum, every file's size
+ *  and header, and the xxHash64 of files up to 1 MiB; larger files are
+ *  checked by quarry_index_verify() and by bounds checks when read.
+ *  @return : 0, QUARRY_ENOTFOUND (no index there), QUARRY_ECORRUPT,
+ *  QUARRY_EVERSION, QUARRY_EIO. */
+int quarry_index_open(quarry_index **out, const char *dir);
+void quarry_index_close(quarry_index *ix);
+
+/*! quarry_index_verify() : checksum every file and decode every posting
+ *  list. @return : 0 or QUARRY_ECORRUPT (the message names the file). */
+int quarry_index_verify(quarry_index *ix);
+
+typedef struct quarry_index_info {
+  int format_major, format_minor;
+  const char *lang; /* "fr", "en", "none" */
+  uint64_t docs, passages, terms, total_tokens;
+  double avgdl; /* total_tokens / passages */
+  uint32_t passage_tokens, passage_overlap;
+  uint64_t bytes; /* sum of the file sizes */
+} quarry_index_info;
+int quarry_index_stat(quarry_index_info *out, const quarry_index *ix);
+
+/*! MANIFEST entries, in file order: key/value i (0-based).
+ *  @return : 0, or QUARRY_ENOTFOUND past the end. */
+int quarry_index_manifest_entry(const char **key, const char **val, const quarry_index *ix, size_t i);
+/*! Data file i of the index: name and size. @return : 0 or QUARRY_ENOTFOUND. */
+int quarry_index_file(const char **name, uint64_t *size, const quarry_index *ix, size_t i);
+/*! A MANIFEST value by key (e.g. "vectors.model"), or NULL. */
+const char *quarry_index_manifest_get(const quarry_index *ix, const char *key);
+
+/*! Passage `pid` (0 <= pid < passages): its document, exact token count,
+ *  byte range [start, end) in the document and the 1-based line of start. */
+typedef struct quarry_passage_info {
+  uint32_t doc, ntokens, line;
+  uint64_t start, end;
+} quarry_passage_info;
+int quarry_index_passage(quarry_passage_info *out, const quarry_index *ix, uint32_t pid);
+
+/*! Document `doc`: strings point into the mapped index (NOT NUL-terminated,
+ *  valid until quarry_index_close). id is the external id (the path for
+ *  plain files). */
+typedef struct quarry_doc_info {
+  const char *path, *id, *title;
+  size_t path_len, id_len, title_len;
+  uint64_t size; /* bytes of stored text */
+  int64_t mtime_ns;
+  uint32_t first_passage, npassages;
+} quarry_doc_info;
+int quarry_index_doc(quarry_doc_info *out, const quarry_index *ix, uint32_t doc);
+
+/*! Bytes [start, end) of document `doc`'s stored text (end is clipped to the
+ *  document; UINT64_MAX for "to the end"), from store.zst: the source file is
+ *  not needed. *out is NUL-terminated and freed with quarry_free().
+ *  Thread-safe. */
+int quarry_index_text(char **out, size_t *out_len, quarry_index *ix, uint32_t doc, uint64_t start, uint64_t end);
+
+/* ======================================================================== */
+/*  Searching                                                                */
+/* ======================================================================== */
+
+#define QUARRY_SEARCH_OPTS_VERSION 1
+typedef struct quarry_search_opts {
+  unsigned version; /* QUARRY_SEARCH_OPTS_VERSION */
+  uint32_t k;       /* hits wanted (default 10) */
+  double k1, b;     /* BM25 parameters (default 0.9, 0.4), free per query */
+  int per_doc;      /* 1: best passage per document only (for document-level runs) */
+} quarry_search_opts;
+#define QUARRY_SEARCH_OPTS_INIT {QUARRY_SEARCH_OPTS_VERSION, 10, 0.9, 0.4, 0}
+
+typedef struct quarry_hit {
+  uint32_t passage, doc;
+  const char *path, *title; /* NUL-terminated, owned by the results */
+  const char *id;           /* external document id (the path for plain files) */
+  uint64_t start, end;      /* byte range of the passage in its document */
+  uint32_t line;            /* 1-based line number of byte `start` */
+  double score;             /* BM25 (docs/QUERY.md) */
+} quarry_hit;
+
+typedef struct quarry_results quarry_results;
+
+/*! quarry_search() :
+ *  Run a query (syntax: docs/QUERY.md) and keep the top k passages, best
+ *  first, ties broken by passage id. An empty result is not an error; see
+ *  quarry_results_note() for why it may be empty (only stopwords...).
+ *  @return : 0, QUARRY_EINVAL (empty or malformed query), QUARRY_ECORRUPT. */
+int quarry_search(quarry_results **out, quarry_index *ix, const char *query, const quarry_search_opts *opts);
+size_t quarry_results_count(const quarry_results *r);
+const quarry_hit *quarry_results_hit(const quarry_results *r, size_t i);
+/*! Why the result may be empty or partial ("every query term is a stopword"), or NULL. */
+const char *quarry_results_note(const quarry_results *r);
+void quarry_results_free(quarry_results *r);
+
+#define QUARRY_SNIPPET_OPTS_VERSION 1
+typedef struct quarry_snippet_opts {
+  unsigned version;  /* QUARRY_SNIPPET_OPTS_VERSION */
+  size_t max_bytes;  /* approximate length of the window (default 240) */
+  const char *hl_open, *hl_close; /* put around matched words ("" for none) */
+} quarry_snippet_opts;
+#define QUARRY_SNIPPET_OPTS_INIT {QUARRY_SNIPPET_OPTS_VERSION, 240, "", ""}
+
+/*! quarry_snippet() :
+ *  One line of text from hit i around the densest cluster of matched query
+ *  terms, whitespace collapsed, invalid UTF-8 replaced, matched words wrapped
+ *  in hl_open/hl_close. *out is freed with quarry_free(). */
+int quarry_snippet(char **out, quarry_index *ix, const quarry_results *r, size_t i,
+                   const quarry_snippet_opts *opts);
+
 #ifdef __cplusplus
 }
 #endif

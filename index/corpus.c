@@ -97,7 +97,8 @@ int qx_corpus_open(qx_corpus **out, qx_corpus_format fmt, const char *const *pat
 
 static int parse_next(qx_corpus *c) {
   const char *path = c->files[c->cur];
-  const char *data = (const char *)c->map.data;
+  /* an empty file maps to NULL; the parsers do pointer arithmetic on data */
+  const char *data = c->map.data ? (const char *)c->map.data : "";
   size_t len = c->map.len;
   qx_corpus_buf *b = &c->buf;
   switch (c->fmt) {
@@ -109,7 +110,7 @@ static int parse_next(qx_corpus *c) {
     c->pos = 1;
     int rc = qx_corpus_set(&b->id, &b->id_cap, NULL, path, strlen(path));
     if (!rc) rc = qx_corpus_set(&b->title, &b->title_cap, &b->title_len, "", 0);
-    if (!rc) rc = qx_corpus_set(&b->text, &b->text_cap, &b->text_len, data ? data : "", len);
+    if (!rc) rc = qx_corpus_set(&b->text, &b->text_cap, &b->text_len, data, len);
     return rc ? rc : 1;
   }
   }

@@ -14,15 +14,17 @@ typedef struct grep_tr_info {
   int pure;    /* 1 if the whole pattern is exactly the literal `must` */
 } grep_tr_info;
 
-/* qx_grep_translate plus the literal analysis (info may be NULL). */
-int grep_translate_ex(char **out, size_t *ngroups, const char *pat, size_t len,
+/* qx_grep_translate plus the literal analysis (info may be NULL) and the
+ * length of *out (out_len may be NULL): a NUL byte of the pattern stays a
+ * NUL in the PCRE2 source, which is therefore compiled with its length. */
+int grep_translate_ex(char **out, size_t *out_len, size_t *ngroups, const char *pat, size_t len,
                       qx_grep_syntax syntax, size_t group_base, grep_tr_info *info);
 
 /* Length of the UTF-8 sequence starting at p[0] (1 when invalid or truncated). */
 size_t grep_utf8_len(const uint8_t *p, size_t avail);
 
 /* SIMD kernels (grep_simd_avx2.c), used when the CPU supports AVX2. */
-const char *grep_lit_find_avx2(const qx_lit *l, const char *hay, size_t len);
+const char *grep_lit_find_avx2(const qx_lit *l, const char *hay, size_t len, const char **nul);
 size_t grep_count_nl_avx2(const char *p, size_t len);
 
 #endif

@@ -103,8 +103,21 @@ static const char *lit_find_scalar(const qx_lit *l, const char *hay, size_t len)
 
 const char *qx_lit_find(const qx_lit *l, const char *hay, size_t len) {
   if (len < l->len) return NULL;
-  if (use_avx2 > 0) return grep_lit_find_avx2(l, hay, len);
+  if (use_avx2 > 0) return grep_lit_find_avx2(l, hay, len, NULL);
   return lit_find_scalar(l, hay, len);
+}
+
+const char *qx_lit_find_nul(const qx_lit *l, const char *hay, size_t len, const char **nul) {
+  *nul = NULL;
+  if (use_avx2 > 0 && len >= l->len) return grep_lit_find_avx2(l, hay, len, nul);
+  /* scalar: find the match, then look for a NUL before it (two passes) */
+  const char *m = len >= l->len ? lit_find_scalar(l, hay, len) : NULL;
+  const char *z = memchr(hay, 0, m ? (size_t)(m - hay) : len);
+  if (z) {
+    *nul = z;
+    return NULL;
+  }
+  return m;
 }
 
 /* Used by the AVX2 kernel for its tail and candidate checks. */

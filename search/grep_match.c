@@ -36,7 +36,8 @@ struct qx_grep {
   int lit_only;  /* the literal is the whole pattern: no PCRE2 at all */
   int no_dfa;    /* pattern has items the DFA matcher cannot do (back-references) */
   qx_lit lit;
-  char *pattern; /* the PCRE2 source */
+  char *pattern; /* the PCRE2 source (NUL-terminated for display; may hold NULs) */
+  size_t pattern_len;
   int *dfa_ws;
 };
 
@@ -62,11 +63,12 @@ static int compile_pcre(qx_grep *g, const qx_grep_opts *o) {
   int ecode;
   PCRE2_SIZE eoff;
   const char *src = g->pattern;
-  g->code = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
+  size_t srclen = g->pattern_len; /* not ZERO_TERMINATED: a pattern may hold NUL bytes */
+  g->code = pcre2_compile((PCRE2_SPTR)src, srclen,
                           flags | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &ecode, &eoff, NULL);
   if (!g->code && ecode >= PCRE2_ERROR_UTF8_ERR21 && ecode <= PCRE2_ERROR_UTF8_ERR1) {
     /* The pattern itself is not UTF-8: match bytes. */
-    g->code = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED, flags & ~PCRE2_UCP, &ecode,
+    g->code = pcre2_compile((PCRE2_SPTR)src, srclen, flags & ~PCRE2_UCP, &ecode,
                             &eoff, NULL);
   }
   if (!g->code) {
@@ -76,7 +78,7 @@ static int compile_pcre(qx_grep *g, const qx_grep_opts *o) {
   }
   (void)pcre2_jit_compile(g->code, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
   if (o->syntax != QX_GREP_PCRE)
-    g->dfa_code = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED, flags | PCRE2_UTF, &ecode, &eoff, NULL);
+    g->dfa_code = pcre2_compile((PCRE2_SPTR)src, srclen, flags | PCRE2_UTF, &ecode, &eoff, NULL);
   g->md = pcre2_match_data_create(32, NULL);
   g->mctx = pcre2_match_context_create(NULL);
   g->jit = pcre2_jit_stack_create(64 * 1024, 8 * 1024 * 1024, NULL);
@@ -103,20 +105,24 @@ int qx_grep_compile(qx_grep **out, const char *const *pats, const size_t *lens, 
   int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++) {
     char *t = NULL;
-    size_t ng = 0;
-    rc = grep_translate_ex(&t, &ng, pats[i], lens[i], o->syntax, groups, n == 1 ? &info : NULL);
+    size_t tl = 0, ng = 0;
+    rc = grep_translate_ex(&t, &tl, &ng, pats[i], lens[i], o->syntax, groups, n == 1 ? &info : NULL);
     if (rc) break;
     groups += ng;
-    if (n > 1) rc = qx_buf_printf(&body, "%s(?:%s)", i ? "|" : "", t);
-    else rc = qx_buf_printf(&body, "%s", t);
+    /* lengths, not "%s": a pattern may hold NUL bytes (grep -f binary-file) */
+    if (n > 1) rc = qx_buf_printf(&body, "%s(?:", i ? "|" : "");
+    if (rc == 0) rc = qx_buf_append(&body, t, tl);
+    if (rc == 0 && n > 1) rc = qx_buf_append(&body, ")", 1);
     free(t);
   }
   qx_buf full = {0};
   if (rc == 0) {
-    const char *b = body.len ? (const char *)body.data : "";
-    if (o->line) rc = qx_buf_printf(&full, "^(?:%s)$", b);
-    else if (o->word) rc = qx_buf_printf(&full, "(?<!\\w)(?:%s)(?!\\w)", b);
-    else rc = qx_buf_printf(&full, "%s", b);
+    const char *pre = o->line ? "^(?:" : o->word ? "(?<!\\w)(?:" : "";
+    const char *post = o->line ? ")$" : o->word ? ")(?!\\w)" : "";
+    rc = qx_buf_append(&full, pre, strlen(pre));
+    if (rc == 0 && body.len) rc = qx_buf_append(&full, body.data, body.len);
+    if (rc == 0) rc = qx_buf_append(&full, post, strlen(post));
+    g->pattern_len = full.len;
     if (rc == 0) rc = qx_buf_putc(&full, 0);
   }
   qx_buf_free(&body);
@@ -181,12 +187,28 @@ static inline size_t line_end(const char *buf, size_t at, size_t end) {
   return p ? (size_t)(p - buf) + 1 : end;
 }
 
+int qx_grep_watches_nul(const qx_grep *g) { return g->use_lit && !g->never; }
+
 int qx_grep_find_line(qx_grep *g, const char *buf, size_t from, size_t end, size_t *ls, size_t *le) {
+  return qx_grep_find_line_nul(g, buf, from, end, ls, le, NULL);
+}
+
+int qx_grep_find_line_nul(qx_grep *g, const char *buf, size_t from, size_t end, size_t *ls,
+                          size_t *le, size_t *nul_at) {
   if (g->never) return 0;
   size_t pos = from;
   if (g->use_lit) {
     while (pos < end) {
-      const char *hit = qx_lit_find(&g->lit, buf + pos, end - pos);
+      const char *hit, *nul = NULL;
+      if (nul_at) {
+        hit = qx_lit_find_nul(&g->lit, buf + pos, end - pos, &nul);
+        if (nul) {
+          *nul_at = (size_t)(nul - buf);
+          return 2;
+        }
+      } else {
+        hit = qx_lit_find(&g->lit, buf + pos, end - pos);
+      }
       if (!hit) return 0;
       size_t h = (size_t)(hit - buf);
       size_t s = line_start(buf, pos, h), e = line_end(buf, h, end);
@@ -201,6 +223,14 @@ int qx_grep_find_line(qx_grep *g, const char *buf, size_t from, size_t end, size
         *ls = s;
         *le = e;
         return 1;
+      }
+      if (nul_at) {
+        /* the rest of the rejected line was not scanned */
+        const char *z = memchr(buf + h, 0, e - h);
+        if (z) {
+          *nul_at = (size_t)(z - buf);
+          return 2;
+        }
       }
       pos = e;
     }

@@ -10,7 +10,7 @@
 const char *grep_lit_find_tail(const qx_lit *l, const char *hay, size_t len);
 int grep_lit_verify(const qx_lit *l, const uint8_t *at);
 
-const char *grep_lit_find_avx2(const qx_lit *l, const char *hay, size_t len) {
+const char *grep_lit_find_avx2(const qx_lit *l, const char *hay, size_t len, const char **nul) {
   const uint8_t *h = (const uint8_t *)hay;
   size_t n = l->len, i1 = l->i1, i2 = l->i2;
   size_t maxi = i1 > i2 ? i1 : i2;
@@ -20,14 +20,49 @@ const char *grep_lit_find_avx2(const qx_lit *l, const char *hay, size_t len) {
   const __m256i v1 = _mm256_set1_epi8((char)b1), v2 = _mm256_set1_epi8((char)b2);
   const __m256i m1 = _mm256_set1_epi8((char)f1), m2 = _mm256_set1_epi8((char)f2);
   size_t s = 0;
+  const __m256i zero = _mm256_setzero_si256();
+  if (nul) {
+    /* the vector loop sees bytes from offset i1 on; check the few before */
+    const char *z = memchr(hay, 0, QX_MIN(i1, len));
+    if (z) {
+      *nul = z;
+      return NULL;
+    }
+  }
   if (len >= n && len >= maxi + 32) {
     size_t lim = len - maxi - 32; /* last block start with in-bounds loads */
     while (s <= lim) {
+      /* Two blocks per step; candidates and NULs are told apart only when
+       * one shows up (rare), so the common path is 1 movemask per 64 bytes. */
+      while (s + 32 <= lim) {
+        __m256i a0 = _mm256_loadu_si256((const __m256i *)(h + s + i1));
+        __m256i b0 = _mm256_loadu_si256((const __m256i *)(h + s + i2));
+        __m256i a1 = _mm256_loadu_si256((const __m256i *)(h + s + 32 + i1));
+        __m256i b1 = _mm256_loadu_si256((const __m256i *)(h + s + 32 + i2));
+        __m256i e0 = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_or_si256(a0, m1), v1),
+                                      _mm256_cmpeq_epi8(_mm256_or_si256(b0, m2), v2));
+        __m256i e1 = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_or_si256(a1, m1), v1),
+                                      _mm256_cmpeq_epi8(_mm256_or_si256(b1, m2), v2));
+        __m256i any = _mm256_or_si256(e0, e1);
+        if (nul)
+          any = _mm256_or_si256(any, _mm256_or_si256(_mm256_cmpeq_epi8(a0, zero), _mm256_cmpeq_epi8(a1, zero)));
+        if (_mm256_movemask_epi8(any)) break;
+        s += 64;
+      }
+      if (s > lim) break;
+      /* one block in detail */
       __m256i a = _mm256_loadu_si256((const __m256i *)(h + s + i1));
       __m256i b = _mm256_loadu_si256((const __m256i *)(h + s + i2));
       __m256i e = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_or_si256(a, m1), v1),
                                    _mm256_cmpeq_epi8(_mm256_or_si256(b, m2), v2));
       uint32_t mask = (uint32_t)_mm256_movemask_epi8(e);
+      if (nul) {
+        uint32_t zm = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, zero));
+        if (zm) {
+          *nul = hay + s + i1 + __builtin_ctz(zm);
+          return NULL;
+        }
+      }
       while (mask) {
         size_t c = s + (size_t)__builtin_ctz(mask);
         if (c + n <= len && grep_lit_verify(l, h + c)) return hay + c;
@@ -38,6 +73,15 @@ const char *grep_lit_find_avx2(const qx_lit *l, const char *hay, size_t len) {
   }
   if (s >= len) return NULL;
   const char *r = grep_lit_find_tail(l, hay + s, len - s);
+  if (nul) {
+    /* bytes from s + i1 on were not covered by the vector loop */
+    size_t from = s + i1 < len ? s + i1 : len;
+    const char *z = memchr(hay + from, 0, (r ? (size_t)(r - hay) + n : len) - from);
+    if (z) {
+      *nul = z;
+      return NULL;
+    }
+  }
   return r;
 }
 

@@ -340,7 +340,7 @@ static void escape(tr *t) {
   t->i += cl - 1;
 }
 
-int grep_translate_ex(char **out, size_t *ngroups, const char *pat, size_t len,
+int grep_translate_ex(char **out, size_t *out_len, size_t *ngroups, const char *pat, size_t len,
                       qx_grep_syntax syntax, size_t group_base, grep_tr_info *info) {
   tr t;
   memset(&t, 0, sizeof t);
@@ -457,6 +457,7 @@ done:
     return qx_err(QUARRY_ENOMEM, "out of memory");
   }
   *out = (char *)t.out.data;
+  if (out_len) *out_len = t.out.len - 1;
   if (ngroups) *ngroups = t.ngroups;
   qx_buf_free(&t.seg);
   if (info) {
@@ -471,5 +472,5 @@ done:
 
 int qx_grep_translate(char **out, size_t *ngroups, const char *pat, size_t len,
                       qx_grep_syntax syntax, size_t group_base) {
-  return grep_translate_ex(out, ngroups, pat, len, syntax, group_base, NULL);
+  return grep_translate_ex(out, NULL, ngroups, pat, len, syntax, group_base, NULL);
 }

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "qx_text.h"
+
 typedef enum qx_grep_syntax {
   QX_GREP_BRE = 0,   /* -G: POSIX basic regex with GNU extensions */
   QX_GREP_ERE = 1,   /* -E: POSIX extended regex with GNU extensions */
@@ -49,6 +51,16 @@ void qx_grep_free(qx_grep *g);
  * or a negative code (PCRE2 resource errors). */
 int qx_grep_find_line(qx_grep *g, const char *buf, size_t from, size_t end, size_t *ls,
                       size_t *le);
+
+/* Like qx_grep_find_line, watching for NUL bytes in the same pass when the
+ * matcher scans with a literal (see qx_grep_watches_nul): returns 2 with
+ * *nul_at set when a NUL byte lies in the bytes examined before the next
+ * matching line. Bytes of [from, *ls) are then known NUL-free on return 1,
+ * and all of [from, end) on return 0. */
+int qx_grep_find_line_nul(qx_grep *g, const char *buf, size_t from, size_t end, size_t *ls,
+                          size_t *le, size_t *nul_at);
+/* 1 if qx_grep_find_line_nul really watches NUL bytes (literal scan). */
+int qx_grep_watches_nul(const qx_grep *g);
 
 /* Find the next match inside one line (line[0, len), without its '\n'),
  * starting the search at byte `start`. Returns 1 with [*ms, *me), 0 if none,
@@ -81,10 +93,46 @@ int qx_lit_init(qx_lit *l, const char *needle, size_t len, int icase);
 void qx_lit_free(qx_lit *l);
 /* First occurrence in hay[0, len), or NULL. */
 const char *qx_lit_find(const qx_lit *l, const char *hay, size_t len);
+/* Same, also watching for NUL bytes in the same pass (binary detection):
+ * if a NUL is seen before a match is found, returns NULL with *nul set to
+ * it; otherwise *nul is NULL and no NUL lies in the bytes scanned before the
+ * returned match (or in all of hay when nothing matched). */
+const char *qx_lit_find_nul(const qx_lit *l, const char *hay, size_t len, const char **nul);
 
 /* Number of '\n' bytes in p[0, len). */
 size_t qx_count_newlines(const char *p, size_t len);
 /* 1 if p[0, len) is valid UTF-8 (strict: no overlongs, surrogates, > U+10FFFF). */
 int qx_grep_utf8_valid(const char *p, size_t len);
+
+/* ---- --rank: BM25 over the units of the input (grep_rank.c) ------------- */
+typedef enum qx_rank_unit { QX_UNIT_LINE = 0, QX_UNIT_PARAGRAPH = 1, QX_UNIT_PASSAGE = 2 } qx_rank_unit;
+
+typedef struct qx_rank_hit {
+  uint32_t doc;        /* the caller's document number (qx_rank_add) */
+  uint64_t start, end; /* byte range of the unit (end at its last line's end, no '\n') */
+  uint64_t line;       /* 1-based number of its first line */
+  double score;
+} qx_rank_hit;
+
+typedef struct qx_rank qx_rank;
+struct qx_buf;
+
+/* A ranker for `query` (analysed with lang). QUARRY_EINVAL when the query has
+ * no searchable word. Units: lines; paragraphs (runs of non-blank lines);
+ * passages (runs of lines closed at a blank line or once they hold 64 tokens). */
+int qx_rank_new(qx_rank **out, const char *query, qx_lang lang, qx_rank_unit unit, double k1, double b);
+void qx_rank_free(qx_rank *r);
+size_t qx_rank_nterms(const qx_rank *r);
+const char *qx_rank_term(const qx_rank *r, size_t i);
+/* Cut and analyse one document; text must stay valid until qx_rank_finish. */
+int qx_rank_add(qx_rank *r, uint32_t doc, const char *text, size_t len);
+/* Score the units holding a query term; *hits (owned by r) best first, ties
+ * by document then offset. */
+int qx_rank_finish(qx_rank *r, const qx_rank_hit **hits, size_t *n);
+/* Byte ranges [start, end) (pairs of size_t appended to ranges) of the words
+ * of text whose analysed form is a query term, for highlighting. */
+int qx_rank_highlight(qx_rank *r, const char *text, size_t len, struct qx_buf *ranges);
+/* Lucene's BM25 idf, ln(1 + (N - df + 0.5) / (df + 0.5)). */
+double qx_rank_idf(uint64_t N, uint64_t df);
 
 #endif /* QX_GREP_H */

@@ -49,17 +49,19 @@
  * at most 18 code points per input byte. */
 #define CPS_CAP (SURFACE_MAX * 18 + 16)
 
-#define LATIN_SLOW 0xFF
-
 #define FOLD_OPTS                                                                                        \
   (UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK | UTF8PROC_IGNORE)
 
 /* Stem cache: folded form (apostrophes kept) -> stopword flag and stem.
  * Natural text repeats its words (Zipf), and a Snowball stem costs ~0.5 us,
- * so a direct-mapped cache of recent words saves most of the stemming. It
- * is a pure function cache: results are the same with or without it. */
+ * so a 2-way set-associative cache of recent words saves most of the
+ * stemming. It is a pure function cache: results are the same with or
+ * without it. It starts small (an analyzer made for one query or snippet
+ * stays cheap) and grows 8x, dropping its content, each time it has had
+ * more misses than slots, up to CACHE_SLOTS_MAX. */
 #define CACHE_KEY_MAX 30
-#define CACHE_SLOTS 32768 /* x 64 bytes = 2 MiB per analyzer, 2-way */
+#define CACHE_SLOTS_MIN 256     /* x 64 bytes = 16 KiB */
+#define CACHE_SLOTS_MAX 32768   /* x 64 bytes = 2 MiB */
 typedef struct cache_ent {
   uint8_t klen, tlen, is_stop, used;
   char key[CACHE_KEY_MAX];
@@ -70,11 +72,8 @@ _Static_assert(sizeof(cache_ent) == 64, "key_eq reads 32 bytes from key: term mu
 struct qx_analyzer {
   qx_lang lang;
   struct sb_stemmer *stemmer; /* NULL for QX_LANG_NONE */
-  cache_ent *cache;           /* CACHE_SLOTS entries; NULL for QX_LANG_NONE */
-  /* Folding of U+00C0..U+017F (Latin-1 letters, Latin Extended-A), computed
-   * with utf8proc when the analyzer is made: latin[cp - 0xC0] = {len, bytes};
-   * len LATIN_SLOW when the code point must go through utf8proc. */
-  uint8_t latin[0x180 - 0xC0][3];
+  cache_ent *cache;           /* cache_slots entries; NULL until first used */
+  size_t cache_slots, cache_misses;
   int use_cache; /* 1 unless a test turned it off */
   int fold_apos; /* fold_general wrote an apostrophe (maybe from a decomposition: U+0149) */
   char fold[FOLD_CAP + 8];
@@ -82,8 +81,6 @@ struct qx_analyzer {
   char term[QX_TERM_MAX + 8];
   utf8proc_int32_t cps[CPS_CAP];
 };
-
-static void build_latin(qx_analyzer *a);
 
 int qx_lang_parse(qx_lang *out, const char *name) {
   if (name && !strcasecmp(name, "fr")) *out = QX_LANG_FR;
@@ -111,16 +108,11 @@ int qx_analyzer_new(qx_analyzer **out, qx_lang lang) {
   a->lang = lang;
   a->stemmer = NULL;
   a->cache = NULL;
+  a->cache_slots = a->cache_misses = 0;
   a->use_cache = 1;
-  build_latin(a);
   if (lang != QX_LANG_NONE) {
     const char *alg = lang == QX_LANG_FR ? "french" : "english";
     a->stemmer = sb_stemmer_new(alg, "UTF_8");
-    a->cache = qx_calloc(CACHE_SLOTS, sizeof(cache_ent));
-    if (!a->cache) {
-      qx_analyzer_free(a);
-      return qx_err(QUARRY_ENOMEM, "analyzer: out of memory");
-    }
     if (!a->stemmer) {
       qx_analyzer_free(a);
       return qx_err(QUARRY_ENOMEM, "analyzer: cannot create the Snowball '%s' stemmer", alg);
@@ -228,6 +220,28 @@ static size_t fold_general(qx_analyzer *a, const uint8_t *s, size_t n, size_t o)
 }
 
 
+/* Folding of U+00C0..U+017F (Latin-1 letters and Latin Extended-A), as
+ * utf8proc + the spelled-out letters below give it; SLOW: code points that
+ * take the utf8proc path (not letters, letters that stay non-ASCII, and
+ * U+0149 which decomposes to an apostrophe). Generated from fold_general;
+ * test_text checks the two paths agree on every code point. */
+#define SLOW "\xFF"
+static const char k_latin[0x180 - 0xC0][3] = {
+    "a",   "a",   "a",   "a",   "a",   "a",   "ae",  "c",   "e",   "e",   "e",   "e",   "i",   "i",   "i",   "i",   /* U+00C0 */
+    "d",   "n",   "o",   "o",   "o",   "o",   "o",   SLOW,   "o",   "u",   "u",   "u",   "u",   "y",   "th",  "ss",  /* U+00D0 */
+    "a",   "a",   "a",   "a",   "a",   "a",   "ae",  "c",   "e",   "e",   "e",   "e",   "i",   "i",   "i",   "i",   /* U+00E0 */
+    "d",   "n",   "o",   "o",   "o",   "o",   "o",   SLOW,   "o",   "u",   "u",   "u",   "u",   "y",   "th",  "y",   /* U+00F0 */
+    "a",   "a",   "a",   "a",   "a",   "a",   "c",   "c",   "c",   "c",   "c",   "c",   "c",   "c",   "d",   "d",   /* U+0100 */
+    "d",   "d",   "e",   "e",   "e",   "e",   "e",   "e",   "e",   "e",   "e",   "e",   "g",   "g",   "g",   "g",   /* U+0110 */
+    "g",   "g",   "g",   "g",   "h",   "h",   SLOW,   SLOW,   "i",   "i",   "i",   "i",   "i",   "i",   "i",   "i",   /* U+0120 */
+    "i",   "i",   "ij",  "ij",  "j",   "j",   "k",   "k",   SLOW,   "l",   "l",   "l",   "l",   "l",   "l",   "l",   /* U+0130 */
+    "l",   "l",   "l",   "n",   "n",   "n",   "n",   "n",   "n", SLOW,   SLOW,   SLOW,   "o",   "o",   "o",   "o",   /* U+0140 */
+    "o",   "o",   "oe",  "oe",  "r",   "r",   "r",   "r",   "r",   "r",   "s",   "s",   "s",   "s",   "s",   "s",   /* U+0150 */
+    "s",   "s",   "t",   "t",   "t",   "t",   SLOW,   SLOW,   "u",   "u",   "u",   "u",   "u",   "u",   "u",   "u",   /* U+0160 */
+    "u",   "u",   "u",   "u",   "w",   "w",   "y",   "y",   "y",   "z",   "z",   "z",   "z",   "z",   "z",   "s",   /* U+0170 */
+};
+#undef SLOW
+
 /* Fold [s, s+n) (valid UTF-8, n <= SURFACE_MAX) into a->fold, keeping
  * apostrophes as ASCII '. Returns the folded length (<= FOLD_CAP).
  * Fast paths: ASCII (lower case), then words of ASCII, Latin-1 / Latin
@@ -269,9 +283,10 @@ static size_t fold_word(qx_analyzer *a, const uint8_t *s, size_t n, size_t avail
       out[o++] = (char)(c | 0x20);
       j++;
     } else if (c >= 0xC3 && c <= 0xC5 && j + 1 < n) {
-      const uint8_t *m = a->latin[(((c & 0x1F) << 6) | (s[j + 1] & 0x3F)) - 0xC0];
-      if (m[0] == LATIN_SLOW) return fold_general(a, s + i, n - i, o0);
-      for (int k = 0; k < m[0]; k++) out[o++] = (char)m[1 + k];
+      const char *m = k_latin[(((c & 0x1F) << 6) | (s[j + 1] & 0x3F)) - 0xC0];
+      if (m[0] == '\xFF') return fold_general(a, s + i, n - i, o0);
+      out[o++] = m[0];
+      if (m[1]) out[o++] = m[1];
       j += 2;
     } else if (c == 0xE2 && j + 2 < n && s[j + 1] == 0x80 && s[j + 2] == 0x99) { /* ’ */
       out[o++] = '\'';
@@ -281,23 +296,6 @@ static size_t fold_word(qx_analyzer *a, const uint8_t *s, size_t n, size_t avail
     }
   }
   return o;
-}
-
-/* Fill a->latin from the utf8proc path, so both paths agree by construction. */
-static void build_latin(qx_analyzer *a) {
-  for (int cp = 0xC0; cp < 0x180; cp++) {
-    uint8_t u[2] = {(uint8_t)(0xC0 | (cp >> 6)), (uint8_t)(0x80 | (cp & 0x3F))};
-    size_t n = fold_general(a, u, 2, 0);
-    uint8_t *m = a->latin[cp - 0xC0];
-    m[0] = LATIN_SLOW;
-    if (n > 2 || utf8proc_category(cp) < UTF8PROC_CATEGORY_LU || utf8proc_category(cp) > UTF8PROC_CATEGORY_LO)
-      continue;
-    int ok = 1;
-    for (size_t k = 0; k < n; k++) ok &= ascii_alnum((uint8_t)a->fold[k]);
-    if (!ok) continue;
-    m[0] = (uint8_t)n;
-    memcpy(m + 1, a->fold, n);
-  }
 }
 
 /* French elided forms, folded: c d j l m n s t qu jusqu lorsqu puisqu. */
@@ -416,7 +414,19 @@ static int analyse_folded(qx_analyzer *a, const char *f, size_t flen, int has_ap
   /* 2-way set-associative, most recently used way first */
   cache_ent *set = NULL;
   if (flen <= CACHE_KEY_MAX && a->use_cache) {
-    set = &a->cache[(hash_key(f, flen) & (CACHE_SLOTS / 2 - 1)) * 2];
+    if (a->cache_misses >= a->cache_slots && a->cache_slots < CACHE_SLOTS_MAX) {
+      size_t slots = a->cache_slots ? QX_MIN(a->cache_slots * 8, CACHE_SLOTS_MAX) : CACHE_SLOTS_MIN;
+      cache_ent *c = qx_calloc(slots, sizeof *c); /* on failure, keep the one we have */
+      if (c) {
+        free(a->cache);
+        a->cache = c;
+        a->cache_slots = slots;
+        a->cache_misses = 0;
+      }
+    }
+  }
+  if (flen <= CACHE_KEY_MAX && a->cache && a->use_cache) {
+    set = &a->cache[(hash_key(f, flen) & (a->cache_slots / 2 - 1)) * 2];
     for (int w = 0; w < 2; w++) {
       cache_ent *e = &set[w];
       if (e->used && e->klen == flen && key_eq(e->key, f, flen)) {
@@ -433,6 +443,7 @@ static int analyse_folded(qx_analyzer *a, const char *f, size_t flen, int has_ap
       }
     }
   }
+  a->cache_misses++;
   wi->is_stop = qx_is_stopword(a->lang, f, flen);
   int tl = stem_folded(a, wi->folded_len);
   if (tl < 0) return tl;

@@ -106,6 +106,55 @@ int main(void) {
     for (size_t i = 0; i < sizeof hay; i++) nl += hay[i] == '\n';
     CHECK_EQ_INT(qx_count_newlines(hay, sizeof hay), nl);
   }
+  /* NUL bytes in patterns (grep -f on a binary file) stay in the regex: "a\0b"
+   * matches only a NUL between a and b, in every syntax, with -w too
+   * (found by fuzz/fuzz_grep.c; the PCRE2 source used to be cut at the NUL) */
+  for (int syn = 0; syn < 4; syn++) {
+    for (int word = 0; word < 2; word++) {
+      const char *pv[1] = {"a\0b"};
+      size_t lv[1] = {3}, ls, le, ms, me;
+      qx_grep_opts o = {(qx_grep_syntax)syn, 0, word, 0};
+      qx_grep *g = NULL;
+      CHECK_EQ_INT(qx_grep_compile(&g, pv, lv, 1, &o), 0);
+      if (!g) continue;
+      CHECK_EQ_INT(qx_grep_find_line(g, "ab\nx a\0b y\n", 0, 12, &ls, &le), 1);
+      CHECK_EQ_INT(ls, 3);
+      CHECK_EQ_INT(qx_grep_match_in_line(g, "ab", 2, 0, &ms, &me), 0);
+      CHECK_EQ_INT(qx_grep_match_in_line(g, "x a\0b y", 8, 0, &ms, &me), 1);
+      CHECK_EQ_INT(ms, 2);
+      CHECK_EQ_INT(me, 5);
+      qx_grep_free(g);
+    }
+  }
+  /* --rank: BM25 (Lucene form) over the lines of a small text, by hand:
+   * N = 3 lines with tokens, dl = 2, 2, 1, avgdl = 5/3; "chat" in lines 1
+   * and 3 (df 2), idf = ln(1 + (3 - 2 + 0.5) / 2.5) = ln 1.6. */
+  {
+    qx_rank *rk = NULL;
+    const char *text = "chat noir\nchien blanc\n\nchats\n";
+    CHECK_EQ_INT(qx_rank_new(&rk, "le chat", QX_LANG_FR, QX_UNIT_LINE, 0.9, 0.4), 0);
+    if (rk) {
+      CHECK_EQ_INT(qx_rank_nterms(rk), 1);
+      CHECK_EQ_INT(qx_rank_add(rk, 0, text, strlen(text)), 0);
+      const qx_rank_hit *h;
+      size_t n;
+      CHECK_EQ_INT(qx_rank_finish(rk, &h, &n), 0);
+      CHECK_EQ_INT(n, 2);
+      double idf = log(1.6), avgdl = 5.0 / 3.0;
+      double s1 = idf * 1 / (1 + 0.9 * (1 - 0.4 + 0.4 * 2 / avgdl));
+      double s3 = idf * 1 / (1 + 0.9 * (1 - 0.4 + 0.4 * 1 / avgdl));
+      if (n == 2) {
+        CHECK_EQ_INT(h[0].line, 4); /* the shorter line first */
+        CHECK_NEAR(h[0].score, s3, 1e-9);
+        CHECK_EQ_INT(h[1].line, 1);
+        CHECK_NEAR(h[1].score, s1, 1e-9);
+        CHECK_EQ_INT(h[1].start, 0);
+        CHECK_EQ_INT(h[1].end, 9);
+      }
+      CHECK_NEAR(qx_rank_idf(3, 2), idf, 1e-12);
+      qx_rank_free(rk);
+    }
+  }
   CHECK(qx_grep_utf8_valid("h\xc3\xa9llo", 6));
   CHECK(!qx_grep_utf8_valid("\xc0\xaf", 2));
   CHECK(!qx_grep_utf8_valid("\xed\xa0\x80", 3));

@@ -1,0 +1,114 @@
+/*
+ * cmd_index.c: `quarry index [-o DIR] [--lang fr|en|none]
+ * [--passage-tokens N] [--passage-overlap N] [-q] PATH...`
+ * Builds (or replaces) the index in DIR from the files and folders given.
+ * Notes (skipped files) and the progress bar (tty only) go to stderr; the
+ * summary goes to stdout.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qx_cli.h"
+#include "qx_common.h"
+#include "quarry.h"
+
+static const char usage[] =
+    "usage: quarry index [-o DIR] [--lang fr|en|none] [--passage-tokens N] [--passage-overlap N]\n"
+    "                    [--format files|beir|trec|smart] [-q] PATH...\n"
+    "  -o, --output DIR       index directory (default: $QUARRY_INDEX or .quarry)\n"
+    "      --lang L           analyzer language: fr (default), en, none\n"
+    "      --passage-tokens N analysed tokens per passage (default 200)\n"
+    "      --passage-overlap N tokens shared by consecutive passages (default 50)\n"
+    "      --format F         input: files (default), beir (corpus.jsonl), trec (SGML), smart (.I/.T/.W)\n"
+    "  -q, --quiet            no notes, no progress, no summary\n";
+
+typedef struct ui {
+  int quiet, tty;
+  double last;
+  int drawn;
+} ui;
+
+static void on_note(void *ctx, const char *msg) {
+  ui *u = ctx;
+  if (u->quiet) return;
+  if (u->drawn) fputs("\r\033[K", stderr);
+  u->drawn = 0;
+  fprintf(stderr, "quarry: %s\n", msg);
+}
+
+static void on_progress(void *ctx, const quarry_build_progress *p) {
+  ui *u = ctx;
+  if (u->quiet || !u->tty) return;
+  double now = qx_now();
+  if (now - u->last < 0.1 && p->done < p->total) return;
+  u->last = now;
+  int width = 30, fill = p->total ? (int)((double)p->done / (double)p->total * width) : width;
+  char bar[64];
+  for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
+  bar[width] = '\0';
+  char a[32], b[32];
+  fprintf(stderr, "\r\033[K%-8s [%s] %llu/%llu  %s / %s", p->phase, bar, (unsigned long long)p->done,
+          (unsigned long long)p->total, cli_human_bytes(a, sizeof a, p->bytes_done),
+          cli_human_bytes(b, sizeof b, p->bytes_total));
+  u->drawn = 1;
+}
+
+int cmd_index(int argc, char **argv) {
+  static const struct option longopts[] = {{"output", required_argument, 0, 'o'},
+                                           {"lang", required_argument, 0, 'L'},
+                                           {"passage-tokens", required_argument, 0, 'T'},
+                                           {"passage-overlap", required_argument, 0, 'O'},
+                                           {"quiet", no_argument, 0, 'q'},
+                                           {"format", required_argument, 0, 'F'},
+                                           {"help", no_argument, 0, 'h'},
+                                           {0, 0, 0, 0}};
+  quarry_build_opts o = QUARRY_BUILD_OPTS_INIT;
+  const char *out = NULL;
+  ui u = {0};
+  int c;
+  optind = 1;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'o': out = optarg; break;
+    case 'L': o.lang = optarg; break;
+    case 'T':
+      if (cli_parse_u32(&o.passage_tokens, optarg, 8, 1000000))
+        return cli_fail("--passage-tokens: expected an integer from 8 to 1000000, got '%s'", optarg);
+      break;
+    case 'O':
+      if (cli_parse_u32(&o.passage_overlap, optarg, 0, 500000))
+        return cli_fail("--passage-overlap: expected a non-negative integer, got '%s'", optarg);
+      break;
+    case 'q': u.quiet = 1; break;
+    case 'F': o.format = optarg; break;
+    case 'h': fputs(usage, stdout); return 0;
+    default: return cli_fail("index: bad option '%s' (try 'quarry index --help')", argv[optind - 1]);
+    }
+  }
+  if (optind >= argc) {
+    return cli_fail("index: no PATH given (try 'quarry index --help')");
+  }
+  if (o.passage_overlap > o.passage_tokens / 2)
+    return cli_fail("--passage-overlap %u: must be at most half of --passage-tokens (%u)", o.passage_overlap,
+                    o.passage_tokens);
+  u.tty = isatty(STDERR_FILENO);
+  o.note = on_note;
+  o.progress = on_progress;
+  o.ctx = &u;
+  const char *dir = cli_index_dir(out);
+  quarry_build_stats st;
+  int rc = quarry_index_build(&st, dir, (const char *const *)argv + optind, (size_t)(argc - optind), &o);
+  if (u.drawn) fputs("\r\033[K", stderr);
+  if (rc) return cli_fail("%s", quarry_error_last());
+  if (!u.quiet) {
+    char b[32];
+    printf("indexed %llu document%s (%llu skipped): %llu passages, %llu terms, %s in %.2f s -> %s\n",
+           (unsigned long long)st.docs, st.docs == 1 ? "" : "s", (unsigned long long)st.files_skipped,
+           (unsigned long long)st.passages, (unsigned long long)st.terms, cli_human_bytes(b, sizeof b, st.bytes_out),
+           st.seconds, dir);
+  }
+  return 0;
+}

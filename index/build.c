@@ -1,0 +1,628 @@
+/*
+ * build.c: `quarry index`, the orchestration. A build walks the inputs, then
+ * runs a list of steps over one qx_build:
+ *   collect   read each file, analyse it (text/), cut passages, accumulate
+ *             postings in memory and stream the text into store.zst
+ *   postings  lexicon + postings + positions        (index/write.c)
+ *   tables    norms, passages, docs, surface        (index/write.c)
+ *   [vectors] the embedding step of issue 4 goes here: it reads passage text
+ *             back through qx_store_* on <tmpdir>/store.zst, writes its file
+ *             into the tmpdir, registers it with qx_build_add_file() and
+ *             records model/dim in the MANIFEST via qx_build_manifest()
+ *   manifest  MANIFEST last: it lists every file with its xxHash64
+ * Everything is written into DIR.tmp-XXXXXX beside DIR, fsynced, then swapped
+ * with DIR by renameat2(RENAME_EXCHANGE) (or two renames where unsupported),
+ * so a killed build leaves the previous index intact.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "qx_build.h"
+
+/* ---- dictionary: open addressing over term ids (FNV-1a) -------------------- */
+
+static uint64_t hash_bytes(const char *s, size_t n) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
+  return h;
+}
+
+static int dict_rehash(qx_dict *d, const qx_buf *strs, const uint64_t *offs, const uint32_t *lens) {
+  size_t ncap = d->cap ? d->cap * 2 : 1024;
+  uint32_t *slots = qx_calloc(ncap, sizeof *slots);
+  if (!slots) return qx_err(QUARRY_ENOMEM, "out of memory");
+  for (size_t i = 0; i < d->cap; i++) {
+    uint32_t id = d->slots[i];
+    if (!id) continue;
+    uint64_t h = hash_bytes((const char *)strs->data + offs[id - 1], lens[id - 1]);
+    size_t j = h & (ncap - 1);
+    while (slots[j]) j = (j + 1) & (ncap - 1);
+    slots[j] = id;
+  }
+  free(d->slots);
+  d->slots = slots;
+  d->cap = ncap;
+  return 0;
+}
+
+/* Find s in the dictionary; *slot receives the slot index. Returns id+1 or 0. */
+static uint32_t dict_find(const qx_dict *d, const qx_buf *strs, const uint64_t *offs, const uint32_t *lens,
+                          const char *s, size_t n, size_t *slot) {
+  size_t j = hash_bytes(s, n) & (d->cap - 1);
+  for (;;) {
+    uint32_t id = d->slots[j];
+    if (!id || (lens[id - 1] == n && !memcmp(strs->data + offs[id - 1], s, n))) {
+      *slot = j;
+      return id;
+    }
+    j = (j + 1) & (d->cap - 1);
+  }
+}
+
+static int intern_str(qx_buf *strs, uint64_t *off, const char *s, size_t n) {
+  *off = strs->len;
+  int rc = qx_buf_append(strs, s, n);
+  return rc ? rc : qx_buf_putc(strs, 0);
+}
+
+static int term_intern(qx_build *b, uint32_t *out, const char *s, size_t n) {
+  if (n > QX_STORED_TERM_MAX) n = QX_STORED_TERM_MAX;
+  int rc;
+  if ((b->nterms + 1) * 2 > b->terms_dict.cap &&
+      (rc = dict_rehash(&b->terms_dict, &b->term_strs, b->term_off, b->term_len)))
+    return rc;
+  size_t slot;
+  uint32_t id = dict_find(&b->terms_dict, &b->term_strs, b->term_off, b->term_len, s, n, &slot);
+  if (id) {
+    *out = id - 1;
+    return 0;
+  }
+  size_t need = b->nterms + 1;
+  void *p = b->term_off;
+  size_t c = b->cap_terms;
+  if ((rc = qx_grow(&p, &c, need, sizeof *b->term_off))) return rc;
+  b->term_off = p;
+  p = b->term_len;
+  c = b->cap_terms;
+  if ((rc = qx_grow(&p, &c, need, sizeof *b->term_len))) return rc;
+  b->term_len = p;
+  p = b->terms;
+  c = b->cap_terms;
+  if ((rc = qx_grow(&p, &c, need, sizeof *b->terms))) return rc;
+  b->terms = p;
+  b->cap_terms = c;
+  if ((rc = intern_str(&b->term_strs, &b->term_off[b->nterms], s, n))) return rc;
+  b->term_len[b->nterms] = (uint32_t)n;
+  memset(&b->terms[b->nterms], 0, sizeof b->terms[0]);
+  b->terms_dict.slots[slot] = (uint32_t)++b->nterms;
+  *out = (uint32_t)b->nterms - 1;
+  return 0;
+}
+
+static int surface_intern(qx_build *b, const char *s, size_t n, uint32_t term) {
+  if (n > QX_STORED_TERM_MAX) n = QX_STORED_TERM_MAX;
+  int rc;
+  if ((b->nsurf + 1) * 2 > b->surf_dict.cap &&
+      (rc = dict_rehash(&b->surf_dict, &b->surf_strs, b->surf_off, b->surf_len)))
+    return rc;
+  size_t slot;
+  if (dict_find(&b->surf_dict, &b->surf_strs, b->surf_off, b->surf_len, s, n, &slot)) return 0;
+  size_t need = b->nsurf + 1, c = b->cap_surf;
+  void *p = b->surf_off;
+  if ((rc = qx_grow(&p, &c, need, sizeof *b->surf_off))) return rc;
+  b->surf_off = p;
+  p = b->surf_len;
+  c = b->cap_surf;
+  if ((rc = qx_grow(&p, &c, need, sizeof *b->surf_len))) return rc;
+  b->surf_len = p;
+  p = b->surf_term;
+  c = b->cap_surf;
+  if ((rc = qx_grow(&p, &c, need, sizeof *b->surf_term))) return rc;
+  b->surf_term = p;
+  b->cap_surf = c;
+  if ((rc = intern_str(&b->surf_strs, &b->surf_off[b->nsurf], s, n))) return rc;
+  b->surf_len[b->nsurf] = (uint32_t)n;
+  b->surf_term[b->nsurf] = term;
+  b->surf_dict.slots[slot] = (uint32_t)++b->nsurf;
+  return 0;
+}
+
+/* ---- notes and progress ---------------------------------------------------- */
+
+void qx_build_note(qx_build *b, const char *fmt, ...) {
+  if (!b->opts->note) return;
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  b->opts->note(b->opts->ctx, msg);
+}
+
+static void walk_note(void *ctx, const char *msg) { qx_build_note(ctx, "%s", msg); }
+
+static void progress(qx_build *b, const char *phase, uint64_t done, uint64_t total) {
+  if (!b->opts->progress) return;
+  quarry_build_progress p = {phase, done, total, b->bytes_done, b->bytes_total};
+  b->opts->progress(b->opts->ctx, &p);
+}
+
+/* ---- collect: analyse documents and cut passages --------------------------- */
+
+typedef struct pt {
+  uint32_t term, pos;
+} pt;
+
+static int cmp_pt(const void *a, const void *b) {
+  const pt *x = a, *y = b;
+  if (x->term != y->term) return x->term < y->term ? -1 : 1;
+  return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static int on_passage(void *ctx, const qx_ptok *toks, uint32_t n, uint64_t start, uint64_t end) {
+  qx_build *b = ctx;
+  if (b->npassages >= UINT32_MAX - 1) return qx_err(QUARRY_EINVAL, "too many passages (more than 2^32)");
+  uint32_t pid = (uint32_t)b->npassages++;
+  /* line number of `start`: count newlines since the last passage start */
+  for (uint64_t i = b->line_off; i < start; i++)
+    if (b->text[i] == '\n') b->line++;
+  b->line_off = start;
+  uint32_t rec32[2] = {b->ndocs, n}, line = b->line, zero = 0;
+  int rc = qx_buf_append(&b->passages, rec32, 8);
+  if (!rc) rc = qx_buf_put_u64(&b->passages, start);
+  if (!rc) rc = qx_buf_put_u64(&b->passages, end);
+  if (!rc) rc = qx_buf_put_u32(&b->passages, line);
+  if (!rc) rc = qx_buf_put_u32(&b->passages, zero);
+  if (!rc) rc = qx_buf_putc(&b->norms, qx_norm_encode(n));
+  if (rc) return rc;
+  b->total_tokens += n;
+  b->doc_passages++;
+  /* postings: group this passage's tokens by term */
+  pt *s = b->scratch;
+  for (uint32_t i = 0; i < n; i++) s[i] = (pt){toks[i].term, toks[i].pos - toks[0].pos};
+  qsort(s, n, sizeof *s, cmp_pt);
+  for (uint32_t i = 0; i < n;) {
+    uint32_t j = i;
+    while (j < n && s[j].term == s[i].term) j++;
+    qx_bterm *t = &b->terms[s[i].term];
+    rc = qx_buf_put_varint(&t->post, t->df ? pid - t->last_pid : pid);
+    if (!rc) rc = qx_buf_put_varint(&t->post, j - i);
+    for (uint32_t k = i; !rc && k < j; k++) rc = qx_buf_put_varint(&t->post, k > i ? s[k].pos - s[k - 1].pos : s[k].pos);
+    if (rc) return rc;
+    t->df++;
+    t->cf += j - i;
+    t->last_pid = pid;
+    b->npostings++;
+    i = j;
+  }
+  return 0;
+}
+
+static int on_token(void *ctx, const qx_token *tok) {
+  qx_build *b = ctx;
+  uint8_t gap = tok->start >= b->prev_end ? qx_gap_boundary(b->text + b->prev_end, tok->start - b->prev_end) : 0;
+  if (gap > b->pend_boundary) b->pend_boundary = gap;
+  if (b->lead_start == UINT64_MAX) b->lead_start = tok->start;
+  b->prev_end = tok->end;
+  if (tok->is_stop) return 0;
+  qx_ptok p = {0, tok->pos, b->lead_start, tok->end, b->pend_boundary};
+  int rc = term_intern(b, &p.term, tok->term, tok->term_len);
+  if (!rc && tok->folded_len) rc = surface_intern(b, tok->folded, tok->folded_len, p.term);
+  if (!rc) rc = qx_cutter_push(&b->cut, &p);
+  b->lead_start = UINT64_MAX;
+  b->pend_boundary = 0;
+  return rc;
+}
+
+/* First non-empty line, trimmed, at most QX_TITLE_MAX bytes cut on a UTF-8
+ * character boundary; else the file name. */
+static void doc_title(const char *text, size_t len, const char *path, const char **t, size_t *tl) {
+  size_t i = 0;
+  while (i < len) {
+    size_t e = i;
+    while (e < len && text[e] != '\n') e++;
+    size_t a = i, z = e;
+    while (a < z && (unsigned char)text[a] <= ' ') a++;
+    while (z > a && (unsigned char)text[z - 1] <= ' ') z--;
+    if (z > a) {
+      if (z - a > QX_TITLE_MAX) {
+        z = a + QX_TITLE_MAX;
+        while (z > a && ((unsigned char)text[z] & 0xC0) == 0x80) z--;
+      }
+      *t = text + a;
+      *tl = z - a;
+      return;
+    }
+    i = e + 1;
+  }
+  const char *slash = strrchr(path, '/');
+  *t = slash ? slash + 1 : path;
+  *tl = strlen(*t);
+}
+
+/* One document to index, whatever its source (a plain file or a corpus record). */
+typedef struct src_doc {
+  const char *path, *id; /* id: external id (NULL: the path) */
+  const char *title;     /* NULL: first non-empty line */
+  size_t title_len;
+  const char *text;
+  size_t len;
+  int64_t mtime_ns;
+} src_doc;
+
+static int add_doc(qx_build *b, const src_doc *d, uint32_t first) {
+  const char *title = d->title;
+  size_t tl = d->title_len;
+  if (!title || !tl) doc_title(d->text, d->len, d->path, &title, &tl);
+  if (tl > QX_TITLE_MAX) {
+    tl = QX_TITLE_MAX;
+    while (tl > 0 && ((unsigned char)title[tl] & 0xC0) == 0x80) tl--;
+  }
+  size_t pl = strlen(d->path), il = d->id ? strlen(d->id) : pl;
+  uint64_t poff = b->doc_strs.len, toff, ioff = poff;
+  int rc = qx_buf_append(&b->doc_strs, d->path, pl);
+  toff = b->doc_strs.len;
+  if (!rc) rc = qx_buf_append(&b->doc_strs, title, tl);
+  if (!rc && d->id) {
+    ioff = b->doc_strs.len;
+    rc = qx_buf_append(&b->doc_strs, d->id, il);
+  }
+  uint64_t rec[6] = {poff, toff, ioff, d->len, (uint64_t)d->mtime_ns, qx_xxh64(d->text, d->len)};
+  uint32_t rec32[6] = {(uint32_t)pl, (uint32_t)tl, (uint32_t)il, first, b->doc_passages, 0};
+  if (!rc) rc = qx_buf_append(&b->docs, rec, sizeof rec);
+  if (!rc) rc = qx_buf_append(&b->docs, rec32, sizeof rec32);
+  if (!rc) rc = qx_store_writer_add(b->store, d->text, d->len);
+  if (!rc) b->ndocs++;
+  return rc;
+}
+
+/* Analyse one document, cut it into passages, record it. */
+static int index_doc(qx_build *b, const src_doc *d) {
+  if (b->ndocs >= UINT32_MAX - 1) return qx_err(QUARRY_EINVAL, "too many documents (more than 2^32)");
+  if (!qx_utf8_valid(d->text, d->len)) qx_build_note(b, "%s: invalid UTF-8 (read as U+FFFD)", d->id ? d->id : d->path);
+  b->text = d->text;
+  b->line = 1;
+  b->line_off = 0;
+  b->prev_end = 0;
+  b->lead_start = UINT64_MAX;
+  b->pend_boundary = 2;
+  b->doc_passages = 0;
+  uint32_t first = (uint32_t)b->npassages;
+  qx_cutter_begin(&b->cut, d->text, d->len);
+  int rc = qx_analyze(b->an, d->text, d->len, QX_ANALYZE_KEEP_STOP, on_token, b);
+  if (!rc) rc = qx_cutter_end(&b->cut);
+  if (!rc) rc = add_doc(b, d, first);
+  if (rc) rc = qx_err_wrap(rc, "%s", d->id ? d->id : d->path);
+  b->text = NULL;
+  return rc;
+}
+
+static int index_file(qx_build *b, const qx_walk_file *f) {
+  char *text = NULL;
+  size_t len = 0;
+  int rc = qx_file_read(&text, &len, f->path);
+  if (rc) {
+    qx_build_note(b, "%s: skipped (%s)", f->path, quarry_error_last());
+    b->skipped++;
+    return 0;
+  }
+  b->bytes_in += len;
+  if (len == 0 || strspn(text, " \t\r\n\f\v") == len) {
+    qx_build_note(b, "%s: skipped (empty file)", f->path);
+    b->skipped++;
+  } else if (qx_text_is_binary(text, len)) {
+    qx_build_note(b, "%s: skipped (binary file)", f->path);
+    b->skipped++;
+  } else {
+    src_doc d = {f->path, NULL, NULL, 0, text, len, f->mtime_ns};
+    rc = index_doc(b, &d);
+  }
+  free(text);
+  return rc;
+}
+
+/* Test-collection records (BEIR, TREC, SMART; index/qx_corpus.h): the
+ * document text is the title, a blank line, then the body, as Anserini
+ * indexes BEIR "title + text in one field". */
+static int collect_corpus(qx_build *b, qx_corpus_format fmt, const char *const *paths, size_t npaths) {
+  qx_corpus *c = NULL;
+  int rc = qx_corpus_open(&c, fmt, paths, npaths);
+  qx_buf text = {0};
+  uint64_t n = 0;
+  while (!rc) {
+    qx_corpus_rec r;
+    int got = qx_corpus_next(c, &r);
+    if (got <= 0) {
+      rc = got;
+      break;
+    }
+    text.len = 0;
+    if (r.title_len) rc = qx_buf_append(&text, r.title, r.title_len);
+    if (!rc && r.title_len && r.text_len) rc = qx_buf_append(&text, "\n\n", 2);
+    if (!rc) rc = qx_buf_append(&text, r.text, r.text_len);
+    if (rc) break;
+    b->bytes_in += text.len;
+    if (text.len == 0 || strspn((const char *)text.data, " \t\r\n\f\v") == text.len) {
+      qx_build_note(b, "%s: document %s skipped (empty)", r.path, r.id);
+      b->skipped++;
+    } else {
+      src_doc d = {r.path, r.id, r.title, r.title_len, (const char *)text.data, text.len, 0};
+      rc = qx_buf_putc(&text, 0);
+      if (!rc) rc = index_doc(b, &d);
+    }
+    if (++n % 1000 == 0) progress(b, "reading", n, 0);
+  }
+  qx_buf_free(&text);
+  qx_corpus_free(c);
+  return rc;
+}
+
+static int step_collect(qx_build *b) {
+  char *path = qx_path_join(b->tmpdir, "store.zst");
+  if (!path) return qx_err(QUARRY_ENOMEM, "out of memory");
+  int rc = qx_store_writer_open(&b->store, path);
+  free(path);
+  if (rc) return rc;
+  if (b->format != QX_CORPUS_FILES) {
+    rc = collect_corpus(b, b->format, b->paths, b->npaths);
+  } else {
+    for (size_t i = 0; !rc && i < b->nfiles; i++) {
+      rc = index_file(b, &b->files[i]);
+      b->bytes_done += b->files[i].size;
+      progress(b, "reading", i + 1, b->nfiles);
+    }
+  }
+  if (!rc && b->ndocs == 0) rc = qx_err(QUARRY_EINVAL, "nothing to index (%llu skipped)", (unsigned long long)b->skipped);
+  if (!rc) rc = qx_store_writer_close(b->store);
+  qx_store_writer_free(b->store);
+  b->store = NULL;
+  if (!rc) rc = qx_build_add_file(b, "store.zst");
+  return rc;
+}
+
+static int step_manifest(qx_build *b) {
+  qx_manifest *m = &b->man;
+  int rc = qx_manifest_set(m, "created_by", "quarry %s", QUARRY_VERSION_STRING);
+  if (!rc) rc = qx_manifest_set(m, "created_at", "%lld", (long long)time(NULL));
+  if (!rc) rc = qx_manifest_set(m, "analyzer.lang", "%s", qx_lang_name(b->lang));
+  if (!rc) rc = qx_manifest_set(m, "analyzer.flags", "stopwords,stem,fold");
+  if (!rc) rc = qx_manifest_set(m, "input.format", "%s", qx_corpus_format_name(b->format));
+  if (!rc) rc = qx_manifest_set(m, "passage.tokens", "%u", b->opts->passage_tokens);
+  if (!rc) rc = qx_manifest_set(m, "passage.overlap", "%u", b->opts->passage_overlap);
+  if (!rc) rc = qx_manifest_set(m, "docs", "%u", b->ndocs);
+  if (!rc) rc = qx_manifest_set(m, "passages", "%llu", (unsigned long long)b->npassages);
+  if (!rc) rc = qx_manifest_set(m, "terms", "%zu", b->nterms);
+  if (!rc) rc = qx_manifest_set(m, "surface_forms", "%zu", b->nsurf);
+  if (!rc) rc = qx_manifest_set(m, "postings", "%llu", (unsigned long long)b->npostings);
+  if (!rc) rc = qx_manifest_set(m, "total_tokens", "%llu", (unsigned long long)b->total_tokens);
+  if (!rc)
+    rc = qx_manifest_set(m, "bm25.avgdl", "%.6f",
+                         b->npassages ? (double)b->total_tokens / (double)b->npassages : 0.0);
+  qx_buf out = {0};
+  if (!rc) rc = qx_manifest_format(&out, m);
+  char *path = rc ? NULL : qx_path_join(b->tmpdir, "MANIFEST");
+  if (!rc && !path) rc = qx_err(QUARRY_ENOMEM, "out of memory");
+  if (!rc) rc = qx_file_write(path, out.data, out.len);
+  free(path);
+  qx_buf_free(&out);
+  return rc;
+}
+
+typedef struct build_step {
+  const char *name;
+  int (*run)(qx_build *b);
+} build_step;
+
+static const build_step steps[] = {
+    {"reading", step_collect},
+    {"postings", qx_build_write_postings},
+    {"tables", qx_build_write_tables},
+    /* {"vectors", embed step}: issue 4 */
+    {"manifest", step_manifest},
+};
+
+/* ---- public hooks for steps ------------------------------------------------ */
+
+const char *qx_build_tmpdir(const qx_build *b) { return b->tmpdir; }
+qx_manifest *qx_build_manifest(qx_build *b) { return &b->man; }
+
+int qx_build_add_file(qx_build *b, const char *name) {
+  char *path = qx_path_join(b->tmpdir, name);
+  if (!path) return qx_err(QUARRY_ENOMEM, "out of memory");
+  qx_map m;
+  int rc = qx_map_open(&m, path);
+  free(path);
+  if (rc) return rc;
+  rc = qx_manifest_add_file(&b->man, name, m.len, qx_xxh64(m.data, m.len));
+  b->bytes_out += m.len;
+  qx_map_close(&m);
+  return rc;
+}
+
+/* ---- directories ------------------------------------------------------------ */
+
+/* Remove an index-like directory: its regular files, then the directory
+ * (never recursive: an index holds no sub-directories). */
+static void remove_dir(const char *dir) {
+  DIR *d = opendir(dir);
+  if (d) {
+    struct dirent *e;
+    while ((e = readdir(d))) {
+      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+      char *p = qx_path_join(dir, e->d_name);
+      if (p) unlink(p);
+      free(p);
+    }
+    closedir(d);
+  }
+  rmdir(dir);
+}
+
+static int fsync_path(const char *path) {
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return qx_err_errno(QUARRY_EIO, "%s", path);
+  int rc = fsync(fd) == 0 || errno == EINVAL ? 0 : qx_err_errno(QUARRY_EIO, "%s: fsync", path);
+  close(fd);
+  return rc;
+}
+
+static char *parent_dir(const char *path) {
+  char *p = qx_strdup(path);
+  if (!p) return NULL;
+  size_t n = strlen(p);
+  while (n > 1 && p[n - 1] == '/') p[--n] = '\0';
+  char *slash = strrchr(p, '/');
+  if (!slash) {
+    free(p);
+    return qx_strdup(".");
+  }
+  if (slash == p) slash[1] = '\0';
+  else *slash = '\0';
+  return p;
+}
+
+/* The target must not exist, or be a quarry index, or an empty directory. */
+static int check_target(const char *dir, int *exists) {
+  struct stat st;
+  *exists = 0;
+  if (stat(dir, &st) != 0) return errno == ENOENT ? 0 : qx_err_errno(QUARRY_EIO, "%s", dir);
+  if (!S_ISDIR(st.st_mode)) return qx_err(QUARRY_EINVAL, "%s exists and is not a directory", dir);
+  *exists = 1;
+  char *man = qx_path_join(dir, "MANIFEST");
+  if (!man) return qx_err(QUARRY_ENOMEM, "out of memory");
+  int is_index = access(man, F_OK) == 0;
+  free(man);
+  if (is_index) return 0;
+  DIR *d = opendir(dir);
+  if (!d) return qx_err_errno(QUARRY_EIO, "%s", dir);
+  struct dirent *e;
+  int empty = 1;
+  while ((e = readdir(d)))
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) empty = 0;
+  closedir(d);
+  if (!empty) return qx_err(QUARRY_EINVAL, "%s exists and is not a quarry index: refusing to replace it", dir);
+  return 0;
+}
+
+static int commit(const char *tmp, const char *dir, int exists) {
+  char *parent = parent_dir(dir);
+  if (!parent) return qx_err(QUARRY_ENOMEM, "out of memory");
+  int rc = fsync_path(tmp);
+  if (!rc && exists) {
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_EXCHANGE) == 0) {
+      remove_dir(tmp); /* tmp now holds the previous index */
+    } else if (errno == EINVAL || errno == ENOSYS) {
+      size_t n = strlen(dir);
+      char *old = qx_malloc(n + 16);
+      if (!old) rc = qx_err(QUARRY_ENOMEM, "out of memory");
+      else {
+        snprintf(old, n + 16, "%s.old-%d", dir, (int)getpid());
+        if (rename(dir, old) != 0) rc = qx_err_errno(QUARRY_EIO, "rename %s", dir);
+        else if (rename(tmp, dir) != 0) {
+          rc = qx_err_errno(QUARRY_EIO, "rename %s", tmp);
+          rename(old, dir);
+        } else
+          remove_dir(old);
+        free(old);
+      }
+    } else
+      rc = qx_err_errno(QUARRY_EIO, "cannot swap %s into %s", tmp, dir);
+  } else if (!rc) {
+    if (rename(tmp, dir) != 0) rc = qx_err_errno(QUARRY_EIO, "rename %s to %s", tmp, dir);
+  }
+  if (!rc) rc = fsync_path(parent);
+  free(parent);
+  return rc;
+}
+
+/* ---- the build ---------------------------------------------------------------- */
+
+static void build_free(qx_build *b) {
+  for (size_t i = 0; i < b->nterms; i++) qx_buf_free(&b->terms[i].post);
+  free(b->terms);
+  free(b->term_off);
+  free(b->term_len);
+  free(b->terms_dict.slots);
+  qx_buf_free(&b->term_strs);
+  free(b->surf_off);
+  free(b->surf_len);
+  free(b->surf_term);
+  free(b->surf_dict.slots);
+  qx_buf_free(&b->surf_strs);
+  qx_buf_free(&b->passages);
+  qx_buf_free(&b->norms);
+  qx_buf_free(&b->docs);
+  qx_buf_free(&b->doc_strs);
+  free(b->scratch);
+  free(b->new_id);
+  qx_cutter_free(&b->cut);
+  qx_store_writer_free(b->store);
+  qx_analyzer_free(b->an);
+  qx_walk_free(b->files, b->nfiles);
+  qx_manifest_free(&b->man);
+  free(b->tmpdir);
+}
+
+int quarry_index_build(quarry_build_stats *stats, const char *dir, const char *const *paths, size_t npaths,
+                       const quarry_build_opts *opts) {
+  double t0 = qx_now();
+  quarry_build_opts defaults = QUARRY_BUILD_OPTS_INIT;
+  if (!opts) opts = &defaults;
+  if (stats) memset(stats, 0, sizeof *stats);
+  if (opts->version != QUARRY_BUILD_OPTS_VERSION) return qx_err(QUARRY_EINVAL, "unknown build options version");
+  if (!dir || !*dir) return qx_err(QUARRY_EINVAL, "no index directory given");
+  if (npaths == 0) return qx_err(QUARRY_EINVAL, "no input paths given");
+  qx_build b = {.opts = opts};
+  int rc = qx_lang_parse(&b.lang, opts->lang ? opts->lang : "fr");
+  if (rc) return qx_err(QUARRY_EINVAL, "unknown language '%s' (fr, en, none)", opts->lang);
+  rc = qx_cutter_init(&b.cut, opts->passage_tokens, opts->passage_overlap, on_passage, &b);
+  int exists = 0;
+  if (!rc) rc = check_target(dir, &exists);
+  b.format = QX_CORPUS_FILES;
+  b.paths = paths;
+  b.npaths = npaths;
+  if (!rc && opts->format && qx_corpus_format_parse(&b.format, opts->format))
+    rc = qx_err(QUARRY_EINVAL, "unknown input format '%s' (files, beir, trec, smart)", opts->format);
+  if (!rc && b.format == QX_CORPUS_FILES) rc = qx_walk(&b.files, &b.nfiles, paths, npaths, dir, walk_note, &b);
+  for (size_t i = 0; !rc && i < b.nfiles; i++) b.bytes_total += b.files[i].size;
+  if (!rc) rc = qx_analyzer_new(&b.an, b.lang);
+  if (!rc && !(b.scratch = qx_malloc(((size_t)qx_cutter_max(opts->passage_tokens) + 1) * 2 * sizeof(uint32_t))))
+    rc = qx_err(QUARRY_ENOMEM, "out of memory");
+  if (!rc) {
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/') n--;
+    b.tmpdir = qx_malloc(n + 16);
+    if (!b.tmpdir) rc = qx_err(QUARRY_ENOMEM, "out of memory");
+    else {
+      memcpy(b.tmpdir, dir, n);
+      memcpy(b.tmpdir + n, ".tmp-XXXXXX", 12);
+      if (!mkdtemp(b.tmpdir)) rc = qx_err_errno(QUARRY_EIO, "cannot create %s", b.tmpdir);
+    }
+  }
+  int made_tmp = !rc;
+  for (size_t i = 0; !rc && i < QX_ARRAY_LEN(steps); i++) {
+    rc = steps[i].run(&b);
+    if (i > 0) progress(&b, "writing", i, QX_ARRAY_LEN(steps) - 1);
+  }
+  if (!rc) rc = commit(b.tmpdir, dir, exists);
+  if (rc && made_tmp) remove_dir(b.tmpdir);
+  if (!rc && stats) {
+    stats->docs = b.ndocs;
+    stats->passages = b.npassages;
+    stats->terms = b.nterms;
+    stats->postings = b.npostings;
+    stats->tokens = b.total_tokens;
+    stats->files_skipped = b.skipped;
+    stats->bytes_in = b.bytes_in;
+    stats->bytes_out = b.bytes_out;
+    stats->seconds = qx_now() - t0;
+  }
+  build_free(&b);
+  return rc;
+}

@@ -1,0 +1,241 @@
+/*
+ * postings.c: encoding and decoding of block postings (see qx_postings.h and
+ * docs/FORMAT.md). Blocks of 128 passage-id gaps and tf-1 values, each
+ * bit-packed at the width of its largest value (binary packing, Lemire &
+ * Boytsov, "Decoding billions of integers per second through vectorization",
+ * 2015; this is the scalar form, SIMD variants can replace qx_bitunpack).
+ * Every offset and count read from disk is checked before use.
+ */
+#include "qx_postings.h"
+
+unsigned qx_bits_needed(uint32_t max) { return max ? 32u - (unsigned)__builtin_clz(max) : 0u; }
+
+size_t qx_bitpack_size(uint32_t n, unsigned bits) { return (size_t)(((uint64_t)n * bits + 7) / 8); }
+
+void qx_bitpack(uint8_t *out, const uint32_t *vals, uint32_t n, unsigned bits) {
+  if (bits == 0) return;
+  uint64_t acc = 0;
+  unsigned nb = 0;
+  size_t o = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    acc |= (uint64_t)vals[i] << nb;
+    nb += bits;
+    while (nb >= 8) {
+      out[o++] = (uint8_t)acc;
+      acc >>= 8;
+      nb -= 8;
+    }
+  }
+  if (nb) out[o++] = (uint8_t)acc;
+}
+
+void qx_bitunpack(uint32_t *out, const uint8_t *in, uint32_t n, unsigned bits) {
+  if (bits == 0) {
+    memset(out, 0, n * sizeof *out);
+    return;
+  }
+  uint64_t mask = bits == 32 ? 0xffffffffu : ((1u << bits) - 1);
+  uint64_t acc = 0;
+  unsigned nb = 0;
+  size_t o = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    while (nb < bits) {
+      acc |= (uint64_t)in[o++] << nb;
+      nb += 8;
+    }
+    out[i] = (uint32_t)(acc & mask);
+    acc >>= bits;
+    nb -= bits;
+  }
+}
+
+int qx_postings_encode(qx_buf *out, const uint32_t *docs, const uint32_t *tfs, const uint32_t *dls,
+                       const uint64_t *pos_rel, uint32_t n) {
+  uint32_t nblocks = (n + QX_BLOCK - 1) / QX_BLOCK;
+  size_t table = out->len;
+  int rc = qx_buf_reserve(out, (size_t)nblocks * QX_SKIP_ENTRY_SIZE);
+  if (rc) return rc;
+  memset(out->data + table, 0, (size_t)nblocks * QX_SKIP_ENTRY_SIZE);
+  out->len += (size_t)nblocks * QX_SKIP_ENTRY_SIZE;
+  uint32_t gaps[QX_BLOCK], tfm1[QX_BLOCK];
+  uint32_t prev = 0;
+  for (uint32_t b = 0; b < nblocks; b++) {
+    uint32_t lo = b * QX_BLOCK, cnt = QX_MIN(QX_BLOCK, n - lo);
+    uint32_t gmax = 0, tmax = 0, min_dl = UINT32_MAX;
+    for (uint32_t j = 0; j < cnt; j++) {
+      gaps[j] = docs[lo + j] - prev;
+      prev = docs[lo + j];
+      tfm1[j] = tfs[lo + j] - 1;
+      gmax = QX_MAX(gmax, gaps[j]);
+      tmax = QX_MAX(tmax, tfs[lo + j]);
+      min_dl = QX_MIN(min_dl, dls[lo + j]);
+    }
+    unsigned bg = qx_bits_needed(gmax), bt = qx_bits_needed(tmax - 1);
+    uint8_t *e = out->data + table + (size_t)b * QX_SKIP_ENTRY_SIZE;
+    uint32_t v32[4] = {docs[lo + cnt - 1], tmax, min_dl, cnt};
+    uint64_t v64[2] = {out->len - table, pos_rel[lo]};
+    memcpy(e, v32, 16);
+    memcpy(e + 16, v64, 16);
+    size_t sg = qx_bitpack_size(cnt, bg), st = qx_bitpack_size(cnt, bt);
+    if ((rc = qx_buf_reserve(out, 2 + sg + st))) return rc;
+    uint8_t *p = out->data + out->len;
+    p[0] = (uint8_t)bg;
+    p[1] = (uint8_t)bt;
+    memset(p + 2, 0, sg + st);
+    qx_bitpack(p + 2, gaps, cnt, bg);
+    qx_bitpack(p + 2 + sg, tfm1, cnt, bt);
+    out->len += 2 + sg + st;
+  }
+  return 0;
+}
+
+/* ---- cursor ---------------------------------------------------------------- */
+
+static int corrupt(const qx_pcursor *c, const char *what) {
+  return qx_err(QUARRY_ECORRUPT, "postings: term %u block %u: %s", c->term, c->block, what);
+}
+
+static const uint8_t *skip_entry(const qx_pcursor *c, uint32_t b) {
+  return c->base + (size_t)b * QX_SKIP_ENTRY_SIZE;
+}
+
+static int decode_block(qx_pcursor *c) {
+  uint32_t b = c->block;
+  const uint8_t *e = skip_entry(c, b);
+  uint32_t last = qx_le32(e), max_tf = qx_le32(e + 4), n = qx_le32(e + 12);
+  uint64_t off = qx_le64(e + 16);
+  uint32_t want = b + 1 < c->nblocks ? QX_BLOCK : c->df - b * QX_BLOCK;
+  if (n != want) return corrupt(c, "bad block count");
+  if (off < (uint64_t)c->nblocks * QX_SKIP_ENTRY_SIZE || off > c->len || c->len - off < 2)
+    return corrupt(c, "block offset out of range");
+  const uint8_t *p = c->base + off;
+  unsigned bg = p[0], bt = p[1];
+  if (bg > 32 || bt > 32) return corrupt(c, "bad bit width");
+  size_t sg = qx_bitpack_size(n, bg), st = qx_bitpack_size(n, bt);
+  if (c->len - off - 2 < sg + st) return corrupt(c, "block runs past the end");
+  qx_bitunpack(c->docs, p + 2, n, bg);
+  qx_bitunpack(c->tfs, p + 2 + sg, n, bt);
+  uint64_t prev = b ? qx_le32(skip_entry(c, b - 1)) : 0;
+  for (uint32_t j = 0; j < n; j++) {
+    uint64_t d = prev + c->docs[j];
+    if ((c->docs[j] == 0 && (b > 0 || j > 0)) || d >= c->npassages) return corrupt(c, "bad passage id");
+    c->docs[j] = (uint32_t)d;
+    prev = d;
+    if (c->tfs[j] >= max_tf) { /* tf-1 >= max_tf means tf > max_tf */
+      return corrupt(c, "tf above the block maximum");
+    }
+    c->tfs[j] += 1;
+  }
+  if (prev != last) return corrupt(c, "last passage id does not match the skip entry");
+  c->n = n;
+  c->decoded = b;
+  c->pos_i = 0;
+  c->pos_at = qx_le64(e + 24);
+  return 0;
+}
+
+int qx_pcursor_open(qx_pcursor *c, const quarry_index *ix, const qx_term_info *t) {
+  c->term = t->id;
+  c->df = t->df;
+  c->nblocks = t->nblocks;
+  c->npassages = (uint32_t)ix->npassages;
+  c->block = 0;
+  c->decoded = UINT32_MAX;
+  c->n = c->i = 0;
+  c->doc = QX_DOC_END;
+  if (t->post_off > ix->post.len || t->post_len > ix->post.len - t->post_off || t->pos_off > ix->posi.len ||
+      t->pos_len > ix->posi.len - t->pos_off)
+    return qx_err(QUARRY_ECORRUPT, "lexicon: term %u: postings out of range", t->id);
+  if (t->df == 0 || t->nblocks != (t->df + QX_BLOCK - 1) / QX_BLOCK ||
+      (uint64_t)t->nblocks * QX_SKIP_ENTRY_SIZE > t->post_len)
+    return qx_err(QUARRY_ECORRUPT, "lexicon: term %u: bad block count", t->id);
+  c->base = ix->post.data + t->post_off;
+  c->len = t->post_len;
+  c->pbase = ix->posi.data + t->pos_off;
+  c->plen = t->pos_len;
+  int rc = decode_block(c);
+  if (rc) return rc;
+  c->doc = c->docs[0];
+  return 0;
+}
+
+int qx_pcursor_next(qx_pcursor *c) {
+  if (c->doc == QX_DOC_END) return 0;
+  if (c->decoded == c->block && c->i + 1 < c->n) {
+    c->doc = c->docs[++c->i];
+    return 0;
+  }
+  if (c->block + 1 >= c->nblocks) {
+    c->doc = QX_DOC_END;
+    return 0;
+  }
+  c->block++;
+  int rc = decode_block(c);
+  if (rc) return rc;
+  c->i = 0;
+  c->doc = c->docs[0];
+  return 0;
+}
+
+int qx_pcursor_skip_block(qx_pcursor *c, uint32_t target) {
+  if (c->doc == QX_DOC_END) return 0;
+  uint32_t b = c->block;
+  while (b < c->nblocks && qx_le32(skip_entry(c, b)) < target) b++;
+  if (b >= c->nblocks)
+    c->doc = QX_DOC_END;
+  else
+    c->block = b;
+  return 0;
+}
+
+int qx_pcursor_advance(qx_pcursor *c, uint32_t target) {
+  if (c->doc == QX_DOC_END) return 0;
+  if (c->decoded == c->block && c->docs[c->i] >= target) {
+    c->doc = c->docs[c->i];
+    return 0;
+  }
+  qx_pcursor_skip_block(c, target);
+  if (c->doc == QX_DOC_END) return 0;
+  if (c->decoded != c->block) {
+    int rc = decode_block(c);
+    if (rc) return rc;
+    c->i = 0;
+  }
+  while (c->i < c->n && c->docs[c->i] < target) c->i++;
+  if (c->i >= c->n) return corrupt(c, "skip entry inconsistent with block");
+  c->doc = c->docs[c->i];
+  return 0;
+}
+
+int qx_pcursor_block_max(const qx_pcursor *c, uint32_t *last, uint32_t *max_tf, uint32_t *min_dl) {
+  if (c->block >= c->nblocks) return qx_err(QUARRY_EINVAL, "cursor past the end");
+  const uint8_t *e = skip_entry(c, c->block);
+  *last = qx_le32(e);
+  *max_tf = qx_le32(e + 4);
+  *min_dl = qx_le32(e + 8);
+  return 0;
+}
+
+int qx_pcursor_positions(qx_pcursor *c, uint32_t *out, uint32_t cap) {
+  if (c->doc == QX_DOC_END || c->decoded != c->block) return qx_err(QUARRY_EINVAL, "cursor not on a posting");
+  if (c->pos_i > c->i) {
+    c->pos_i = 0;
+    c->pos_at = qx_le64(skip_entry(c, c->block) + 24);
+  }
+  if (c->pos_at > c->plen) return corrupt(c, "positions offset out of range");
+  const uint8_t *p = c->pbase + c->pos_at, *end = c->pbase + c->plen;
+  uint64_t v;
+  for (; c->pos_i < c->i; c->pos_i++) /* skip the positions of earlier postings */
+    for (uint32_t k = 0; k < c->tfs[c->pos_i]; k++)
+      if (qx_varint_get(&p, end, &v)) return corrupt(c, "positions truncated");
+  c->pos_at = (uint64_t)(p - c->pbase);
+  uint32_t tf = c->tfs[c->i];
+  uint64_t pos = 0;
+  for (uint32_t k = 0; k < tf; k++) {
+    if (qx_varint_get(&p, end, &v)) return corrupt(c, "positions truncated");
+    pos = k ? pos + v : v;
+    if (pos > UINT32_MAX || (k && v == 0)) return corrupt(c, "bad position");
+    if (k < cap) out[k] = (uint32_t)pos;
+  }
+  return 0;
+}

@@ -1,0 +1,71 @@
+/*
+ * qx_postings.h: block postings, the unit the query evaluators walk.
+ *
+ * One term's postings (docs/FORMAT.md, "postings"): a skip table with one
+ * 32-byte entry per block of 128 passages (last passage id, max tf, min
+ * decoded length, count, byte offsets of the block and of its positions),
+ * then the blocks: passage-id gaps and tf-1 bit-packed at the smallest width
+ * that fits (scalar "binary packing" in the manner of Lemire & Boytsov's
+ * BP128; the last block is shorter). The per-block max tf / min length give a
+ * block-max BM25 upper bound for any k1, b (Ding & Suel's block-max WAND).
+ * Positions live in another file and are decoded only when asked for.
+ *
+ * Cursor protocol (DAAT): after qx_pcursor_open the cursor sits on the first
+ * posting; next/advance move it forward; c->doc == QX_DOC_END when done.
+ * Every function that reads disk bytes returns 0 or QUARRY_ECORRUPT.
+ */
+#ifndef QX_POSTINGS_H
+#define QX_POSTINGS_H
+
+#include <stdint.h>
+
+#include "qx_common.h"
+#include "qx_index.h"
+
+/* ---- bit packing (scalar) ------------------------------------------------- */
+unsigned qx_bits_needed(uint32_t max);
+size_t qx_bitpack_size(uint32_t n, unsigned bits);
+void qx_bitpack(uint8_t *out, const uint32_t *vals, uint32_t n, unsigned bits);
+void qx_bitunpack(uint32_t *out, const uint8_t *in, uint32_t n, unsigned bits);
+
+/* ---- writing one term ---------------------------------------------------- */
+/* Encode a term's postings: docs ascending, tfs >= 1, dls = decoded lengths
+ * (for the block minima), pos_rel[i] = byte offset of posting i's positions
+ * relative to the term's positions start. Appends to out (which must be
+ * 8-byte aligned where the term starts). Returns 0 or an error. */
+int qx_postings_encode(qx_buf *out, const uint32_t *docs, const uint32_t *tfs, const uint32_t *dls,
+                       const uint64_t *pos_rel, uint32_t n);
+
+/* ---- cursor ---------------------------------------------------------------- */
+typedef struct qx_pcursor {
+  const uint8_t *base; /* this term's bytes in `postings` */
+  uint64_t len;
+  const uint8_t *pbase; /* this term's bytes in `positions` */
+  uint64_t plen;
+  uint32_t df, nblocks, npassages;
+  uint32_t term;
+  uint32_t block;   /* current block */
+  uint32_t decoded; /* block held in docs/tfs, UINT32_MAX if none */
+  uint32_t n, i;    /* postings in the decoded block, index of the current one */
+  uint32_t doc;     /* current passage id or QX_DOC_END */
+  uint32_t pos_i;   /* positions cache: index in block ... */
+  uint64_t pos_at;  /* ... and byte offset of its positions */
+  uint32_t docs[QX_BLOCK], tfs[QX_BLOCK];
+} qx_pcursor;
+
+/* Open on term `t` of index ix and position on its first posting. */
+int qx_pcursor_open(qx_pcursor *c, const quarry_index *ix, const qx_term_info *t);
+int qx_pcursor_next(qx_pcursor *c);
+/* Move to the first posting with doc >= target (no move if already there). */
+int qx_pcursor_advance(qx_pcursor *c, uint32_t target);
+static inline uint32_t qx_pcursor_doc(const qx_pcursor *c) { return c->doc; }
+static inline uint32_t qx_pcursor_freq(const qx_pcursor *c) { return c->tfs[c->i]; }
+/* Current block's skip data: last passage id, max tf, min decoded length. */
+int qx_pcursor_block_max(const qx_pcursor *c, uint32_t *last, uint32_t *max_tf, uint32_t *min_dl);
+/* Move to the first block whose last id >= target without decoding it (for
+ * block-max pruning); c->doc is then undefined until advance() is called. */
+int qx_pcursor_skip_block(qx_pcursor *c, uint32_t target);
+/* Positions of the current posting (freq of them, ascending) into out[cap]. */
+int qx_pcursor_positions(qx_pcursor *c, uint32_t *out, uint32_t cap);
+
+#endif /* QX_POSTINGS_H */

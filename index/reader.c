@@ -1,0 +1,406 @@
+/*
+ * reader.c: opening an index. The files are mmapped read-only; opening
+ * costs a MANIFEST parse, a size and header check per file and a checksum of
+ * the files up to QX_VERIFY_AT_OPEN_MAX bytes (the small tables); bigger
+ * files are checksummed by quarry_index_verify(). Every offset read from the
+ * files is bounds-checked by the accessors here and in postings.c, so a
+ * damaged index yields QUARRY_ECORRUPT naming the file, never a crash.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "qx_index.h"
+#include "qx_postings.h"
+
+typedef struct file_slot {
+  const char *name, *magic;
+  size_t map_off; /* offsetof the qx_map in quarry_index */
+} file_slot;
+
+static const file_slot slots[] = {
+    {"lexicon", QX_MAGIC_LEXICON, offsetof(quarry_index, lex)},
+    {"postings", QX_MAGIC_POSTINGS, offsetof(quarry_index, post)},
+    {"positions", QX_MAGIC_POSITIONS, offsetof(quarry_index, posi)},
+    {"norms", QX_MAGIC_NORMS, offsetof(quarry_index, norms)},
+    {"passages", QX_MAGIC_PASSAGES, offsetof(quarry_index, psg)},
+    {"docs", QX_MAGIC_DOCS, offsetof(quarry_index, docs)},
+    {"store.zst", QX_MAGIC_STORE, offsetof(quarry_index, store)},
+    {"surface", QX_MAGIC_SURFACE, offsetof(quarry_index, surf)},
+};
+
+static qx_map *slot_map(quarry_index *ix, size_t i) { return (qx_map *)((char *)ix + slots[i].map_off); }
+
+int qx_check_header(const qx_map *m, const char *magic, const char *path) {
+  if (m->len < QX_HEADER_SIZE) return qx_err(QUARRY_ECORRUPT, "%s: truncated (no header)", path);
+  if (memcmp(m->data, magic, 8)) return qx_err(QUARRY_ECORRUPT, "%s: bad magic", path);
+  uint32_t major = qx_le32(m->data + 8);
+  if (major != QX_FORMAT_MAJOR)
+    return qx_err(QUARRY_EVERSION, "%s: format version %u, this quarry reads %d", path, major, QX_FORMAT_MAJOR);
+  return 0;
+}
+
+static int get_u64(uint64_t *out, const quarry_index *ix, const char *key) {
+  const char *v = qx_manifest_get(&ix->man, key);
+  char *end;
+  if (!v) return qx_err(QUARRY_ECORRUPT, "%s/MANIFEST: missing '%s'", ix->dir, key);
+  *out = strtoull(v, &end, 10);
+  if (end == v || *end) return qx_err(QUARRY_ECORRUPT, "%s/MANIFEST: bad value for '%s'", ix->dir, key);
+  return 0;
+}
+
+static const qx_manifest_file *manifest_file(const quarry_index *ix, const char *name) {
+  for (size_t i = 0; i < ix->man.nfiles; i++)
+    if (!strcmp(ix->man.files[i].name, name)) return &ix->man.files[i];
+  return NULL;
+}
+
+/* n records of `rec` bytes after a header of `head` bytes, plus `extra`, fit? */
+static int fits(uint64_t len, uint64_t head, uint64_t n, uint64_t rec, uint64_t extra) {
+  if (len < head) return 0;
+  len -= head;
+  if (rec && n > len / rec) return 0;
+  len -= n * rec;
+  return extra <= len;
+}
+
+static int check_tables(quarry_index *ix) {
+  const char *d = ix->dir;
+  uint64_t terms, passages, docs, tokens, nsurf;
+  int rc = get_u64(&terms, ix, "terms");
+  if (!rc) rc = get_u64(&passages, ix, "passages");
+  if (!rc) rc = get_u64(&docs, ix, "docs");
+  if (!rc) rc = get_u64(&tokens, ix, "total_tokens");
+  if (!rc) rc = get_u64(&nsurf, ix, "surface_forms");
+  if (rc) return rc;
+  if (passages >= UINT32_MAX || docs >= UINT32_MAX || terms >= UINT32_MAX || nsurf >= UINT32_MAX)
+    return qx_err(QUARRY_ECORRUPT, "%s/MANIFEST: counts out of range", d);
+  const uint8_t *p = ix->lex.data;
+  if (ix->lex.len < 32 || qx_le64(p + 16) != terms || !fits(ix->lex.len, 32, terms, QX_LEX_ENTRY_SIZE, qx_le64(p + 24)))
+    return qx_err(QUARRY_ECORRUPT, "%s/lexicon: size or count does not match the MANIFEST", d);
+  ix->lex_entries = p + 32;
+  ix->lex_strings = p + 32 + terms * QX_LEX_ENTRY_SIZE;
+  ix->lex_strings_len = qx_le64(p + 24);
+  p = ix->surf.data;
+  if (ix->surf.len < 32 || qx_le64(p + 16) != nsurf ||
+      !fits(ix->surf.len, 32, nsurf, QX_SURF_ENTRY_SIZE, qx_le64(p + 24)))
+    return qx_err(QUARRY_ECORRUPT, "%s/surface: size or count does not match the MANIFEST", d);
+  ix->surf_entries = p + 32;
+  ix->surf_strings = p + 32 + nsurf * QX_SURF_ENTRY_SIZE;
+  ix->surf_strings_len = qx_le64(p + 24);
+  if (ix->norms.len < 24 || qx_le64(ix->norms.data + 16) != passages || !fits(ix->norms.len, 24, passages, 1, 0))
+    return qx_err(QUARRY_ECORRUPT, "%s/norms: size or count does not match the MANIFEST", d);
+  if (ix->psg.len < 32 || qx_le64(ix->psg.data + 16) != passages ||
+      !fits(ix->psg.len, 32, passages, QX_PASSAGE_REC_SIZE, 0))
+    return qx_err(QUARRY_ECORRUPT, "%s/passages: size or count does not match the MANIFEST", d);
+  p = ix->docs.data;
+  if (ix->docs.len < 32 || qx_le64(p + 16) != docs || !fits(ix->docs.len, 32, docs, QX_DOC_REC_SIZE, qx_le64(p + 24)))
+    return qx_err(QUARRY_ECORRUPT, "%s/docs: size or count does not match the MANIFEST", d);
+  ix->docs_strings = p + 32 + docs * QX_DOC_REC_SIZE;
+  ix->docs_strings_len = qx_le64(p + 24);
+  rc = qx_store_open(&ix->st, ix->store.data, ix->store.len, "store.zst");
+  if (rc) return qx_err_wrap(rc, "%s", d);
+  if (qx_store_count(ix->st) != docs) return qx_err(QUARRY_ECORRUPT, "%s/store.zst: document count mismatch", d);
+  ix->nterms = terms;
+  ix->npassages = passages;
+  ix->ndocs = docs;
+  ix->nsurface = nsurf;
+  ix->total_tokens = tokens;
+  ix->avgdl = passages ? (double)tokens / (double)passages : 0.0;
+  return 0;
+}
+
+int quarry_index_open(quarry_index **out, const char *dir) {
+  *out = NULL;
+  struct stat st;
+  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+    return qx_err(QUARRY_ENOTFOUND, "no index at %s (build one with 'quarry index -o %s PATH...')", dir, dir);
+  quarry_index *ix = qx_calloc(1, sizeof *ix);
+  if (!ix || !(ix->dir = qx_strdup(dir))) {
+    free(ix);
+    return qx_err(QUARRY_ENOMEM, "out of memory");
+  }
+  char *mpath = qx_path_join(dir, "MANIFEST"), *text = NULL;
+  size_t len = 0;
+  int rc = mpath ? qx_file_read(&text, &len, mpath) : qx_err(QUARRY_ENOMEM, "out of memory");
+  if (rc == QUARRY_ENOTFOUND) rc = qx_err(QUARRY_ENOTFOUND, "%s is not a quarry index (no MANIFEST)", dir);
+  if (!rc) rc = qx_manifest_parse(&ix->man, text, len, mpath);
+  free(text);
+  free(mpath);
+  for (size_t i = 0; !rc && i < QX_ARRAY_LEN(slots); i++) {
+    const qx_manifest_file *mf = manifest_file(ix, slots[i].name);
+    char *path = qx_path_join(dir, slots[i].name);
+    if (!path) rc = qx_err(QUARRY_ENOMEM, "out of memory");
+    else if (!mf) rc = qx_err(QUARRY_ECORRUPT, "%s/MANIFEST: no entry for %s", dir, slots[i].name);
+    else if ((rc = qx_map_open(slot_map(ix, i), path)) != 0) {
+      if (rc == QUARRY_ENOTFOUND) rc = qx_err(QUARRY_ECORRUPT, "%s: missing", path);
+    } else if (slot_map(ix, i)->len != mf->size)
+      rc = qx_err(QUARRY_ECORRUPT, "%s: %zu bytes, MANIFEST says %" PRIu64 " (truncated or damaged)", path,
+                  slot_map(ix, i)->len, mf->size);
+    else if (mf->size <= QX_VERIFY_AT_OPEN_MAX && qx_xxh64(slot_map(ix, i)->data, mf->size) != mf->xxh64)
+      rc = qx_err(QUARRY_ECORRUPT, "%s: checksum mismatch (damaged file)", path);
+    else
+      rc = qx_check_header(slot_map(ix, i), slots[i].magic, path);
+    free(path);
+  }
+  if (!rc) {
+    const char *lang = qx_manifest_get(&ix->man, "analyzer.lang");
+    if (!lang || qx_lang_parse(&ix->lang, lang))
+      rc = qx_err(QUARRY_ECORRUPT, "%s/MANIFEST: bad analyzer.lang", dir);
+  }
+  uint64_t pt = 0, po = 0;
+  if (!rc) rc = get_u64(&pt, ix, "passage.tokens");
+  if (!rc) rc = get_u64(&po, ix, "passage.overlap");
+  ix->passage_tokens = (uint32_t)pt;
+  ix->passage_overlap = (uint32_t)po;
+  if (!rc) rc = check_tables(ix);
+  if (rc) {
+    quarry_index_close(ix);
+    return rc;
+  }
+  *out = ix;
+  return 0;
+}
+
+void quarry_index_close(quarry_index *ix) {
+  if (!ix) return;
+  for (size_t i = 0; i < QX_ARRAY_LEN(slots); i++) qx_map_close(slot_map(ix, i));
+  qx_store_free(ix->st);
+  qx_manifest_free(&ix->man);
+  free(ix->dir);
+  free(ix);
+}
+
+/* ---- accessors ------------------------------------------------------------------ */
+
+int qx_index_term(qx_term_info *t, const quarry_index *ix, uint32_t id) {
+  if (id >= ix->nterms) return qx_err(QUARRY_EINVAL, "term id %u out of range", id);
+  const uint8_t *e = ix->lex_entries + (size_t)id * QX_LEX_ENTRY_SIZE;
+  uint64_t off = qx_le64(e);
+  t->id = id;
+  t->len = qx_le32(e + 8);
+  t->df = qx_le32(e + 12);
+  t->cf = qx_le64(e + 16);
+  t->post_off = qx_le64(e + 24);
+  t->post_len = qx_le64(e + 32);
+  t->pos_off = qx_le64(e + 40);
+  t->pos_len = qx_le64(e + 48);
+  t->nblocks = qx_le32(e + 56);
+  t->max_tf = qx_le32(e + 60);
+  t->min_dl = qx_le32(e + 64);
+  if (off > ix->lex_strings_len || t->len > ix->lex_strings_len - off || t->df > ix->npassages)
+    return qx_err(QUARRY_ECORRUPT, "%s/lexicon: term %u out of range", ix->dir, id);
+  t->str = (const char *)ix->lex_strings + off;
+  return 0;
+}
+
+static int cmp_bytes(const char *a, size_t al, const char *b, size_t bl) {
+  int c = memcmp(a, b, QX_MIN(al, bl));
+  return c ? c : (al > bl) - (al < bl);
+}
+
+int qx_index_find_term(qx_term_info *out, const quarry_index *ix, const char *s, size_t len) {
+  uint64_t lo = 0, hi = ix->nterms;
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    int rc = qx_index_term(out, ix, (uint32_t)mid);
+    if (rc) return rc;
+    int c = cmp_bytes(out->str, out->len, s, len);
+    if (c == 0) return 1;
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return 0;
+}
+
+int qx_index_surface_get(const char **form, uint32_t *form_len, uint32_t *term, const quarry_index *ix,
+                         uint64_t i) {
+  if (i >= ix->nsurface) return qx_err(QUARRY_EINVAL, "surface entry out of range");
+  const uint8_t *e = ix->surf_entries + i * QX_SURF_ENTRY_SIZE;
+  uint64_t off = qx_le64(e);
+  *form_len = qx_le32(e + 8);
+  *term = qx_le32(e + 12);
+  if (off > ix->surf_strings_len || *form_len > ix->surf_strings_len - off || *term >= ix->nterms)
+    return qx_err(QUARRY_ECORRUPT, "%s/surface: entry %" PRIu64 " out of range", ix->dir, i);
+  *form = (const char *)ix->surf_strings + off;
+  return 0;
+}
+
+/* -1: form sorts before every form starting with prefix, 0: starts with it, 1: after. */
+static int prefix_cmp(const char *f, size_t fl, const char *p, size_t pl) {
+  int c = memcmp(f, p, QX_MIN(fl, pl));
+  if (c) return c < 0 ? -1 : 1;
+  return fl < pl ? -1 : 0;
+}
+
+int qx_index_surface_range(uint64_t *lo_out, uint64_t *hi_out, const quarry_index *ix, const char *prefix,
+                           size_t len) {
+  uint64_t bounds[2];
+  for (int pass = 0; pass < 2; pass++) { /* pass 0: first >= 0; pass 1: first > 0 */
+    uint64_t lo = 0, hi = ix->nsurface;
+    while (lo < hi) {
+      uint64_t mid = lo + (hi - lo) / 2;
+      const char *f;
+      uint32_t fl, t;
+      int rc = qx_index_surface_get(&f, &fl, &t, ix, mid);
+      if (rc) return rc;
+      int c = prefix_cmp(f, fl, prefix, len);
+      if (pass == 0 ? c < 0 : c <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    bounds[pass] = lo;
+  }
+  *lo_out = bounds[0];
+  *hi_out = bounds[1];
+  return 0;
+}
+
+int qx_index_passage(qx_passage_info *out, const quarry_index *ix, uint32_t pid) {
+  if (pid >= ix->npassages) return qx_err(QUARRY_EINVAL, "passage %u out of range", pid);
+  const uint8_t *r = ix->psg.data + 32 + (size_t)pid * QX_PASSAGE_REC_SIZE;
+  out->doc = qx_le32(r);
+  out->ntokens = qx_le32(r + 4);
+  out->start = qx_le64(r + 8);
+  out->end = qx_le64(r + 16);
+  out->line = qx_le32(r + 24);
+  if (out->doc >= ix->ndocs || out->start > out->end)
+    return qx_err(QUARRY_ECORRUPT, "%s/passages: record %u out of range", ix->dir, pid);
+  return 0;
+}
+
+int qx_index_doc(qx_doc_info *out, const quarry_index *ix, uint32_t doc) {
+  if (doc >= ix->ndocs) return qx_err(QUARRY_EINVAL, "document %u out of range", doc);
+  const uint8_t *r = ix->docs.data + 32 + (size_t)doc * QX_DOC_REC_SIZE;
+  uint64_t poff = qx_le64(r), toff = qx_le64(r + 8), ioff = qx_le64(r + 16);
+  out->size = qx_le64(r + 24);
+  out->mtime_ns = (int64_t)qx_le64(r + 32);
+  out->xxh64 = qx_le64(r + 40);
+  out->path_len = qx_le32(r + 48);
+  out->title_len = qx_le32(r + 52);
+  out->id_len = qx_le32(r + 56);
+  out->first_passage = qx_le32(r + 60);
+  out->npassages = qx_le32(r + 64);
+  uint64_t sl = ix->docs_strings_len;
+  if (poff > sl || out->path_len > sl - poff || toff > sl || out->title_len > sl - toff || ioff > sl ||
+      out->id_len > sl - ioff || out->first_passage > ix->npassages ||
+      out->npassages > ix->npassages - out->first_passage)
+    return qx_err(QUARRY_ECORRUPT, "%s/docs: record %u out of range", ix->dir, doc);
+  out->path = (const char *)ix->docs_strings + poff;
+  out->title = (const char *)ix->docs_strings + toff;
+  out->id = (const char *)ix->docs_strings + ioff;
+  return 0;
+}
+
+int qx_index_passage_text(char **out, size_t *out_len, quarry_index *ix, uint32_t pid) {
+  qx_passage_info p = {0};
+  int rc = qx_index_passage(&p, ix, pid);
+  if (rc) return rc;
+  rc = qx_store_read(out, out_len, ix->st, p.doc, p.start, p.end);
+  return rc ? qx_err_wrap(rc, "%s", ix->dir) : 0;
+}
+
+/* ---- verify, stat ------------------------------------------------------------------ */
+
+int quarry_index_verify(quarry_index *ix) {
+  for (size_t i = 0; i < ix->man.nfiles; i++) {
+    const qx_manifest_file *mf = &ix->man.files[i];
+    char *path = qx_path_join(ix->dir, mf->name);
+    if (!path) return qx_err(QUARRY_ENOMEM, "out of memory");
+    qx_map m;
+    int rc = qx_map_open(&m, path);
+    if (!rc && (m.len != mf->size || qx_xxh64(m.data, m.len) != mf->xxh64))
+      rc = qx_err(QUARRY_ECORRUPT, "%s: checksum mismatch (damaged file)", path);
+    qx_map_close(&m);
+    free(path);
+    if (rc) return rc;
+  }
+  /* decode every posting list and its positions */
+  uint32_t *pos = qx_malloc(1024 * sizeof *pos);
+  qx_pcursor *c = qx_malloc(sizeof *c);
+  int rc = pos && c ? 0 : qx_err(QUARRY_ENOMEM, "out of memory");
+  for (uint64_t t = 0; !rc && t < ix->nterms; t++) {
+    qx_term_info ti = {0};
+    rc = qx_index_term(&ti, ix, (uint32_t)t);
+    if (!rc) rc = qx_pcursor_open(c, ix, &ti);
+    uint64_t n = 0;
+    while (!rc && c->doc != QX_DOC_END) {
+      rc = qx_pcursor_positions(c, pos, 1024);
+      n++;
+      if (!rc) rc = qx_pcursor_next(c);
+    }
+    if (!rc && n != ti.df) rc = qx_err(QUARRY_ECORRUPT, "postings: term %" PRIu64 ": count mismatch", t);
+  }
+  for (uint64_t p = 0; !rc && p < ix->npassages; p++) {
+    qx_passage_info pi = {0};
+    rc = qx_index_passage(&pi, ix, (uint32_t)p);
+  }
+  for (uint64_t d = 0; !rc && d < ix->ndocs; d++) {
+    qx_doc_info di = {0};
+    rc = qx_index_doc(&di, ix, (uint32_t)d);
+  }
+  free(pos);
+  free(c);
+  return rc ? qx_err_wrap(rc, "%s", ix->dir) : 0;
+}
+
+int quarry_index_stat(quarry_index_info *out, const quarry_index *ix) {
+  memset(out, 0, sizeof *out);
+  out->format_major = QX_FORMAT_MAJOR;
+  out->format_minor = QX_FORMAT_MINOR;
+  out->lang = qx_lang_name(ix->lang);
+  out->docs = ix->ndocs;
+  out->passages = ix->npassages;
+  out->terms = ix->nterms;
+  out->total_tokens = ix->total_tokens;
+  out->avgdl = ix->avgdl;
+  out->passage_tokens = ix->passage_tokens;
+  out->passage_overlap = ix->passage_overlap;
+  for (size_t i = 0; i < ix->man.nfiles; i++) out->bytes += ix->man.files[i].size;
+  return 0;
+}
+
+int quarry_index_manifest_entry(const char **key, const char **val, const quarry_index *ix, size_t i) {
+  if (i >= ix->man.nkv) return QUARRY_ENOTFOUND;
+  *key = ix->man.keys[i];
+  *val = ix->man.vals[i];
+  return 0;
+}
+
+int quarry_index_file(const char **name, uint64_t *size, const quarry_index *ix, size_t i) {
+  if (i >= ix->man.nfiles) return QUARRY_ENOTFOUND;
+  *name = ix->man.files[i].name;
+  *size = ix->man.files[i].size;
+  return 0;
+}
+
+void quarry_free(void *p) { free(p); }
+
+/* ---- public accessors ------------------------------------------------------------ */
+
+const char *quarry_index_manifest_get(const quarry_index *ix, const char *key) {
+  return qx_manifest_get(&ix->man, key);
+}
+
+int quarry_index_passage(quarry_passage_info *out, const quarry_index *ix, uint32_t pid) {
+  qx_passage_info p = {0};
+  int rc = qx_index_passage(&p, ix, pid);
+  if (rc) return rc;
+  *out = (quarry_passage_info){p.doc, p.ntokens, p.line, p.start, p.end};
+  return 0;
+}
+
+int quarry_index_doc(quarry_doc_info *out, const quarry_index *ix, uint32_t doc) {
+  qx_doc_info d = {0};
+  int rc = qx_index_doc(&d, ix, doc);
+  if (rc) return rc;
+  *out = (quarry_doc_info){d.path, d.id, d.title, d.path_len, d.id_len, d.title_len,
+                           d.size, d.mtime_ns, d.first_passage, d.npassages};
+  return 0;
+}
+
+int quarry_index_text(char **out, size_t *out_len, quarry_index *ix, uint32_t doc, uint64_t start, uint64_t end) {
+  *out = NULL;
+  if (doc >= ix->ndocs) return qx_err(QUARRY_EINVAL, "document %u out of range", doc);
+  int rc = qx_store_read(out, out_len, ix->st, doc, start, end);
+  return rc ? qx_err_wrap(rc, "%s", ix->dir) : 0;
+}

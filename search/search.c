@@ -1,0 +1,108 @@
+/*
+ * search.c: the public search API (quarry_search and the results object):
+ * parse and analyse the query with the index's language, evaluate it
+ * (bm25.c), then attach document path, title and line to each hit.
+ */
+#include <stdlib.h>
+
+#include "qx_search.h"
+
+static int push_str(char ***arr, size_t *n, const char *s) {
+  for (size_t i = 0; i < *n; i++)
+    if (!strcmp((*arr)[i], s)) return 0;
+  char **a = realloc(*arr, (*n + 1) * sizeof *a);
+  if (!a) return qx_err(QUARRY_ENOMEM, "out of memory");
+  *arr = a;
+  if (!(a[*n] = qx_strdup(s))) return qx_err(QUARRY_ENOMEM, "out of memory");
+  (*n)++;
+  return 0;
+}
+
+static int set_note(quarry_results *r, const char *msg) {
+  free(r->note);
+  r->note = qx_strdup(msg);
+  return r->note ? 0 : qx_err(QUARRY_ENOMEM, "out of memory");
+}
+
+static int fill_hits(quarry_results *r, quarry_index *ix) {
+  for (size_t i = 0; i < r->n; i++) {
+    quarry_hit *h = &r->hits[i];
+    qx_passage_info p = {0};
+    qx_doc_info d = {0};
+    int rc = qx_index_passage(&p, ix, h->passage);
+    if (!rc) rc = qx_index_doc(&d, ix, p.doc);
+    if (rc) return rc;
+    h->doc = p.doc;
+    h->start = p.start;
+    h->end = p.end;
+    h->line = p.line;
+    h->path = qx_strndup(d.path, d.path_len);
+    h->title = qx_strndup(d.title, d.title_len);
+    h->id = qx_strndup(d.id, d.id_len);
+    if (!h->path || !h->title || !h->id) return qx_err(QUARRY_ENOMEM, "out of memory");
+  }
+  return 0;
+}
+
+int quarry_search(quarry_results **out, quarry_index *ix, const char *query, const quarry_search_opts *opts) {
+  *out = NULL;
+  quarry_search_opts defaults = QUARRY_SEARCH_OPTS_INIT;
+  if (!opts) opts = &defaults;
+  if (opts->version != QUARRY_SEARCH_OPTS_VERSION) return qx_err(QUARRY_EINVAL, "unknown search options version");
+  if (!(opts->k1 >= 0) || !(opts->b >= 0 && opts->b <= 1))
+    return qx_err(QUARRY_EINVAL, "BM25 parameters out of range (k1 >= 0, 0 <= b <= 1)");
+  if (!query) return qx_err(QUARRY_EINVAL, "empty query");
+  quarry_results *r = qx_calloc(1, sizeof *r);
+  if (!r) return qx_err(QUARRY_ENOMEM, "out of memory");
+  qx_analyzer *an = NULL;
+  qx_query q = {0};
+  int rc = qx_analyzer_new(&an, ix->lang);
+  if (!rc) rc = qx_query_parse(&q, an, query);
+  int positive = 0;
+  for (size_t i = 0; !rc && i < q.n; i++) {
+    const qx_qclause *c = &q.c[i];
+    if (c->occur == QX_OCC_NOT) continue;
+    positive = 1;
+    for (uint32_t j = 0; !rc && j < c->nterms; j++)
+      rc = c->kind == QX_Q_PREFIX ? push_str(&r->prefixes, &r->nprefixes, c->terms[j])
+                                  : push_str(&r->terms, &r->nterms, c->terms[j]);
+  }
+  if (!rc && !positive) {
+    if (q.n == 0)
+      rc = set_note(r, "every query word is a stopword: nothing to search for");
+    else
+      rc = qx_err(QUARRY_EINVAL, "the query only excludes: add a word to search for");
+  }
+  if (!rc && positive) rc = qx_evaluate(r, ix, &q, opts);
+  if (!rc) rc = fill_hits(r, ix);
+  qx_query_free(&q);
+  qx_analyzer_free(an);
+  if (rc) {
+    quarry_results_free(r);
+    return rc;
+  }
+  *out = r;
+  return 0;
+}
+
+size_t quarry_results_count(const quarry_results *r) { return r ? r->n : 0; }
+const quarry_hit *quarry_results_hit(const quarry_results *r, size_t i) {
+  return r && i < r->n ? &r->hits[i] : NULL;
+}
+const char *quarry_results_note(const quarry_results *r) { return r ? r->note : NULL; }
+
+void quarry_results_free(quarry_results *r) {
+  if (!r) return;
+  for (size_t i = 0; i < r->n; i++) {
+    free((char *)r->hits[i].path);
+    free((char *)r->hits[i].title);
+    free((char *)r->hits[i].id);
+  }
+  for (size_t i = 0; i < r->nterms; i++) free(r->terms[i]);
+  for (size_t i = 0; i < r->nprefixes; i++) free(r->prefixes[i]);
+  free(r->terms);
+  free(r->prefixes);
+  free(r->hits);
+  free(r->note);
+  free(r);
+}

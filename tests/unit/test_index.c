@@ -1,0 +1,327 @@
+/* test_index.c: norms (Lucene SmallFloat), bit packing, block postings and
+ * their cursor (including damaged blocks), the passage cutter, the MANIFEST,
+ * and a small build + open + damage round trip. */
+#include <stdlib.h>
+
+#include "index_fixture.h"
+#include "qx_index.h"
+#include "qx_postings.h"
+#include "qx_test.h"
+
+static uint64_t rng = 88172645463325252ull;
+static uint32_t rnd(void) {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return (uint32_t)rng;
+}
+
+static void test_norms(void) {
+  for (uint32_t i = 0; i < 24; i++) CHECK_EQ_INT(qx_norm_decode(qx_norm_encode(i)), i);
+  /* values worked out by hand from Lucene's SmallFloat.intToByte4 / byte4ToInt */
+  CHECK_EQ_INT(qx_norm_encode(24), 24);
+  CHECK_EQ_INT(qx_norm_encode(100), 57);
+  CHECK_EQ_INT(qx_norm_decode(57), 96);
+  CHECK_EQ_INT(qx_norm_decode(255), 2013265944u);
+  uint32_t prev = 0;
+  for (uint32_t i = 0; i < 100000; i += 7) {
+    uint32_t d = qx_norm_decode(qx_norm_encode(i));
+    CHECK(d <= i && (double)d >= (double)i * 0.875 - 1);
+    CHECK(d >= prev);
+    prev = d;
+  }
+}
+
+static void test_bitpack(void) {
+  uint32_t in[QX_BLOCK], out[QX_BLOCK];
+  uint8_t buf[QX_BLOCK * 4 + 8];
+  for (unsigned bits = 0; bits <= 32; bits++) {
+    for (uint32_t n = 1; n <= QX_BLOCK; n += 37) {
+      for (uint32_t i = 0; i < n; i++) in[i] = bits == 32 ? rnd() : bits ? rnd() & ((1u << bits) - 1) : 0;
+      memset(buf, 0, sizeof buf);
+      qx_bitpack(buf, in, n, bits);
+      qx_bitunpack(out, buf, n, bits);
+      CHECK(!memcmp(in, out, n * sizeof *in));
+      CHECK_EQ_INT(qx_bitpack_size(n, bits), (n * bits + 7) / 8);
+    }
+  }
+  CHECK_EQ_INT(qx_bits_needed(0), 0);
+  CHECK_EQ_INT(qx_bits_needed(1), 1);
+  CHECK_EQ_INT(qx_bits_needed(255), 8);
+  CHECK_EQ_INT(qx_bits_needed(UINT32_MAX), 32);
+}
+
+/* A fake index holding one term's postings and positions. */
+typedef struct fake {
+  quarry_index ix;
+  qx_term_info t;
+  qx_buf post, pos;
+  uint32_t *docs, *tfs;
+  uint32_t n;
+} fake;
+
+static void fake_make(fake *f, uint32_t n, uint32_t npass) {
+  memset(f, 0, sizeof *f);
+  f->n = n;
+  f->docs = calloc(n, 4);
+  f->tfs = calloc(n, 4);
+  uint32_t *dls = calloc(n, 4);
+  uint64_t *rel = calloc(n, 8);
+  uint32_t d = rnd() % 3;
+  for (uint32_t i = 0; i < n; i++) {
+    f->docs[i] = d;
+    d += 1 + (rnd() % 5 == 0 ? rnd() % 1000 : rnd() % 3);
+    f->tfs[i] = 1 + (rnd() % 4 == 0 ? rnd() % 50 : 0);
+    dls[i] = 10 + rnd() % 300;
+    rel[i] = f->pos.len;
+    uint32_t p = 0;
+    for (uint32_t k = 0; k < f->tfs[i]; k++) {
+      uint32_t gap = k ? 1 + rnd() % 7 : rnd() % 20;
+      qx_buf_put_varint(&f->pos, gap);
+      p += gap;
+    }
+  }
+  CHECK(d - 1 < npass);
+  CHECK_EQ_INT(qx_postings_encode(&f->post, f->docs, f->tfs, dls, rel, n), 0);
+  f->ix.post.data = f->post.data;
+  f->ix.post.len = f->post.len;
+  f->ix.posi.data = f->pos.data;
+  f->ix.posi.len = f->pos.len;
+  f->ix.npassages = npass;
+  f->t = (qx_term_info){.id = 7, .df = n, .post_off = 0, .post_len = f->post.len, .pos_off = 0,
+                        .pos_len = f->pos.len, .nblocks = (n + QX_BLOCK - 1) / QX_BLOCK};
+  free(dls);
+  free(rel);
+}
+
+static void fake_free(fake *f) {
+  qx_buf_free(&f->post);
+  qx_buf_free(&f->pos);
+  free(f->docs);
+  free(f->tfs);
+}
+
+static void test_postings(void) {
+  uint32_t sizes[] = {1, 2, 127, 128, 129, 1000, 5000};
+  for (size_t s = 0; s < QX_ARRAY_LEN(sizes); s++) {
+    fake f;
+    fake_make(&f, sizes[s], 100000000);
+    qx_pcursor c;
+    CHECK_EQ_INT(qx_pcursor_open(&c, &f.ix, &f.t), 0);
+    /* next over everything, with positions (strictly increasing) */
+    uint32_t pos[64];
+    for (uint32_t i = 0; i < f.n; i++) {
+      CHECK_EQ_INT(c.doc, f.docs[i]);
+      CHECK_EQ_INT(qx_pcursor_freq(&c), f.tfs[i]);
+      if (i % 3 == 0) {
+        CHECK_EQ_INT(qx_pcursor_positions(&c, pos, 64), 0);
+        for (uint32_t k = 1; k < QX_MIN(f.tfs[i], 64); k++) CHECK(pos[k] > pos[k - 1]);
+      }
+      uint32_t last, mtf, mdl;
+      CHECK_EQ_INT(qx_pcursor_block_max(&c, &last, &mtf, &mdl), 0);
+      CHECK(last >= c.doc && mtf >= qx_pcursor_freq(&c));
+      CHECK_EQ_INT(qx_pcursor_next(&c), 0);
+    }
+    CHECK(c.doc == QX_DOC_END);
+    /* advance to random targets, compared with a linear search */
+    CHECK_EQ_INT(qx_pcursor_open(&c, &f.ix, &f.t), 0);
+    uint32_t target = 0, j = 0;
+    for (int r = 0; r < 200 && c.doc != QX_DOC_END; r++) {
+      target += rnd() % 400;
+      CHECK_EQ_INT(qx_pcursor_advance(&c, target), 0);
+      while (j < f.n && f.docs[j] < target) j++;
+      CHECK_EQ_INT(c.doc, j < f.n ? f.docs[j] : QX_DOC_END);
+      if (j < f.n) CHECK_EQ_INT(qx_pcursor_freq(&c), f.tfs[j]);
+    }
+    /* damaged bytes: never a crash, never an id out of range */
+    for (int trial = 0; trial < 300; trial++) {
+      size_t at = rnd() % f.post.len;
+      uint8_t save = f.post.data[at];
+      f.post.data[at] ^= (uint8_t)(1u << (rnd() % 8));
+      int rc = qx_pcursor_open(&c, &f.ix, &f.t);
+      uint32_t steps = 0;
+      while (!rc && c.doc != QX_DOC_END && steps++ < f.n + 10) {
+        CHECK(c.doc < f.ix.npassages);
+        if (steps % 5 == 0) rc = qx_pcursor_positions(&c, pos, 64);
+        if (!rc) rc = steps % 7 == 0 ? qx_pcursor_advance(&c, c.doc + 100) : qx_pcursor_next(&c);
+      }
+      CHECK(rc == 0 || rc == QUARRY_ECORRUPT);
+      f.post.data[at] = save;
+    }
+    fake_free(&f);
+  }
+  /* a passage id >= the passage count is caught */
+  fake f;
+  fake_make(&f, 300, 100000000);
+  f.ix.npassages = f.docs[200];
+  qx_pcursor c;
+  int rc = qx_pcursor_open(&c, &f.ix, &f.t);
+  while (!rc && c.doc != QX_DOC_END) rc = qx_pcursor_next(&c);
+  CHECK_EQ_INT(rc, QUARRY_ECORRUPT);
+  fake_free(&f);
+}
+
+/* ---- passage cutter ---- */
+typedef struct cut_log {
+  uint32_t n, first_pos[64], ntok[64];
+  uint64_t start[64], end[64];
+} cut_log;
+
+static int on_cut(void *ctx, const qx_ptok *t, uint32_t n, uint64_t start, uint64_t end) {
+  cut_log *l = ctx;
+  if (l->n < 64) {
+    l->first_pos[l->n] = n ? t[0].pos : UINT32_MAX;
+    l->ntok[l->n] = n;
+    l->start[l->n] = start;
+    l->end[l->n] = end;
+  }
+  l->n++;
+  return 0;
+}
+
+static void test_cutter(void) {
+  /* 1000 tokens "w " (2 bytes each), a sentence boundary every 37 tokens */
+  static char text[2000];
+  for (int i = 0; i < 1000; i++) memcpy(text + 2 * i, "w ", 2);
+  qx_cutter c;
+  cut_log l = {0};
+  CHECK_EQ_INT(qx_cutter_init(&c, 100, 20, on_cut, &l), 0);
+  qx_cutter_begin(&c, text, sizeof text);
+  for (uint32_t i = 0; i < 1000; i++) {
+    qx_ptok t = {i % 5, i, 2 * i, 2 * i + 1, (uint8_t)(i % 37 == 0 ? 1 : 0)};
+    CHECK_EQ_INT(qx_cutter_push(&c, &t), 0);
+  }
+  CHECK_EQ_INT(qx_cutter_end(&c), 0);
+  CHECK(l.n >= 10 && l.n <= 14);
+  uint32_t covered = 0;
+  for (uint32_t i = 0; i < l.n && i < 64; i++) {
+    CHECK(l.ntok[i] <= 125 && l.ntok[i] >= 1);
+    if (i) {
+      CHECK(l.first_pos[i] > l.first_pos[i - 1]);
+      uint32_t prev_end = l.first_pos[i - 1] + l.ntok[i - 1];
+      CHECK(l.first_pos[i] <= prev_end);         /* no gap */
+      CHECK(prev_end - l.first_pos[i] <= 20);    /* overlap at most 20 */
+      CHECK(l.start[i] > l.start[i - 1]);
+      if (i + 1 < l.n) CHECK(l.first_pos[i] % 37 == 0 || prev_end - l.first_pos[i] == 20);
+    }
+    CHECK(l.end[i] <= sizeof text && l.end[i] > l.start[i]);
+    covered = l.first_pos[i] + l.ntok[i];
+  }
+  CHECK_EQ_INT(covered, 1000);
+  /* a document without tokens gets one empty passage */
+  memset(&l, 0, sizeof l);
+  qx_cutter_begin(&c, "  ...  ", 7);
+  CHECK_EQ_INT(qx_cutter_end(&c), 0);
+  CHECK_EQ_INT(l.n, 1);
+  CHECK_EQ_INT(l.ntok[0], 0);
+  /* a short document is one passage */
+  memset(&l, 0, sizeof l);
+  qx_cutter_begin(&c, text, 200);
+  for (uint32_t i = 0; i < 100; i++) {
+    qx_ptok t = {0, i, 2 * i, 2 * i + 1, 0};
+    qx_cutter_push(&c, &t);
+  }
+  qx_cutter_end(&c);
+  CHECK_EQ_INT(l.n, 1);
+  CHECK_EQ_INT(l.ntok[0], 100);
+  qx_cutter_free(&c);
+  qx_cutter dummy;
+  CHECK_EQ_INT(qx_cutter_init(&dummy, 100, 51, on_cut, &l), QUARRY_EINVAL);
+  CHECK_EQ_INT(qx_cutter_init(&dummy, 4, 0, on_cut, &l), QUARRY_EINVAL);
+  CHECK_EQ_INT(qx_gap_boundary(" \n ", 3), 2);
+  CHECK_EQ_INT(qx_gap_boundary(". ", 2), 1);
+  CHECK_EQ_INT(qx_gap_boundary(", ", 2), 0);
+}
+
+static void test_manifest(void) {
+  qx_manifest m = {0}, p;
+  CHECK_EQ_INT(qx_manifest_set(&m, "docs", "%d", 5), 0);
+  CHECK_EQ_INT(qx_manifest_set(&m, "vectors.model", "multilingual-e5-small\nq4"), 0);
+  CHECK_EQ_INT(qx_manifest_set(&m, "docs", "%d", 6), 0);
+  CHECK_EQ_INT(qx_manifest_add_file(&m, "postings", 1234, 0xdeadbeefull), 0);
+  qx_buf b = {0};
+  CHECK_EQ_INT(qx_manifest_format(&b, &m), 0);
+  CHECK_EQ_INT(qx_manifest_parse(&p, (const char *)b.data, b.len, "M"), 0);
+  CHECK_EQ_STR(qx_manifest_get(&p, "docs"), "6");
+  CHECK_EQ_STR(qx_manifest_get(&p, "vectors.model"), "multilingual-e5-small q4");
+  CHECK_EQ_INT(p.nfiles, 1);
+  CHECK(p.files[0].size == 1234 && p.files[0].xxh64 == 0xdeadbeefull);
+  qx_manifest_free(&p);
+  for (size_t i = 0; i < b.len; i++) { /* any flipped byte is caught */
+    b.data[i] ^= 4;
+    int rc = qx_manifest_parse(&p, (const char *)b.data, b.len, "M");
+    CHECK(rc == QUARRY_ECORRUPT || rc == QUARRY_EVERSION);
+    if (!rc) qx_manifest_free(&p);
+    b.data[i] ^= 4;
+  }
+  CHECK_EQ_INT(qx_manifest_parse(&p, (const char *)b.data, b.len / 2, "M"), QUARRY_ECORRUPT);
+  qx_buf_free(&b);
+  /* a newer major version is refused */
+  qx_buf v = {0};
+  qx_buf_printf(&v, "quarry-index 9.0\ndocs 1\n");
+  qx_buf_printf(&v, "checksum %016llx\n", (unsigned long long)qx_xxh64(v.data, v.len));
+  CHECK_EQ_INT(qx_manifest_parse(&p, (const char *)v.data, v.len, "M"), QUARRY_EVERSION);
+  qx_buf_free(&v);
+  qx_manifest_free(&m);
+}
+
+static void test_build_open(void) {
+  const char *texts[] = {"Le chat dort sur le canapé.\nLe chien aboie.", "Les chats et les chiens.\n",
+                         "", "Une phrase. Deux phrases ! Trois ?\n\nQuatre."};
+  fixture f;
+  CHECK_EQ_INT(fixture_make(&f, texts, 4, "fr", 200, 50), 0);
+  quarry_index *ix = NULL;
+  CHECK_EQ_INT(quarry_index_open(&ix, f.idx), 0);
+  quarry_index_info in;
+  CHECK_EQ_INT(quarry_index_stat(&in, ix), 0);
+  CHECK_EQ_INT(in.docs, 3); /* the empty file is skipped */
+  CHECK_EQ_INT(in.passages, 3);
+  CHECK_EQ_STR(in.lang, "fr");
+  CHECK_EQ_INT(quarry_index_verify(ix), 0);
+  qx_doc_info d;
+  CHECK_EQ_INT(qx_index_doc(&d, ix, 0), 0);
+  CHECK(d.title_len == strlen("Le chat dort sur le canapé.") && !memcmp(d.title, "Le chat dort", 12));
+  qx_term_info t;
+  CHECK_EQ_INT(qx_index_find_term(&t, ix, "chat", 4), 1);
+  CHECK_EQ_INT(t.df, 2);
+  CHECK_EQ_INT(qx_index_find_term(&t, ix, "zzz", 3), 0);
+  uint64_t lo, hi;
+  CHECK_EQ_INT(qx_index_surface_range(&lo, &hi, ix, "chat", 4), 0);
+  CHECK_EQ_INT(hi - lo, 2); /* chat, chats */
+  char *txt;
+  size_t len;
+  CHECK_EQ_INT(qx_index_passage_text(&txt, &len, ix, 2), 0);
+  CHECK(len > 10 && !memcmp(txt, "Une phrase.", 11));
+  free(txt);
+  quarry_index_close(ix);
+  /* damage: a flipped byte in a small file is caught at open */
+  char path[200];
+  snprintf(path, sizeof path, "%s/lexicon", f.idx);
+  FILE *fp = fopen(path, "r+b");
+  fseek(fp, 40, SEEK_SET);
+  int ch = fgetc(fp);
+  fseek(fp, 40, SEEK_SET);
+  fputc(ch ^ 1, fp);
+  fclose(fp);
+  CHECK_EQ_INT(quarry_index_open(&ix, f.idx), QUARRY_ECORRUPT);
+  CHECK(strstr(quarry_error_last(), "lexicon") != NULL);
+  /* rebuilding over it replaces it */
+  const char *paths[] = {f.in};
+  quarry_build_opts o = QUARRY_BUILD_OPTS_INIT;
+  CHECK_EQ_INT(quarry_index_build(NULL, f.idx, paths, 1, &o), 0);
+  CHECK_EQ_INT(quarry_index_open(&ix, f.idx), 0);
+  quarry_index_close(ix);
+  CHECK_EQ_INT(quarry_index_open(&ix, f.in), QUARRY_ENOTFOUND);
+  CHECK_EQ_INT(quarry_index_open(&ix, "/nonexistent/quarry"), QUARRY_ENOTFOUND);
+  fixture_free(&f);
+}
+
+int main(void) {
+  test_norms();
+  test_bitpack();
+  test_postings();
+  test_cutter();
+  test_manifest();
+  test_build_open();
+  return qx_test_result();
+}
