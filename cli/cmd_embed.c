@@ -28,7 +28,7 @@ static const char *usage_text =
     "  --passage    embed as passages (E5: \"passage: \" prefix; the default)\n"
     "  --ids        print {\"ids\":[...],\"windows\":N,\"embedding\":[...]} per line\n"
     "  --batch N    texts per encoder call (default 64)\n"
-    "  --time       print model, load time and throughput on stderr\n"
+    "  --time       print load time, throughput and per-call latency (p50, p95) on stderr\n"
     "  -0           texts are NUL-separated instead of one per line\n";
 
 typedef struct texts {
@@ -41,10 +41,24 @@ static void texts_clear(texts *t) {
   t->n = 0;
 }
 
-static int print_batch(qx_model *m, qx_embed_kind kind, texts *t, float *vec, int ids_too) {
+/* Per-call times for --time (seconds). */
+typedef struct timings {
+  double *v;
+  size_t n, cap;
+} timings;
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static int print_batch(qx_model *m, qx_embed_kind kind, texts *t, float *vec, int ids_too,
+                       timings *tm) {
   int dim = qx_model_dim(m);
+  double t0 = qx_now();
   if (qx_embed_batch(m, kind, (const char *const *)t->s, t->len, t->n, vec))
     return cli_fail_lib("embed");
+  if (!qx_grow((void **)&tm->v, &tm->cap, tm->n + 1, sizeof *tm->v)) tm->v[tm->n++] = qx_now() - t0;
   for (size_t i = 0; i < t->n; i++) {
     if (ids_too) {
       int32_t *ids;
@@ -93,6 +107,7 @@ int cmd_embed(int argc, char **argv) {
   if (qx_model_load(&m, model)) return cli_fail_lib("embed: cannot load model");
   double t_load = qx_now() - t0;
   texts t = {0};
+  timings tm = {0};
   float *vec = malloc((size_t)batch * (size_t)qx_model_dim(m) * sizeof(float));
   t.s = calloc((size_t)batch, sizeof *t.s);
   t.len = calloc((size_t)batch, sizeof *t.len);
@@ -110,13 +125,13 @@ int cmd_embed(int argc, char **argv) {
     }
     t.len[t.n++] = (size_t)n;
     if (t.n == (size_t)batch) {
-      rc = print_batch(m, kind, &t, vec, ids_too);
+      rc = print_batch(m, kind, &t, vec, ids_too, &tm);
       total += t.n;
       texts_clear(&t);
     }
   }
   if (!rc && t.n) {
-    rc = print_batch(m, kind, &t, vec, ids_too);
+    rc = print_batch(m, kind, &t, vec, ids_too, &tm);
     total += t.n;
   }
   double dt = qx_now() - t0;
@@ -129,10 +144,18 @@ int cmd_embed(int argc, char **argv) {
             "quarry: embed: %llu input(s) longer than %d tokens were embedded as overlapping "
             "windows (token-weighted mean, see embed/README.md)\n",
             (unsigned long long)qx_model_windowed(m), qx_model_max_tokens(m));
-  if (timing && !rc)
-    fprintf(stderr, "%s (dim %d): loaded in %.1f ms; %zu texts in %.3f s: %.1f texts/s\n",
-            qx_model_name(m), qx_model_dim(m), t_load * 1e3, total, dt,
-            dt > 0 ? (double)total / dt : 0.0);
+  if (timing && !rc) {
+    double enc = 0;
+    for (size_t i = 0; i < tm.n; i++) enc += tm.v[i];
+    qsort(tm.v, tm.n, sizeof *tm.v, cmp_double);
+    fprintf(stderr,
+            "%s (dim %d): loaded in %.1f ms; %zu texts in %.3f s (%.3f s in the encoder): "
+            "%.1f texts/s; per call of %ld: p50 %.2f ms, p95 %.2f ms\n",
+            qx_model_name(m), qx_model_dim(m), t_load * 1e3, total, dt, enc,
+            enc > 0 ? (double)total / enc : 0.0, batch, tm.n ? tm.v[tm.n / 2] * 1e3 : 0.0,
+            tm.n ? tm.v[(tm.n * 95) / 100 < tm.n ? (tm.n * 95) / 100 : tm.n - 1] * 1e3 : 0.0);
+  }
+  free(tm.v);
   free(t.s);
   free(t.len);
   free(vec);

