@@ -33,6 +33,16 @@ import zipfile
 
 import numpy as np
 
+# Debian's torch multiplies through OpenBLAS, which falls back to generic SSE3
+# kernels on CPUs newer than it; quarry corrects this for itself
+# (embed/encoder.c), so give the peers the same kernels (set before torch loads).
+if "OPENBLAS_CORETYPE" not in os.environ:
+    flags = open("/proc/cpuinfo").read()
+    if " avx512f" in flags:
+        os.environ["OPENBLAS_CORETYPE"] = "SkylakeX"
+    elif " avx2" in flags:
+        os.environ["OPENBLAS_CORETYPE"] = "Haswell"
+
 SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(SRC, "tests", "ref"))
 CACHE = os.environ.get("QUARRY_CACHE", os.path.expanduser("~/.cache/quarry"))

@@ -9,6 +9,10 @@ set -euo pipefail
 PY=$(bash "$SRC/scripts/test-venv.sh") || { echo "test venv unavailable: skipped"; exit 77; }
 MODEL=$QUARRY_CACHE/models/all-MiniLM-L6-v2
 [ -f "$MODEL/model.safetensors" ] || { echo "missing $MODEL: run scripts/fetch-models.sh"; exit 1; }
+# Debian's torch multiplies through OpenBLAS, which falls back to slow generic
+# kernels on CPUs newer than it (quarry corrects this itself, embed/encoder.c)
+grep -qw avx512f /proc/cpuinfo && export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}
+grep -qw avx2 /proc/cpuinfo && export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 TEXTS=$SRC/tests/data/embed-texts.txt
