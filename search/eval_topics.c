@@ -59,7 +59,8 @@ static int add_topic(qx_topics *t, const char *qid, size_t qn, const char *text,
       x[o++] = c;
     }
   }
-  while (o && x[o - 1] == ' ') o--;
+  while (o && x[o - 1] == ' ')
+    o--;
   x[o] = '\0';
   t->t[t->n++] = (qx_topic){q, x};
   return 0;
@@ -100,7 +101,8 @@ static int trec_field(const char *s, const char *e, const char *tag, const char 
   o += strlen(tag);
   const char *c = memchr(o, '<', (size_t)(e - o));
   if (!c) c = e;
-  while (o < c && (*o == ' ' || *o == '\t' || *o == '\n' || *o == '\r')) o++;
+  while (o < c && (*o == ' ' || *o == '\t' || *o == '\n' || *o == '\r'))
+    o++;
   if (label && (size_t)(c - o) >= strlen(label) && !strncasecmp(o, label, strlen(label))) o += strlen(label);
   *fs = o;
   *fe = c;
@@ -125,8 +127,10 @@ static int read_trec(qx_topics *t, const char *path, unsigned flags) {
       rc = qx_err(QUARRY_EINVAL, "%s: offset %zu: topic without <num>", path, (size_t)(top - data));
       break;
     }
-    while (ns < ne && (*ns == ' ' || *ns == '\t')) ns++;
-    while (ne > ns && (ne[-1] == ' ' || ne[-1] == '\t' || ne[-1] == '\n' || ne[-1] == '\r')) ne--;
+    while (ns < ne && (*ns == ' ' || *ns == '\t'))
+      ns++;
+    while (ne > ns && (ne[-1] == ' ' || ne[-1] == '\t' || ne[-1] == '\n' || ne[-1] == '\r'))
+      ne--;
     if (!trec_field(top, close, "<title>", "Topic:", &ts, &te)) ts = te = close;
     qx_buf q = {0};
     rc = qx_buf_append(&q, ts, (size_t)(te - ts));
@@ -135,8 +139,10 @@ static int read_trec(qx_topics *t, const char *path, unsigned flags) {
       if (!rc) rc = qx_buf_append(&q, ds, (size_t)(de - ds));
     }
     if (!rc) {
-      if (ns == ne) rc = qx_err(QUARRY_EINVAL, "%s: offset %zu: empty <num>", path, (size_t)(top - data));
-      else rc = add_topic(t, ns, (size_t)(ne - ns), q.data ? (const char *)q.data : "", q.len);
+      if (ns == ne)
+        rc = qx_err(QUARRY_EINVAL, "%s: offset %zu: empty <num>", path, (size_t)(top - data));
+      else
+        rc = add_topic(t, ns, (size_t)(ne - ns), q.data ? (const char *)q.data : "", q.len);
     }
     qx_buf_free(&q);
     p = close + 6;
@@ -178,11 +184,34 @@ static int sniff(qx_topics_format *fmt, const char *path) {
   }
   int c2 = fgetc(f);
   fclose(f);
-  if (c == '{') *fmt = QX_TOPICS_BEIR;
-  else if (c == '<') *fmt = QX_TOPICS_TREC;
-  else if (c == '.' && c2 == 'I') *fmt = QX_TOPICS_SMART;
-  else *fmt = QX_TOPICS_TSV;
+  if (c == '{')
+    *fmt = QX_TOPICS_BEIR;
+  else if (c == '<')
+    *fmt = QX_TOPICS_TREC;
+  else if (c == '.' && c2 == 'I')
+    *fmt = QX_TOPICS_SMART;
+  else
+    *fmt = QX_TOPICS_TSV;
   return 0;
+}
+
+static int cmp_qid_ptr(const void *a, const void *b) {
+  return strcmp((*(const qx_topic *const *)a)->qid, (*(const qx_topic *const *)b)->qid);
+}
+
+/* Two queries with one id would be searched and averaged twice: refuse. */
+static int check_unique(const qx_topics *t, const char *path) {
+  const qx_topic **p = qx_malloc(t->n * sizeof *p);
+  if (!p) return qx_err(QUARRY_ENOMEM, "out of memory");
+  for (size_t i = 0; i < t->n; i++)
+    p[i] = &t->t[i];
+  qsort(p, t->n, sizeof *p, cmp_qid_ptr);
+  int rc = 0;
+  for (size_t i = 1; i < t->n && !rc; i++)
+    if (!strcmp(p[i]->qid, p[i - 1]->qid))
+      rc = qx_err(QUARRY_EINVAL, "%s: query id '%s' appears twice", path, p[i]->qid);
+  free(p);
+  return rc;
 }
 
 int qx_topics_read(qx_topics **out, const char *path, qx_topics_format fmt, unsigned flags) {
@@ -203,12 +232,14 @@ int qx_topics_read(qx_topics **out, const char *path, qx_topics_format fmt, unsi
       char num[24];
       snprintf(num, sizeof num, "%zu", i + 1);
       char *q = qx_strdup(num);
-      if (!q) rc = qx_err(QUARRY_ENOMEM, "out of memory");
+      if (!q)
+        rc = qx_err(QUARRY_ENOMEM, "out of memory");
       else {
         free(t->t[i].qid);
         t->t[i].qid = q;
       }
     }
+  if (!rc) rc = check_unique(t, path);
   if (rc) {
     qx_topics_free(t);
     return rc;
