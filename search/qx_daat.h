@@ -117,11 +117,9 @@ int qx_daat_bounds(qx_daat *e);
 /* Is passage d excluded by a NOT clause (advances the NOT matchers)? */
 int qx_daat_excluded(qx_daat *e, uint32_t d, int *excluded);
 
-/* BMW is chosen for disjunctions of at most this many plain terms, for k at
- * most QX_BMW_MAX_K; MaxScore otherwise (search/README.md). */
-#define QX_BMW_MAX_TERMS 4
-#define QX_BMW_MAX_K 100
-#define QX_BMW_LISTS 64 /* most lists the BMW evaluator takes when forced */
+/* BMW is chosen for every disjunction of plain terms (at most QX_BMW_LISTS
+ * of them), MaxScore for anything else (measured: search/README.md). */
+#define QX_BMW_LISTS 64 /* most term lists the BMW evaluator takes */
 
 /* BM25 block kernel: out[i] = idf * tf[i] / (tf[i] + K[norm[i]]), evaluated
  * in exactly this order in every variant (no FMA: a product and a quotient
