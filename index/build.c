@@ -25,25 +25,24 @@
 
 #include "qx_build.h"
 
-/* ---- dictionary: open addressing over term ids (FNV-1a) -------------------- */
+/* ---- dictionaries: open addressing (FNV-1a), slot = hash32 << 32 | id+1 ---- */
 
-static uint64_t hash_bytes(const char *s, size_t n) {
+static uint32_t hash32(const char *s, size_t n) {
   uint64_t h = 1469598103934665603ull;
   for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
-  return h;
+  return (uint32_t)(h ^ (h >> 32));
 }
 
-static int dict_rehash(qx_dict *d, const qx_buf *strs, const uint64_t *offs, const uint32_t *lens) {
+static int dict_rehash(qx_dict *d) {
   size_t ncap = d->cap ? d->cap * 2 : 1024;
-  uint32_t *slots = qx_calloc(ncap, sizeof *slots);
+  uint64_t *slots = qx_calloc(ncap, sizeof *slots);
   if (!slots) return qx_err(QUARRY_ENOMEM, "out of memory");
   for (size_t i = 0; i < d->cap; i++) {
-    uint32_t id = d->slots[i];
-    if (!id) continue;
-    uint64_t h = hash_bytes((const char *)strs->data + offs[id - 1], lens[id - 1]);
-    size_t j = h & (ncap - 1);
+    uint64_t v = d->slots[i];
+    if (!v) continue;
+    size_t j = (uint32_t)(v >> 32) & (ncap - 1);
     while (slots[j]) j = (j + 1) & (ncap - 1);
-    slots[j] = id;
+    slots[j] = v;
   }
   free(d->slots);
   d->slots = slots;
@@ -51,13 +50,15 @@ static int dict_rehash(qx_dict *d, const qx_buf *strs, const uint64_t *offs, con
   return 0;
 }
 
-/* Find s in the dictionary; *slot receives the slot index. Returns id+1 or 0. */
+/* Find s; *slot gets the slot to fill if absent, *h its hash. Returns id+1 or 0. */
 static uint32_t dict_find(const qx_dict *d, const qx_buf *strs, const uint64_t *offs, const uint32_t *lens,
-                          const char *s, size_t n, size_t *slot) {
-  size_t j = hash_bytes(s, n) & (d->cap - 1);
+                          const char *s, size_t n, size_t *slot, uint32_t *h) {
+  *h = hash32(s, n);
+  size_t j = *h & (d->cap - 1);
   for (;;) {
-    uint32_t id = d->slots[j];
-    if (!id || (lens[id - 1] == n && !memcmp(strs->data + offs[id - 1], s, n))) {
+    uint64_t v = d->slots[j];
+    uint32_t id = (uint32_t)v;
+    if (!v || ((uint32_t)(v >> 32) == *h && lens[id - 1] == n && !memcmp(strs->data + offs[id - 1], s, n))) {
       *slot = j;
       return id;
     }
@@ -74,11 +75,10 @@ static int intern_str(qx_buf *strs, uint64_t *off, const char *s, size_t n) {
 static int term_intern(qx_build *b, uint32_t *out, const char *s, size_t n) {
   if (n > QX_STORED_TERM_MAX) n = QX_STORED_TERM_MAX;
   int rc;
-  if ((b->nterms + 1) * 2 > b->terms_dict.cap &&
-      (rc = dict_rehash(&b->terms_dict, &b->term_strs, b->term_off, b->term_len)))
-    return rc;
+  if ((b->nterms + 1) * 2 > b->terms_dict.cap && (rc = dict_rehash(&b->terms_dict))) return rc;
   size_t slot;
-  uint32_t id = dict_find(&b->terms_dict, &b->term_strs, b->term_off, b->term_len, s, n, &slot);
+  uint32_t h;
+  uint32_t id = dict_find(&b->terms_dict, &b->term_strs, b->term_off, b->term_len, s, n, &slot, &h);
   if (id) {
     *out = id - 1;
     return 0;
@@ -100,19 +100,27 @@ static int term_intern(qx_build *b, uint32_t *out, const char *s, size_t n) {
   if ((rc = intern_str(&b->term_strs, &b->term_off[b->nterms], s, n))) return rc;
   b->term_len[b->nterms] = (uint32_t)n;
   memset(&b->terms[b->nterms], 0, sizeof b->terms[0]);
-  b->terms_dict.slots[slot] = (uint32_t)++b->nterms;
+  b->terms_dict.slots[slot] = (uint64_t)h << 32 | (uint32_t)++b->nterms;
   *out = (uint32_t)b->nterms - 1;
   return 0;
 }
 
-static int surface_intern(qx_build *b, const char *s, size_t n, uint32_t term) {
-  if (n > QX_STORED_TERM_MAX) n = QX_STORED_TERM_MAX;
+/* The term id of a token. The folded surface form determines the term (the
+ * stem is a function of it), so the surface dictionary is looked up first
+ * and the term dictionary only for a new surface form. */
+static int token_term(qx_build *b, uint32_t *out, const char *folded, size_t fl, const char *term, size_t tl) {
+  if (fl == 0) return term_intern(b, out, term, tl);
+  if (fl > QX_STORED_TERM_MAX) fl = QX_STORED_TERM_MAX;
   int rc;
-  if ((b->nsurf + 1) * 2 > b->surf_dict.cap &&
-      (rc = dict_rehash(&b->surf_dict, &b->surf_strs, b->surf_off, b->surf_len)))
-    return rc;
+  if ((b->nsurf + 1) * 2 > b->surf_dict.cap && (rc = dict_rehash(&b->surf_dict))) return rc;
   size_t slot;
-  if (dict_find(&b->surf_dict, &b->surf_strs, b->surf_off, b->surf_len, s, n, &slot)) return 0;
+  uint32_t h;
+  uint32_t id = dict_find(&b->surf_dict, &b->surf_strs, b->surf_off, b->surf_len, folded, fl, &slot, &h);
+  if (id) {
+    *out = b->surf_term[id - 1];
+    return 0;
+  }
+  if ((rc = term_intern(b, out, term, tl))) return rc;
   size_t need = b->nsurf + 1, c = b->cap_surf;
   void *p = b->surf_off;
   if ((rc = qx_grow(&p, &c, need, sizeof *b->surf_off))) return rc;
@@ -126,10 +134,26 @@ static int surface_intern(qx_build *b, const char *s, size_t n, uint32_t term) {
   if ((rc = qx_grow(&p, &c, need, sizeof *b->surf_term))) return rc;
   b->surf_term = p;
   b->cap_surf = c;
-  if ((rc = intern_str(&b->surf_strs, &b->surf_off[b->nsurf], s, n))) return rc;
-  b->surf_len[b->nsurf] = (uint32_t)n;
-  b->surf_term[b->nsurf] = term;
-  b->surf_dict.slots[slot] = (uint32_t)++b->nsurf;
+  if ((rc = intern_str(&b->surf_strs, &b->surf_off[b->nsurf], folded, fl))) return rc;
+  b->surf_len[b->nsurf] = (uint32_t)fl;
+  b->surf_term[b->nsurf] = *out;
+  b->surf_dict.slots[slot] = (uint64_t)h << 32 | (uint32_t)++b->nsurf;
+  return 0;
+}
+
+/* LEB128 varint append with a fast path (postings are written per token). */
+static inline int put_varint(qx_buf *o, uint64_t v) {
+  if (o->cap - o->len < 10) {
+    int rc = qx_buf_reserve(o, 10);
+    if (rc) return rc;
+  }
+  uint8_t *p = o->data + o->len;
+  while (v >= 0x80) {
+    *p++ = (uint8_t)(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = (uint8_t)v;
+  o->len = (size_t)(p - o->data);
   return 0;
 }
 
@@ -191,9 +215,9 @@ static int on_passage(void *ctx, const qx_ptok *toks, uint32_t n, uint64_t start
     uint32_t j = i;
     while (j < n && s[j].term == s[i].term) j++;
     qx_bterm *t = &b->terms[s[i].term];
-    rc = qx_buf_put_varint(&t->post, t->df ? pid - t->last_pid : pid);
-    if (!rc) rc = qx_buf_put_varint(&t->post, j - i);
-    for (uint32_t k = i; !rc && k < j; k++) rc = qx_buf_put_varint(&t->post, k > i ? s[k].pos - s[k - 1].pos : s[k].pos);
+    rc = put_varint(&t->post, t->df ? pid - t->last_pid : pid);
+    if (!rc) rc = put_varint(&t->post, j - i);
+    for (uint32_t k = i; !rc && k < j; k++) rc = put_varint(&t->post, k > i ? s[k].pos - s[k - 1].pos : s[k].pos);
     if (rc) return rc;
     t->df++;
     t->cf += j - i;
@@ -212,8 +236,7 @@ static int on_token(void *ctx, const qx_token *tok) {
   b->prev_end = tok->end;
   if (tok->is_stop) return 0;
   qx_ptok p = {0, tok->pos, b->lead_start, tok->end, b->pend_boundary};
-  int rc = term_intern(b, &p.term, tok->term, tok->term_len);
-  if (!rc && tok->folded_len) rc = surface_intern(b, tok->folded, tok->folded_len, p.term);
+  int rc = token_term(b, &p.term, tok->folded, tok->folded_len, tok->term, tok->term_len);
   if (!rc) rc = qx_cutter_push(&b->cut, &p);
   b->lead_start = UINT64_MAX;
   b->pend_boundary = 0;
@@ -259,14 +282,21 @@ typedef struct src_doc {
 static int add_doc(qx_build *b, const src_doc *d, uint32_t first) {
   const char *title = d->title;
   size_t tl = d->title_len;
-  if (!title || !tl) doc_title(d->text, d->len, d->path, &title, &tl);
+  if (!title) doc_title(d->text, d->len, d->path, &title, &tl);
   if (tl > QX_TITLE_MAX) {
     tl = QX_TITLE_MAX;
     while (tl > 0 && ((unsigned char)title[tl] & 0xC0) == 0x80) tl--;
   }
   size_t pl = strlen(d->path), il = d->id ? strlen(d->id) : pl;
-  uint64_t poff = b->doc_strs.len, toff, ioff = poff;
-  int rc = qx_buf_append(&b->doc_strs, d->path, pl);
+  uint64_t poff = b->doc_strs.len, toff, ioff;
+  int rc = 0;
+  if (b->last_path_len == pl && !memcmp(b->doc_strs.data + b->last_path_off, d->path, pl))
+    poff = b->last_path_off; /* records of one corpus file share their path */
+  else
+    rc = qx_buf_append(&b->doc_strs, d->path, pl);
+  b->last_path_off = poff;
+  b->last_path_len = pl;
+  ioff = poff;
   toff = b->doc_strs.len;
   if (!rc) rc = qx_buf_append(&b->doc_strs, title, tl);
   if (!rc && d->id) {
@@ -346,15 +376,16 @@ static int collect_corpus(qx_build *b, qx_corpus_format fmt, const char *const *
     if (r.title_len) rc = qx_buf_append(&text, r.title, r.title_len);
     if (!rc && r.title_len && r.text_len) rc = qx_buf_append(&text, "\n\n", 2);
     if (!rc) rc = qx_buf_append(&text, r.text, r.text_len);
+    if (!rc) rc = qx_buf_putc(&text, 0); /* NUL-terminated; take text.data only after this */
     if (rc) break;
-    b->bytes_in += text.len;
-    if (text.len == 0 || strspn((const char *)text.data, " \t\r\n\f\v") == text.len) {
+    size_t len = text.len - 1;
+    b->bytes_in += len;
+    if (len == 0 || strspn((const char *)text.data, " \t\r\n\f\v") == len) {
       qx_build_note(b, "%s: document %s skipped (empty)", r.path, r.id);
       b->skipped++;
     } else {
-      src_doc d = {r.path, r.id, r.title, r.title_len, (const char *)text.data, text.len, 0};
-      rc = qx_buf_putc(&text, 0);
-      if (!rc) rc = index_doc(b, &d);
+      src_doc d = {r.path, r.id, r.title, r.title_len, (const char *)text.data, len, 0};
+      rc = index_doc(b, &d);
     }
     if (++n % 1000 == 0) progress(b, "reading", n, 0);
   }

@@ -11,7 +11,7 @@
 #define QX_STORED_TERM_MAX 255 /* bytes kept of a term or surface form */
 
 typedef struct qx_dict {
-  uint32_t *slots; /* id+1, 0 = empty; power-of-two capacity */
+  uint64_t *slots; /* hash32 << 32 | id+1, 0 = empty; power-of-two capacity */
   size_t cap;
 } qx_dict;
 
@@ -47,6 +47,7 @@ struct qx_build {
   size_t nsurf, cap_surf;
   /* passages, norms, documents */
   qx_buf passages, norms, docs, doc_strs;
+  uint64_t last_path_off, last_path_len;
   uint64_t npassages, npostings, total_tokens;
   uint32_t ndocs, doc_passages;
   qx_store_writer *store;

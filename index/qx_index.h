@@ -20,7 +20,7 @@
 #define QX_HEADER_SIZE 16 /* magic[8] + u32 major + u32 minor */
 #define QX_BLOCK 128      /* postings per block */
 #define QX_DOC_END UINT32_MAX
-#define QX_TITLE_MAX 200 /* bytes kept of a document title */
+#define QX_TITLE_MAX 120 /* bytes kept of a document title */
 
 #define QX_MAGIC_LEXICON "QXLEXI01"
 #define QX_MAGIC_POSTINGS "QXPOST01"

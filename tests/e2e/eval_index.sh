@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# quarry index --format beir + quarry eval on the small collection in
+# tests/data/eval, then the run quarry wrote is evaluated by pytrec_eval and
+# must give quarry's numbers (4 decimals) for every query and the mean.
+set -euo pipefail
+D=$SRC/tests/data/eval
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+"$QUARRY" index --format beir --lang en -o "$T/idx" "$D/corpus.jsonl" > /dev/null
+"$QUARRY" search -x "$T/idx" --trec -k 3 "solar electricity" | head -1 | grep -q '^1 Q0 d01 1 '
+M=ndcg@10,map,mrr@10,recall@100,p@10
+"$QUARRY" eval -x "$T/idx" --queries "$D/queries.jsonl" --qrels "$D/qrels.tsv" --metrics $M \
+  --per-query --json --write-run "$T/run" > "$T/quarry.json"
+cat "$T/quarry.json"
+grep -q '"qid":"all","queries":8,' "$T/quarry.json"   # query 9 is not judged
+out=$("$QUARRY" eval -x "$T/idx" --queries "$D/queries.jsonl" --qrels "$D/qrels.tsv")
+echo "$out"
+grep -q '^ndcg@10 ' <<<"$out"
+# the sweep prints its grid and the best setting
+"$QUARRY" eval -x "$T/idx" --queries "$D/queries.jsonl" --qrels "$D/qrels.tsv" --sweep k1=0.5:1.5:0.5,b=0.25:0.75:0.25 > "$T/sweep"
+cat "$T/sweep"
+[ "$(grep -c '^[0-9]' "$T/sweep")" = 9 ]
+grep -q '^best: k1=' "$T/sweep"
+PY=$(bash "$SRC/scripts/test-venv.sh") || { echo "test venv unavailable: reference part skipped"; exit 77; }
+"$PY" "$SRC/tests/e2e/eval_pytrec.py" check "$D/qrels.tsv" "$T/run" "$T/quarry.json" --metrics $M
