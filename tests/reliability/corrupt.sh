@@ -15,7 +15,7 @@
 . "$SRC/tests/reliability/index_common.sh"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 FLIPS=${FLIPS:-40}
-rel_sanitized && FLIPS=${FLIPS_ASAN:-12}
+rel_sanitized && FLIPS=${FLIPS_ASAN:-8}
 N_B=${N_B_CORRUPT:-3000}
 rel_make_corpus_b "$T"
 "$QUARRY" index -q -o "$T/A" "$SRC/seeds" || rel_fail "index A"

@@ -8,7 +8,7 @@
 #   - deterministic (when strace is installed): strace injects SIGKILL on
 #     entry to the k-th call of each syscall the commit path makes (mkdir,
 #     openat, fsync, renameat2/rename, unlink, rmdir), for every k; and on
-#     every KSTEP-th write;
+#     about 40 of the writes (in the ASan build: at most 4 points per syscall);
 #   - random: KILLS_RANDOM kills (default 30) after a random delay in
 #     [0, 1.3 x the measured build time].
 # Prints the number of kill points survived and how many left A or B.
@@ -16,7 +16,10 @@
 . "$SRC/tests/reliability/index_common.sh"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 KILLS_RANDOM=${KILLS_RANDOM:-30}
-rel_sanitized && KILLS_RANDOM=${KILLS_RANDOM_ASAN:-8}
+PER_SYSCALL=${PER_SYSCALL:-1000}
+if rel_sanitized; then # the same checks, fewer points (an ASan build is ~3x slower)
+  KILLS_RANDOM=${KILLS_RANDOM_ASAN:-8} PER_SYSCALL=${PER_SYSCALL_ASAN:-4} N_B=${N_B_ASAN:-1500}
+fi
 rel_make_corpus_b "$T"
 
 "$QUARRY" index -q -o "$T/A" "$SRC/seeds" || rel_fail "index A"
@@ -49,9 +52,11 @@ build_ns=$(( $(date +%s%N) - t0 ))
 reset_idx
 
 det=0
+# LeakSanitizer cannot run under ptrace: no leak check in the strace runs
+ST=(env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace)
 if command -v strace > /dev/null && strace -f -qq -e trace=none true 2> /dev/null; then
   log=$T/strace.log
-  strace -f -qq -o "$log" -e trace=mkdir,openat,fsync,rename,renameat2,unlink,unlinkat,rmdir,write "${BUILD_B[@]}" ||
+  "${ST[@]}" -f -qq -o "$log" -e trace=mkdir,openat,fsync,rename,renameat2,unlink,unlinkat,rmdir,write "${BUILD_B[@]}" ||
     rel_fail "build under strace"
   reset_idx
   for sc in mkdir openat fsync rename renameat2 unlink unlinkat rmdir write; do
@@ -59,9 +64,10 @@ if command -v strace > /dev/null && strace -f -qq -e trace=none true 2> /dev/nul
     [ "$n" -gt 0 ] || continue
     step=1
     [ "$sc" = write ] && step=$(( (n + 39) / 40 ))   # about 40 points among the writes
+    [ "$n" -gt "$PER_SYSCALL" ] && step=$(( (n + PER_SYSCALL - 1) / PER_SYSCALL ))
     for ((k = 1; k <= n; k += step)); do
       # (in a child shell, so that bash's "Killed" job report goes to /dev/null too)
-      bash -c '"$@"; exit 0' strace strace -f -qq -o /dev/null -e trace="$sc" \
+      bash -c '"$@"; exit 0' strace "${ST[@]}" -f -qq -o /dev/null -e trace="$sc" \
         -e inject="$sc":signal=KILL:when="$k" "${BUILD_B[@]}" > /dev/null 2>&1 || true
       check "SIGKILL at $sc #$k of $n"
       det=$((det + 1))
