@@ -21,28 +21,27 @@
 #include "eval_cli.h"
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: quarry eval --qrels FILE (--run FILE | -x DIR --queries FILE) [OPTIONS]\n"
-          "\n"
-          "Ranking quality with trec_eval's definitions (nDCG@k = ndcg_cut_k, map, mrr@k =\n"
-          "recip_rank over the top k, recall@k, p@k).\n"
-          "\n"
-          "  --qrels FILE          relevance judgments\n"
-          "  --qrels-format F      auto (default), trec, beir, cranqrel, smart\n"
-          "  --run FILE            evaluate this TREC run file instead of searching\n"
-          "  -x, --index DIR       index to search\n"
-          "  --queries FILE        queries: BEIR queries.jsonl, TREC topics, SMART .qry, qid<TAB>text\n"
-          "  --queries-format F    auto (default), beir, trec, smart, tsv\n"
-          "  --qid-by-position     number queries 1, 2, 3... in file order (Cranfield)\n"
-          "  --topic-desc          TREC topics: search title + description\n"
-          "  --mode M              bm25 (default), vector, hybrid\n"
-          "  -k, --depth N         documents retrieved per query (default 1000)\n"
-          "  --k1 X, --b X         BM25 parameters at query time\n"
-          "  --sweep SPEC          grid, e.g. k1=0.6:1.6:0.1,b=0.2:1.0:0.1\n"
-          "  --metrics LIST        default " QX_METRICS_DEFAULT "\n"
-          "  --per-query           one row per query, then the mean\n"
-          "  --json                JSON lines instead of a table\n"
-          "  --write-run FILE      also write the ranking as a TREC run file\n");
+  fprintf(f, "usage: quarry eval --qrels FILE (--run FILE | -x DIR --queries FILE) [OPTIONS]\n"
+             "\n"
+             "Ranking quality with trec_eval's definitions (nDCG@k = ndcg_cut_k, map, mrr@k =\n"
+             "recip_rank over the top k, recall@k, p@k).\n"
+             "\n"
+             "  --qrels FILE          relevance judgments\n"
+             "  --qrels-format F      auto (default), trec, beir, cranqrel, smart\n"
+             "  --run FILE            evaluate this TREC run file instead of searching\n"
+             "  -x, --index DIR       index to search\n"
+             "  --queries FILE        queries: BEIR queries.jsonl, TREC topics, SMART .qry, qid<TAB>text\n"
+             "  --queries-format F    auto (default), beir, trec, smart, tsv\n"
+             "  --qid-by-position     number queries 1, 2, 3... in file order (Cranfield)\n"
+             "  --topic-desc          TREC topics: search title + description\n"
+             "  --mode M              bm25 (default), vector, hybrid\n"
+             "  -k, --depth N         documents retrieved per query (default 1000)\n"
+             "  --k1 X, --b X         BM25 parameters at query time\n"
+             "  --sweep SPEC          grid, e.g. k1=0.6:1.6:0.1,b=0.2:1.0:0.1\n"
+             "  --metrics LIST        default " QX_METRICS_DEFAULT "\n"
+             "  --per-query           one row per query, then the mean\n"
+             "  --json                JSON lines instead of a table\n"
+             "  --write-run FILE      also write the ranking as a TREC run file\n");
 }
 
 /* Print results: a table, or JSON lines (per query, then the mean as qid "all"). */
@@ -52,7 +51,8 @@ void eval_print(const eval_opts *o, const qx_eval_result *r, const qx_metric *m,
       for (size_t i = 0; i < r->nq; i++) {
         json_t *j = json_object();
         json_object_set_new(j, "qid", json_string(r->qid[i]));
-        for (size_t k = 0; k < nm; k++) json_object_set_new(j, m[k].name, json_real(r->values[i * nm + k]));
+        for (size_t k = 0; k < nm; k++)
+          json_object_set_new(j, m[k].name, json_real(r->values[i * nm + k]));
         char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(10));
         if (s) puts(s);
         free(s);
@@ -61,7 +61,8 @@ void eval_print(const eval_opts *o, const qx_eval_result *r, const qx_metric *m,
     json_t *j = json_object();
     json_object_set_new(j, "qid", json_string("all"));
     json_object_set_new(j, "queries", json_integer((json_int_t)r->nq));
-    for (size_t k = 0; k < nm; k++) json_object_set_new(j, m[k].name, json_real(r->mean[k]));
+    for (size_t k = 0; k < nm; k++)
+      json_object_set_new(j, m[k].name, json_real(r->mean[k]));
     char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(10));
     if (s) puts(s);
     free(s);
@@ -70,20 +71,24 @@ void eval_print(const eval_opts *o, const qx_eval_result *r, const qx_metric *m,
   }
   if (per_query) {
     printf("%-12s", "qid");
-    for (size_t k = 0; k < nm; k++) printf(" %10s", m[k].name);
+    for (size_t k = 0; k < nm; k++)
+      printf(" %10s", m[k].name);
     putchar('\n');
     for (size_t i = 0; i < r->nq; i++) {
       printf("%-12s", r->qid[i]);
-      for (size_t k = 0; k < nm; k++) printf(" %10.4f", r->values[i * nm + k]);
+      for (size_t k = 0; k < nm; k++)
+        printf(" %10.4f", r->values[i * nm + k]);
       putchar('\n');
     }
     printf("%-12s", "all");
-    for (size_t k = 0; k < nm; k++) printf(" %10.4f", r->mean[k]);
+    for (size_t k = 0; k < nm; k++)
+      printf(" %10.4f", r->mean[k]);
     putchar('\n');
     return;
   }
   printf("%-12s %zu\n", "queries", r->nq);
-  for (size_t k = 0; k < nm; k++) printf("%-12s %.4f\n", m[k].name, r->mean[k]);
+  for (size_t k = 0; k < nm; k++)
+    printf("%-12s %.4f\n", m[k].name, r->mean[k]);
 }
 
 int eval_write_run(const char *path, const qx_run *run, const char *tag) {
@@ -91,7 +96,8 @@ int eval_write_run(const char *path, const qx_run *run, const char *tag) {
   if (!f) return cli_fail("%s: cannot write: %s", path, strerror(errno));
   for (size_t i = 0; i < run->n; i++)
     for (size_t j = 0; j < run->q[i].n; j++)
-      fprintf(f, "%s Q0 %s %zu %.9g %s\n", run->q[i].qid, run->q[i].r[j].docid, j + 1, run->q[i].r[j].score, tag);
+      fprintf(f, "%s Q0 %s %zu %.9g %s\n", run->q[i].qid, run->q[i].r[j].docid, j + 1, run->q[i].r[j].score,
+              tag);
   if (fclose(f) != 0) return cli_fail("%s: write failed", path);
   return 0;
 }
@@ -105,8 +111,23 @@ static int parse_double(const char *s, double *out) {
 int cmd_eval(int argc, char **argv) {
   eval_opts o = {.depth = 1000, .mode = "bm25", .metrics = QX_METRICS_DEFAULT, .k1 = -1, .b = -1};
   const char *qrels_fmt = "auto", *queries_fmt = "auto";
-  enum { O_QRELS = 256, O_QRELS_FMT, O_RUN, O_QUERIES, O_QUERIES_FMT, O_BYPOS, O_DESC, O_MODE, O_K1, O_B,
-         O_SWEEP, O_METRICS, O_PERQ, O_JSON, O_WRITE };
+  enum {
+    O_QRELS = 256,
+    O_QRELS_FMT,
+    O_RUN,
+    O_QUERIES,
+    O_QUERIES_FMT,
+    O_BYPOS,
+    O_DESC,
+    O_MODE,
+    O_K1,
+    O_B,
+    O_SWEEP,
+    O_METRICS,
+    O_PERQ,
+    O_JSON,
+    O_WRITE
+  };
   static const struct option lo[] = {{"qrels", 1, 0, O_QRELS},
                                      {"qrels-format", 1, 0, O_QRELS_FMT},
                                      {"run", 1, 0, O_RUN},
@@ -144,12 +165,14 @@ int cmd_eval(int argc, char **argv) {
     case 'k': {
       char *e;
       long v = strtol(optarg, &e, 10);
-      if (*e || v < 1 || v > 1000000) return cli_fail("eval: -k expects a number from 1 to 1000000, got '%s'", optarg);
+      if (*e || v < 1 || v > 1000000)
+        return cli_fail("eval: -k expects a number from 1 to 1000000, got '%s'", optarg);
       o.depth = (size_t)v;
       break;
     }
     case O_K1:
-      if (parse_double(optarg, &o.k1) || o.k1 < 0) return cli_fail("eval: --k1 expects a number >= 0, got '%s'", optarg);
+      if (parse_double(optarg, &o.k1) || o.k1 < 0)
+        return cli_fail("eval: --k1 expects a number >= 0, got '%s'", optarg);
       break;
     case O_B:
       if (parse_double(optarg, &o.b) || o.b < 0 || o.b > 1)
@@ -187,8 +210,10 @@ int cmd_eval(int argc, char **argv) {
   if (run_path) {
     qx_run *run = NULL;
     qx_eval_result r;
-    if (qx_run_read(&run, run_path)) status = cli_fail_lib("eval: run");
-    else if (qx_eval_run(&r, run, qrels, m, nm)) status = cli_fail_lib("eval");
+    if (qx_run_read(&run, run_path))
+      status = cli_fail_lib("eval: run");
+    else if (qx_eval_run(&r, run, qrels, m, nm))
+      status = cli_fail_lib("eval");
     else {
       eval_print(&o, &r, m, nm, o.per_query);
       if (o.write_run) status = eval_write_run(o.write_run, run, "quarry");

@@ -14,9 +14,10 @@
 #include "qx_postings.h"
 #include "quarry.h"
 
-static const char usage[] = "usage: quarry info [-x DIR] [--verify] [--dump]\n"
+static const char usage[] = "usage: quarry info [-x DIR] [--verify] [--json] [--dump]\n"
                             "  -x, --index DIR  index directory (default: $QUARRY_INDEX or .quarry)\n"
                             "      --verify     check every file's checksum and decode every posting list\n"
+                            "      --json       one JSON object (settings, counts, manifest, files)\n"
                             "      --dump       print passages with their analysed terms as JSON lines\n";
 
 typedef struct tp {
@@ -111,10 +112,11 @@ int cmd_info(int argc, char **argv) {
   static const struct option longopts[] = {{"index", required_argument, 0, 'x'},
                                            {"verify", no_argument, 0, 'V'},
                                            {"dump", no_argument, 0, 'D'},
+                                           {"json", no_argument, 0, 'J'},
                                            {"help", no_argument, 0, 'h'},
                                            {0, 0, 0, 0}};
   const char *dir = NULL;
-  int verify = 0, dmp = 0, c;
+  int verify = 0, dmp = 0, json = 0, c;
   optind = 1;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "x:h", longopts, NULL)) != -1) {
@@ -122,6 +124,7 @@ int cmd_info(int argc, char **argv) {
     case 'x': dir = optarg; break;
     case 'V': verify = 1; break;
     case 'D': dmp = 1; break;
+    case 'J': json = 1; break;
     case 'h': fputs(usage, stdout); return 0;
     default: return cli_fail("info: bad option '%s' (try 'quarry info --help')", argv[optind - 1]);
     }
@@ -138,6 +141,37 @@ int cmd_info(int argc, char **argv) {
   }
   quarry_index_info in;
   quarry_index_stat(&in, ix);
+  if (verify && quarry_index_verify(ix)) {
+    status = cli_fail("verify: %s", quarry_error_last());
+    quarry_index_close(ix);
+    return status;
+  }
+  const char *k, *v, *name;
+  uint64_t size;
+  if (json) {
+    printf("{\"index\":");
+    cli_json_str(stdout, dir, strlen(dir));
+    printf(",\"format\":\"%d.%d\",\"lang\":\"%s\",\"docs\":%" PRIu64 ",\"passages\":%" PRIu64
+           ",\"terms\":%" PRIu64 ",\"total_tokens\":%" PRIu64 ",\"avgdl\":%.6f,\"passage_tokens\":%u"
+           ",\"passage_overlap\":%u,\"bytes\":%" PRIu64 ",\"verified\":%s,\"manifest\":{",
+           in.format_major, in.format_minor, in.lang, in.docs, in.passages, in.terms, in.total_tokens, in.avgdl,
+           in.passage_tokens, in.passage_overlap, in.bytes, verify ? "true" : "false");
+    for (size_t i = 0; quarry_index_manifest_entry(&k, &v, ix, i) == 0; i++) {
+      printf("%s", i ? "," : "");
+      cli_json_str(stdout, k, strlen(k));
+      putchar(':');
+      cli_json_str(stdout, v, strlen(v));
+    }
+    printf("},\"files\":{");
+    for (size_t i = 0; quarry_index_file(&name, &size, ix, i) == 0; i++) {
+      printf("%s", i ? "," : "");
+      cli_json_str(stdout, name, strlen(name));
+      printf(":%" PRIu64, size);
+    }
+    printf("}}\n");
+    quarry_index_close(ix);
+    return 0;
+  }
   char b[32];
   printf("index       %s\n", dir);
   printf("format      %d.%d\n", in.format_major, in.format_minor);
@@ -148,17 +182,11 @@ int cmd_info(int argc, char **argv) {
   printf("language    %s\n", in.lang);
   printf("size        %s\n", cli_human_bytes(b, sizeof b, in.bytes));
   printf("manifest:\n");
-  const char *k, *v;
   for (size_t i = 0; quarry_index_manifest_entry(&k, &v, ix, i) == 0; i++) printf("  %-16s %s\n", k, v);
   printf("files:\n");
-  const char *name;
-  uint64_t size;
   for (size_t i = 0; quarry_index_file(&name, &size, ix, i) == 0; i++)
     printf("  %-12s %12" PRIu64 " bytes\n", name, size);
-  if (verify) {
-    if (quarry_index_verify(ix)) status = cli_fail("verify: %s", quarry_error_last());
-    else printf("verify      ok (all checksums match, all postings decode)\n");
-  }
+  if (verify) printf("verify      ok (all checksums match, all postings decode)\n");
   quarry_index_close(ix);
   return status;
 }

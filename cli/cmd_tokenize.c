@@ -19,9 +19,8 @@
 
 static const char *usage_text =
     "usage: quarry tokenize [--model PATH] [--tokens] [--time] [-0] [TEXT...]\n"
-    "  --model PATH  tokenizer.json, BERT vocab.txt (uncased), E5S1 model file,\n"
-    "                or a model directory\n"
-    "                (default: $QUARRY_MODEL, else ~/.cache/quarry/models/multilingual-e5-small)\n"
+    "  --model PATH  tokenizer.json, BERT vocab.txt (uncased), E5S1 model file, a model\n"
+    "                folder, or a model name in the cache (default: multilingual-e5-small)\n"
     "  --tokens      print token strings instead of ids\n"
     "  --time        print throughput (tokens/s) on stderr\n"
     "  -0            stdin texts are NUL-separated instead of one per line\n";
@@ -33,6 +32,8 @@ static int is_file(const char *p) {
 
 /* Load the tokenizer of a model path (file or directory). */
 static int load(qx_tokenizer **t, const char *path) {
+  struct stat st;
+  if (stat(path, &st) != 0) return qx_err_errno(QUARRY_ENOTFOUND, "%s", path);
   if (is_file(path)) {
     size_t n = strlen(path);
     if (n >= 5 && !strcmp(path + n - 5, ".json")) return qx_tokenizer_load_hf(t, path);
@@ -50,14 +51,32 @@ static int load(qx_tokenizer **t, const char *path) {
   return qx_err(QUARRY_ENOTFOUND, "%s: no tokenizer.json or e5-small-q4.bin there", path);
 }
 
-static int print_ids(const qx_tokenizer *t, const char *text, size_t len, int tokens,
-                     size_t *count) {
+/* A bare name (no '/') that is not a path: its folder in $QUARRY_CACHE/models
+ * or ~/.cache/quarry/models, where scripts/fetch-models.sh puts models. */
+static char *model_dir(const char *name) {
+  struct stat st;
+  if (strchr(name, '/') || stat(name, &st) == 0) return qx_strdup(name);
+  const char *roots[2] = {getenv("QUARRY_CACHE"), getenv("HOME")};
+  const char *sub[2] = {"models", ".cache/quarry/models"};
+  for (int i = 0; i < 2; i++) {
+    if (!roots[i] || !*roots[i]) continue;
+    char *base = qx_path_join(roots[i], sub[i]), *p = base ? qx_path_join(base, name) : NULL;
+    free(base);
+    if (p && stat(p, &st) == 0) return p;
+    free(p);
+  }
+  return qx_strdup(name);
+}
+
+static int print_ids(const qx_tokenizer *t, const char *text, size_t len, int tokens, size_t *count) {
   int32_t *ids;
   size_t n;
   if (qx_tokenizer_encode((qx_tokenizer *)t, text, len, &ids, &n)) return -1;
   for (size_t i = 0; i < n; i++) {
-    if (tokens) printf(i ? " %s" : "%s", qx_tokenizer_id_to_token(t, ids[i]));
-    else printf(i ? " %d" : "%d", ids[i]);
+    if (tokens)
+      printf(i ? " %s" : "%s", qx_tokenizer_id_to_token(t, ids[i]));
+    else
+      printf(i ? " %d" : "%d", ids[i]);
   }
   putchar('\n');
   *count += n;
@@ -66,14 +85,17 @@ static int print_ids(const qx_tokenizer *t, const char *text, size_t len, int to
 }
 
 int cmd_tokenize(int argc, char **argv) {
-  const char *model = getenv("QUARRY_MODEL");
-  char *dflt = NULL;
+  const char *model = "multilingual-e5-small";
   int tokens = 0, nul = 0, timing = 0, i = 1;
   for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-    if (!strcmp(argv[i], "--model") && i + 1 < argc) model = argv[++i];
-    else if (!strcmp(argv[i], "--tokens")) tokens = 1;
-    else if (!strcmp(argv[i], "--time")) timing = 1;
-    else if (!strcmp(argv[i], "-0")) nul = 1;
+    if (!strcmp(argv[i], "--model") && i + 1 < argc)
+      model = argv[++i];
+    else if (!strcmp(argv[i], "--tokens"))
+      tokens = 1;
+    else if (!strcmp(argv[i], "--time"))
+      timing = 1;
+    else if (!strcmp(argv[i], "-0"))
+      nul = 1;
     else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
       fputs(usage_text, stdout);
       return 0;
@@ -85,18 +107,14 @@ int cmd_tokenize(int argc, char **argv) {
       return cli_fail("tokenize: unknown option '%s'", argv[i]);
     }
   }
-  if (!model || !*model) {
-    const char *home = getenv("HOME");
-    dflt = qx_path_join(home ? home : ".", ".cache/quarry/models/multilingual-e5-small");
-    model = dflt;
-  }
+  char *where = model_dir(model);
   qx_tokenizer *t = NULL;
-  if (load(&t, model)) {
+  if (!where || load(&t, where)) {
     int rc = cli_fail_lib("tokenize: cannot load the tokenizer of %s", model);
-    free(dflt);
+    free(where);
     return rc;
   }
-  free(dflt);
+  free(where);
   size_t count = 0, bytes = 0;
   int rc = 0;
   double t0 = qx_now();
@@ -117,8 +135,10 @@ int cmd_tokenize(int argc, char **argv) {
     free(line);
   }
   double dt = qx_now() - t0;
-  if (rc) rc = cli_fail_lib("tokenize");
-  else if (fflush(stdout) != 0 && errno != EPIPE) rc = cli_fail("tokenize: write error: %s", strerror(errno));
+  if (rc)
+    rc = cli_fail_lib("tokenize");
+  else if (fflush(stdout) != 0 && errno != EPIPE)
+    rc = cli_fail("tokenize: write error: %s", strerror(errno));
   if (timing && rc == 0)
     fprintf(stderr, "%zu tokens, %zu bytes in %.3f s: %.0f tokens/s, %.1f MB/s\n", count, bytes, dt,
             dt > 0 ? (double)count / dt : 0.0, dt > 0 ? (double)bytes / dt / 1e6 : 0.0);

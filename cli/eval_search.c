@@ -9,7 +9,8 @@
  * blanked first so that a natural-language question is never read as an
  * exclusion, a field or a phrase. A query left with no searchable word (only
  * stopwords) returns nothing and counts with 0, as in trec_eval given an
- * empty ranking.
+ * empty ranking. Should the index hold two documents with one external id,
+ * the id keeps its best score (a run must not list a document twice).
  *
  * --sweep "k1=A:B:STEP,b=C:D:STEP" evaluates every (k1, b) on the grid with the
  * same index (BM25 parameters are free at query time) and names the best
@@ -73,8 +74,8 @@ static void plain_words(char *q) {
 }
 
 /* Run every judged topic once with (k1, b) into a new run. Returns 0 or an exit status. */
-static int run_topics(qx_run **out, size_t *empty, quarry_index *ix, const qx_topics *t, const qx_qrels *qrels,
-                      const eval_opts *o, double k1, double b) {
+static int run_topics(qx_run **out, size_t *empty, size_t *dups, quarry_index *ix, const qx_topics *t,
+                      const qx_qrels *qrels, const eval_opts *o, double k1, double b) {
   qx_run *run = qx_run_new();
   if (!run) return cli_fail("eval: out of memory");
   quarry_search_opts so = QUARRY_SEARCH_OPTS_INIT;
@@ -82,7 +83,7 @@ static int run_topics(qx_run **out, size_t *empty, quarry_index *ix, const qx_to
   so.per_doc = 1;
   if (k1 >= 0) so.k1 = k1;
   if (b >= 0) so.b = b;
-  *empty = 0;
+  *empty = *dups = 0;
   for (size_t i = 0; i < t->n; i++) {
     if (!qx_qrels_find(qrels, t->t[i].qid)) continue;
     qx_run_query *rq;
@@ -114,6 +115,7 @@ static int run_topics(qx_run **out, size_t *empty, quarry_index *ix, const qx_to
       rc = qx_run_add(rq, hit->id ? hit->id : hit->path, hit->score);
     }
     quarry_results_free(res);
+    if (!rc) *dups += qx_run_query_dedupe(rq);
     if (rc) {
       qx_run_free(run);
       return cli_fail_lib("eval");
@@ -128,7 +130,8 @@ int eval_search(const eval_opts *o, const qx_qrels *qrels, const qx_metric *m, s
     return cli_fail("eval: --mode %s is not available yet (bm25 only in this build)", o->mode);
   range k1 = {o->k1, o->k1, 1}, b = {o->b, o->b, 1};
   if (o->sweep && parse_sweep(&k1, &b, o->sweep))
-    return cli_fail("eval: bad --sweep '%s' (expected k1=LO:HI:STEP,b=LO:HI:STEP, b within [0, 1])", o->sweep);
+    return cli_fail("eval: bad --sweep '%s' (expected k1=LO:HI:STEP,b=LO:HI:STEP, b within [0, 1])",
+                    o->sweep);
   if (o->sweep && (k1.lo < 0 || b.lo < 0)) { /* a parameter not swept keeps the library default */
     quarry_search_opts d = QUARRY_SEARCH_OPTS_INIT;
     if (k1.lo < 0) k1 = (range){d.k1, d.k1, 1};
@@ -137,11 +140,13 @@ int eval_search(const eval_opts *o, const qx_qrels *qrels, const qx_metric *m, s
   qx_topics *t = NULL;
   if (qx_topics_read(&t, o->queries, o->queries_format, o->topic_flags)) return cli_fail_lib("eval: queries");
   size_t judged = 0;
-  for (size_t i = 0; i < t->n; i++) judged += qx_qrels_find(qrels, t->t[i].qid) != NULL;
+  for (size_t i = 0; i < t->n; i++)
+    judged += qx_qrels_find(qrels, t->t[i].qid) != NULL;
   if (judged == 0) {
     qx_topics_free(t);
-    return cli_fail("eval: no query of %s has judgments in the qrels (query ids differ? see --qid-by-position)",
-                    o->queries);
+    return cli_fail(
+        "eval: no query of %s has judgments in the qrels (query ids differ? see --qid-by-position)",
+        o->queries);
   }
   quarry_index *ix = NULL;
   if (quarry_index_open(&ix, o->index)) {
@@ -153,16 +158,17 @@ int eval_search(const eval_opts *o, const qx_qrels *qrels, const qx_metric *m, s
   double best = -1, best_k1 = 0, best_b = 0;
   if (o->sweep && !o->json) {
     printf("%-6s %-6s", "k1", "b");
-    for (size_t j = 0; j < nm; j++) printf(" %10s", m[j].name);
+    for (size_t j = 0; j < nm; j++)
+      printf(" %10s", m[j].name);
     putchar('\n');
   }
   for (size_t i = 0; i < nk1 && !status; i++)
     for (size_t j = 0; j < nb && !status; j++) {
       double vk1 = k1.lo + (double)i * k1.step, vb = b.lo + (double)j * b.step;
       qx_run *run = NULL;
-      size_t empty = 0;
+      size_t empty = 0, dups = 0;
       qx_eval_result r;
-      if ((status = run_topics(&run, &empty, ix, t, qrels, o, vk1, vb))) break;
+      if ((status = run_topics(&run, &empty, &dups, ix, t, qrels, o, vk1, vb))) break;
       if (qx_eval_run(&r, run, qrels, m, nm)) {
         qx_run_free(run);
         status = cli_fail_lib("eval");
@@ -170,15 +176,22 @@ int eval_search(const eval_opts *o, const qx_qrels *qrels, const qx_metric *m, s
       }
       if (!o->sweep) {
         if (empty) fprintf(stderr, "quarry: note: %zu of %zu queries retrieved nothing\n", empty, r.nq);
+        if (dups)
+          fprintf(
+              stderr,
+              "quarry: note: %zu hits shared a document id with a better hit (ids not unique in the index)\n",
+              dups);
         eval_print(o, &r, m, nm, o->per_query);
         if (o->write_run) status = eval_write_run(o->write_run, run, "quarry");
       } else if (o->json) {
         printf("{\"k1\":%.4g,\"b\":%.4g,\"queries\":%zu", vk1, vb, r.nq);
-        for (size_t x = 0; x < nm; x++) printf(",\"%s\":%.10g", m[x].name, r.mean[x]);
+        for (size_t x = 0; x < nm; x++)
+          printf(",\"%s\":%.10g", m[x].name, r.mean[x]);
         printf("}\n");
       } else {
         printf("%-6.3g %-6.3g", vk1, vb);
-        for (size_t x = 0; x < nm; x++) printf(" %10.4f", r.mean[x]);
+        for (size_t x = 0; x < nm; x++)
+          printf(" %10.4f", r.mean[x]);
         putchar('\n');
       }
       if (r.mean[0] > best) best = r.mean[0], best_k1 = vk1, best_b = vb;
@@ -186,8 +199,10 @@ int eval_search(const eval_opts *o, const qx_qrels *qrels, const qx_metric *m, s
       qx_run_free(run);
     }
   if (!status && o->sweep) {
-    if (o->json) printf("{\"best\":{\"k1\":%.4g,\"b\":%.4g,\"%s\":%.10g}}\n", best_k1, best_b, m[0].name, best);
-    else printf("best: k1=%.3g b=%.3g %s=%.4f\n", best_k1, best_b, m[0].name, best);
+    if (o->json)
+      printf("{\"best\":{\"k1\":%.4g,\"b\":%.4g,\"%s\":%.10g}}\n", best_k1, best_b, m[0].name, best);
+    else
+      printf("best: k1=%.3g b=%.3g %s=%.4f\n", best_k1, best_b, m[0].name, best);
   }
   quarry_index_close(ix);
   qx_topics_free(t);

@@ -47,12 +47,10 @@ static int parse_header(qx_e5s1 *f, cursor *c) {
   if (rc) return rc;
   f->hp.version = qx_le32(p);
   if (f->hp.version != 1)
-    return qx_err(QUARRY_EMODEL, "%s: E5S1 version %u is not supported (expected 1)", f->path,
-                  f->hp.version);
-  int32_t *fields[] = {&f->hp.hidden, &f->hp.layers, &f->hp.heads, &f->hp.ffn,
+    return qx_err(QUARRY_EMODEL, "%s: E5S1 version %u is not supported (expected 1)", f->path, f->hp.version);
+  int32_t *fields[] = {&f->hp.hidden, &f->hp.layers,        &f->hp.heads,     &f->hp.ffn,
                        &f->hp.vocab,  &f->hp.max_positions, &f->hp.type_vocab};
-  static const char *names[] = {"hidden", "layers", "heads", "ffn", "vocab", "max_positions",
-                                "type_vocab"};
+  static const char *names[] = {"hidden", "layers", "heads", "ffn", "vocab", "max_positions", "type_vocab"};
   for (size_t i = 0; i < QX_ARRAY_LEN(fields); i++) {
     if ((rc = take_i32(c, fields[i], names[i]))) return rc;
     if (*fields[i] <= 0 || *fields[i] > (1 << 24)) return bad(f, names[i], *fields[i]);
@@ -63,10 +61,9 @@ static int parse_header(qx_e5s1 *f, cursor *c) {
     return qx_err(QUARRY_EMODEL, "%s: E5S1 layer-norm eps %g out of range", f->path, (double)f->hp.eps);
   if ((rc = take_i32(c, &f->hp.block, "block"))) return rc;
   if (f->hp.block != 32) return bad(f, "block (expected 32)", f->hp.block);
-  if (f->hp.hidden % f->hp.heads != 0 || f->hp.hidden % f->hp.block != 0 ||
-      f->hp.ffn % f->hp.block != 0)
-    return qx_err(QUARRY_EMODEL, "%s: E5S1 hidden %d / heads %d / ffn %d inconsistent with block %d",
-                  f->path, f->hp.hidden, f->hp.heads, f->hp.ffn, f->hp.block);
+  if (f->hp.hidden % f->hp.heads != 0 || f->hp.hidden % f->hp.block != 0 || f->hp.ffn % f->hp.block != 0)
+    return qx_err(QUARRY_EMODEL, "%s: E5S1 hidden %d / heads %d / ffn %d inconsistent with block %d", f->path,
+                  f->hp.hidden, f->hp.heads, f->hp.ffn, f->hp.block);
   return 0;
 }
 
@@ -140,8 +137,8 @@ static int parse_norm(qx_e5s1 *f, cursor *c) {
   }
   f->norm_off[f->n_norm] = (uint32_t)acc;
   if (q != nbytes)
-    return qx_err(QUARRY_EMODEL, "%s: E5S1 normalisation map: %u bytes declared, %zu used", f->path,
-                  nbytes, q);
+    return qx_err(QUARRY_EMODEL, "%s: E5S1 normalisation map: %u bytes declared, %zu used", f->path, nbytes,
+                  q);
   return 0;
 short_map:
   return qx_err(QUARRY_EMODEL, "%s: E5S1 normalisation map runs past its %u bytes", f->path, nbytes);
@@ -174,25 +171,23 @@ static int parse_tensors(qx_e5s1 *f, cursor *c) {
     if (t->dtype == QX_E5S1_F32) {
       want = t->count * 4;
       if (t->offset % 4)
-        return qx_err(QUARRY_EMODEL, "%s: E5S1 tensor '%s' at offset %llu is not 4-byte aligned",
-                      f->path, t->name, (unsigned long long)t->offset);
+        return qx_err(QUARRY_EMODEL, "%s: E5S1 tensor '%s' at offset %llu is not 4-byte aligned", f->path,
+                      t->name, (unsigned long long)t->offset);
     } else if (t->dtype == QX_E5S1_Q4_0) {
       if (t->count % (uint64_t)f->hp.block)
         return qx_err(QUARRY_EMODEL, "%s: E5S1 Q4_0 tensor '%s' has %llu weights, not a multiple of %d",
                       f->path, t->name, (unsigned long long)t->count, f->hp.block);
       want = t->count / (uint64_t)f->hp.block * QX_E5S1_Q4_BLOCK_BYTES;
     } else {
-      return qx_err(QUARRY_EMODEL, "%s: E5S1 tensor '%s' has unknown dtype %d", f->path, t->name,
-                    t->dtype);
+      return qx_err(QUARRY_EMODEL, "%s: E5S1 tensor '%s' has unknown dtype %d", f->path, t->name, t->dtype);
     }
     if (t->bytes != want)
       return qx_err(QUARRY_EMODEL, "%s: E5S1 tensor '%s' declares %llu bytes, %llu expected", f->path,
                     t->name, (unsigned long long)t->bytes, (unsigned long long)want);
     if (t->offset > f->map.len || t->bytes > f->map.len - t->offset)
-      return qx_err(QUARRY_EMODEL,
-                    "%s: truncated E5S1 file: tensor '%s' needs bytes %llu..%llu, file has %zu",
-                    f->path, t->name, (unsigned long long)t->offset,
-                    (unsigned long long)(t->offset + t->bytes), f->map.len);
+      return qx_err(
+          QUARRY_EMODEL, "%s: truncated E5S1 file: tensor '%s' needs bytes %llu..%llu, file has %zu", f->path,
+          t->name, (unsigned long long)t->offset, (unsigned long long)(t->offset + t->bytes), f->map.len);
     t->data = f->map.data + t->offset;
   }
   return 0;
@@ -247,12 +242,11 @@ int qx_e5s1_tensor_get(const qx_e5s1_tensor **out, const qx_e5s1 *f, const char 
     return qx_err(QUARRY_EMODEL, "%s: tensor '%s' is %s, expected %s", f->path, name, dt[t->dtype],
                   dt[dtype & 1]);
   if (t->count != rows * cols)
-    return qx_err(QUARRY_EMODEL, "%s: tensor '%s' has %llu values, expected %llu x %llu", f->path,
-                  name, (unsigned long long)t->count, (unsigned long long)rows,
-                  (unsigned long long)cols);
+    return qx_err(QUARRY_EMODEL, "%s: tensor '%s' has %llu values, expected %llu x %llu", f->path, name,
+                  (unsigned long long)t->count, (unsigned long long)rows, (unsigned long long)cols);
   if (dtype == QX_E5S1_Q4_0 && cols % (uint64_t)f->hp.block)
-    return qx_err(QUARRY_EMODEL, "%s: tensor '%s': rows of %llu weights are not whole Q4_0 blocks",
-                  f->path, name, (unsigned long long)cols);
+    return qx_err(QUARRY_EMODEL, "%s: tensor '%s': rows of %llu weights are not whole Q4_0 blocks", f->path,
+                  name, (unsigned long long)cols);
   *out = t;
   return 0;
 }

@@ -53,10 +53,10 @@ typedef struct qx_e5s1_hparams {
 
 typedef struct qx_e5s1_tensor {
   char name[64];
-  int dtype;       /* QX_E5S1_F32 or QX_E5S1_Q4_0 */
-  uint64_t count;  /* number of values (weights) */
-  uint64_t offset; /* from the start of the file */
-  uint64_t bytes;  /* checked: count*4 (f32) or count/block*18 (Q4_0) */
+  int dtype;        /* QX_E5S1_F32 or QX_E5S1_Q4_0 */
+  uint64_t count;   /* number of values (weights) */
+  uint64_t offset;  /* from the start of the file */
+  uint64_t bytes;   /* checked: count*4 (f32) or count/block*18 (Q4_0) */
   const void *data; /* points into the mapping (f32 data is 4-byte aligned) */
 } qx_e5s1_tensor;
 

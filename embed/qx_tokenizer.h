@@ -52,8 +52,7 @@ int qx_tokenizer_load_e5s1(qx_tokenizer **out, const char *model_path);
  *  id is returned, the caller windows long inputs.
  *  @return : 0 and *ids (heap, caller frees with free()) / *n_ids, or
  *  QUARRY_ENOMEM (then *ids is NULL). Never fails on any input bytes. */
-int qx_tokenizer_encode(qx_tokenizer *t, const char *text, size_t len, int32_t **ids,
-                        size_t *n_ids);
+int qx_tokenizer_encode(qx_tokenizer *t, const char *text, size_t len, int32_t **ids, size_t *n_ids);
 
 int32_t qx_tokenizer_pad_id(const qx_tokenizer *t);
 int32_t qx_tokenizer_cls_id(const qx_tokenizer *t); /* [CLS] or <s>  */

@@ -19,8 +19,7 @@ int qx_u32vec_reserve(qx_u32vec *a, size_t extra) {
 }
 
 int qx_u32vec_push(qx_u32vec *a, uint32_t x) {
-  if (a->n == a->cap && qx_grow((void **)&a->v, &a->cap, a->n + 1, sizeof *a->v))
-    return QUARRY_ENOMEM;
+  if (a->n == a->cap && qx_grow((void **)&a->v, &a->cap, a->n + 1, sizeof *a->v)) return QUARRY_ENOMEM;
   a->v[a->n++] = x;
   return 0;
 }
@@ -131,7 +130,8 @@ int qx_tokenizer_utf8_repair(char **out, size_t *out_len, const char *src, size_
     return qx_err(QUARRY_ENOMEM, "utf-8 repair of %zu bytes", len);
   }
   size_t n = qx_tok_decode(cps, src, len), o = 0;
-  for (size_t i = 0; i < n; i++) o += (size_t)qx_tok_encode_cp(buf + o, cps[i]);
+  for (size_t i = 0; i < n; i++)
+    o += (size_t)qx_tok_encode_cp(buf + o, cps[i]);
   buf[o] = 0;
   free(cps);
   *out = buf;
@@ -160,15 +160,19 @@ static void partition(build_ent *e, build_ent *tmp, size_t n, uint32_t d) {
       build_ent x = e[i];
       int k = key_at(&x, d);
       size_t j = i;
-      for (; j > 0 && key_at(&e[j - 1], d) > k; j--) e[j] = e[j - 1];
+      for (; j > 0 && key_at(&e[j - 1], d) > k; j--)
+        e[j] = e[j - 1];
       e[j] = x;
     }
     return;
   }
   size_t count[258] = {0};
-  for (size_t i = 0; i < n; i++) count[key_at(&e[i], d) + 2]++;
-  for (size_t b = 1; b < 258; b++) count[b] += count[b - 1];
-  for (size_t i = 0; i < n; i++) tmp[count[key_at(&e[i], d) + 1]++] = e[i];
+  for (size_t i = 0; i < n; i++)
+    count[key_at(&e[i], d) + 2]++;
+  for (size_t b = 1; b < 258; b++)
+    count[b] += count[b - 1];
+  for (size_t i = 0; i < n; i++)
+    tmp[count[key_at(&e[i], d) + 1]++] = e[i];
   memcpy(e, tmp, n * sizeof *e);
 }
 
@@ -223,7 +227,8 @@ int qx_tok_vocab_index(qx_tokenizer *t) {
     while (lo < hi) {
       uint8_t b = e[lo].p[d];
       uint32_t end = lo + 1;
-      while (end < hi && e[end].p[d] == b) end++;
+      while (end < hi && e[end].p[d] == b)
+        end++;
       if (grow_nodes(t, &range, &depth, &cap, nn + 1)) goto done;
       range[nn][0] = lo;
       range[nn][1] = end;
@@ -257,8 +262,7 @@ int32_t qx_tok_lookup(const qx_tokenizer *t, const char *s, size_t len) {
 
 /* ---- public entry points ------------------------------------------------ */
 /* Leftmost-longest added token starting at cps[i], or NULL. */
-static const qx_added_token *added_at(const qx_tokenizer *t, const uint32_t *cps, size_t n,
-                                      size_t i) {
+static const qx_added_token *added_at(const qx_tokenizer *t, const uint32_t *cps, size_t n, size_t i) {
   const qx_added_token *best = NULL;
   for (size_t k = 0; k < t->n_added; k++) {
     const qx_added_token *a = &t->added[k];
@@ -273,8 +277,7 @@ static int encode_segment(const qx_tokenizer *t, const uint32_t *cps, size_t n, 
   return qx_unigram_encode(t, cps, n, ids);
 }
 
-int qx_tokenizer_encode(qx_tokenizer *t, const char *text, size_t len, int32_t **ids,
-                        size_t *n_ids) {
+int qx_tokenizer_encode(qx_tokenizer *t, const char *text, size_t len, int32_t **ids, size_t *n_ids) {
   *ids = NULL;
   *n_ids = 0;
   qx_u32vec out = {0};
@@ -295,8 +298,7 @@ int qx_tokenizer_encode(qx_tokenizer *t, const char *text, size_t len, int32_t *
     i += a->n;
     seg = i;
   }
-  if ((seg < n || (seg == 0 && n == 0)) && (rc = encode_segment(t, cps + seg, n - seg, &out)))
-    goto done;
+  if ((seg < n || (seg == 0 && n == 0)) && (rc = encode_segment(t, cps + seg, n - seg, &out))) goto done;
   if ((rc = qx_u32vec_push(&out, (uint32_t)t->sep_id))) goto done;
   *ids = (int32_t *)out.v;
   *n_ids = out.n;
@@ -322,7 +324,8 @@ const char *qx_tokenizer_id_to_token(const qx_tokenizer *t, int32_t id) {
 
 void qx_tokenizer_free(qx_tokenizer *t) {
   if (!t) return;
-  for (size_t i = 0; i < t->n_added; i++) free(t->added[i].cps);
+  for (size_t i = 0; i < t->n_added; i++)
+    free(t->added[i].cps);
   free(t->added);
   free(t->source);
   free(t->blob);
@@ -335,5 +338,7 @@ void qx_tokenizer_free(qx_tokenizer *t) {
   free(t->norm_cp);
   free(t->norm_off);
   free(t->norm_out);
+  free(t->pc_units);
+  free(t->pc_pool);
   free(t);
 }

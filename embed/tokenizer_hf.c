@@ -2,12 +2,13 @@
  * tokenizer_hf.c: loads a Hugging Face tokenizer.json (the `tokenizers`
  * library's serialisation, https://huggingface.co/docs/tokenizers) with
  * jansson. Supported, which covers BERT-family and SentencePiece models
- * exported without a precompiled charsmap:
+ * exported by transformers (XLM-R family included):
  *   model         WordPiece {vocab, unk_token, continuing_subword_prefix,
  *                 max_input_chars_per_word}; Unigram {vocab [[piece, score]],
  *                 unk_id} without byte_fallback
- *   normalizer    null, BertNormalizer, NFKC, Replace(" {2,}" -> " "), a
- *                 Sequence of those (Unigram)
+ *   normalizer    BertNormalizer (WordPiece); NFKC or Precompiled (a
+ *                 sentencepiece charsmap) then Replace(" {2,}" -> " "), alone
+ *                 or in a Sequence (Unigram); or null
  *   pre_tokenizer BertPreTokenizer (WordPiece); Metaspace (Unigram)
  *   post_processor TemplateProcessing / BertProcessing / RobertaProcessing:
  *                 gives the ids put before and after the text
@@ -37,7 +38,8 @@ static int flag(json_t *o, const char *key, int dflt) {
 /* Vocabulary of `n` slots; slot i filled with strs[i] (may be NULL = empty). */
 static int set_vocab(qx_tokenizer *t, const char **strs, size_t n) {
   size_t total = 0;
-  for (size_t i = 0; i < n; i++) total += (strs[i] ? strlen(strs[i]) : 0) + 1;
+  for (size_t i = 0; i < n; i++)
+    total += (strs[i] ? strlen(strs[i]) : 0) + 1;
   t->blob = qx_malloc(total);
   t->off = qx_malloc((n + 1) * sizeof *t->off);
   if (!t->blob || !t->off) return qx_err(QUARRY_ENOMEM, "%s: vocabulary", t->source);
@@ -87,7 +89,8 @@ static int load_wordpiece(qx_tokenizer *t, json_t *model, const char *path) {
   t->max_word_chars = json_is_integer(maxc) ? (size_t)json_integer_value(maxc) : 100;
   if ((rc = qx_tok_vocab_index(t))) return rc;
   t->unk_id = unk ? qx_tok_lookup(t, unk, strlen(unk)) : -1;
-  if (t->unk_id < 0) return BAD("%s: model.unk_token \"%s\" is not in the vocabulary", path, unk ? unk : "(none)");
+  if (t->unk_id < 0)
+    return BAD("%s: model.unk_token \"%s\" is not in the vocabulary", path, unk ? unk : "(none)");
   return 0;
 }
 
@@ -150,10 +153,16 @@ static int load_normalizer(qx_tokenizer *t, json_t *n, const char *path) {
       json_array_foreach(list, i, e) if ((rc = load_normalizer(t, e, path))) return rc;
       return 0;
     }
-    if (!strcmp(type, "NFKC")) {
-      if (t->collapse_spaces) return BAD("%s: NFKC after Replace is not supported", path);
-      t->nfkc = 1;
-      return 0;
+    if (!strcmp(type, "NFKC") || !strcmp(type, "Precompiled")) {
+      if (t->collapse_spaces || t->nfkc || t->pc_units)
+        return BAD("%s: normalizer %s must come first in the sequence", path, type);
+      if (!strcmp(type, "NFKC")) {
+        t->nfkc = 1;
+        return 0;
+      }
+      const char *b64 = json_string_value(json_object_get(n, "precompiled_charsmap"));
+      if (!b64) return BAD("%s: Precompiled normalizer without a precompiled_charsmap string", path);
+      return qx_precompiled_load(t, b64, path);
     }
     if (!strcmp(type, "Replace")) {
       const char *re = json_string_value(json_object_get(json_object_get(n, "pattern"), "Regex"));
@@ -176,8 +185,7 @@ static int load_pre_tokenizer(qx_tokenizer *t, json_t *p, const char *path) {
   if (t->kind == QX_TOK_UNIGRAM && !strcmp(type, "Metaspace")) {
     const char *rep = json_string_value(json_object_get(p, "replacement"));
     const char *scheme = json_string_value(json_object_get(p, "prepend_scheme"));
-    if (rep && strcmp(rep, "\xe2\x96\x81"))
-      return BAD("%s: Metaspace replacement must be U+2581", path);
+    if (rep && strcmp(rep, "\xe2\x96\x81")) return BAD("%s: Metaspace replacement must be U+2581", path);
     if (!flag(p, "split", 1)) return BAD("%s: Metaspace with split=false is not supported", path);
     if (scheme) {
       if (strcmp(scheme, "always") && strcmp(scheme, "never"))
@@ -217,8 +225,10 @@ static int load_post(qx_tokenizer *t, json_t *root, json_t *added, const char *p
     json_t *b = json_object_get(json_array_get(single, n ? n - 1 : 0), "SpecialToken");
     if (n != 3 || !a || !b || !json_object_get(json_array_get(single, 1), "Sequence"))
       return BAD("%s: post_processor template must be \"SPECIAL $A SPECIAL\"", path);
-    json_t *ia = json_object_get(json_object_get(specials, json_string_value(json_object_get(a, "id"))), "ids");
-    json_t *ib = json_object_get(json_object_get(specials, json_string_value(json_object_get(b, "id"))), "ids");
+    json_t *ia =
+        json_object_get(json_object_get(specials, json_string_value(json_object_get(a, "id"))), "ids");
+    json_t *ib =
+        json_object_get(json_object_get(specials, json_string_value(json_object_get(b, "id"))), "ids");
     if (json_array_size(ia) != 1 || json_array_size(ib) != 1)
       return BAD("%s: post_processor special tokens must have one id each", path);
     t->cls_id = (int32_t)json_integer_value(json_array_get(ia, 0));
@@ -253,8 +263,8 @@ static int load_added(qx_tokenizer *t, json_t *added, const char *path) {
     const char *c = json_string_value(json_object_get(e, "content"));
     json_t *id = json_object_get(e, "id");
     if (!c || !*c || !json_is_integer(id) || json_integer_value(id) < 0 ||
-        json_integer_value(id) > (1 << 24))
-      return BAD("%s: added_tokens[%zu] needs a non-empty content and an id", path, i);
+        json_integer_value(id) > (json_int_t)(t->n_vocab + 100000))
+      return BAD("%s: added_tokens[%zu] needs a non-empty content and an id near the vocabulary's", path, i);
     qx_added_token *a = &t->added[t->n_added++];
     a->id = (int32_t)json_integer_value(id);
     size_t len = strlen(c);
@@ -303,8 +313,8 @@ int qx_tokenizer_load_hf(qx_tokenizer **out, const char *path) {
   } else if (!strcmp(type, "Unigram")) {
     rc = load_unigram(t, model, path);
   } else {
-    rc = qx_err(QUARRY_EUNSUPPORTED, "%s: model type '%s' is not supported (WordPiece or Unigram)",
-                path, type);
+    rc = qx_err(QUARRY_EUNSUPPORTED, "%s: model type '%s' is not supported (WordPiece or Unigram)", path,
+                type);
   }
   if (!rc) rc = load_normalizer(t, json_object_get(root, "normalizer"), path);
   if (!rc) rc = load_pre_tokenizer(t, json_object_get(root, "pre_tokenizer"), path);

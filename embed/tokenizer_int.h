@@ -44,11 +44,11 @@ struct qx_tokenizer {
   uint32_t *off;
   /* trie over the model's tokens (added tokens past the model are not in it) */
   size_t n_nodes;
-  uint32_t *tr_child;    /* first child of node i */
-  uint16_t *tr_nchild;   /* number of children (<= 256) */
-  uint8_t *tr_label;     /* byte on the edge into node i */
-  int32_t *tr_id;        /* token whose bytes spell the path to node i, or -1 */
-  uint32_t root[256];    /* child of the root for each byte, 0 = none */
+  uint32_t *tr_child;  /* first child of node i */
+  uint16_t *tr_nchild; /* number of children (<= 256) */
+  uint8_t *tr_label;   /* byte on the edge into node i */
+  int32_t *tr_id;      /* token whose bytes spell the path to node i, or -1 */
+  uint32_t root[256];  /* child of the root for each byte, 0 = none */
   int32_t cls_id, sep_id, pad_id, unk_id;
   /* added tokens matched on the raw text before normalisation */
   qx_added_token *added;
@@ -56,17 +56,21 @@ struct qx_tokenizer {
   /* WordPiece */
   int clean_text, chinese_chars, strip_accents, lowercase;
   size_t max_word_chars;
-  char prefix[16];       /* continuation prefix ("##") */
+  char prefix[16]; /* continuation prefix ("##") */
   size_t prefix_len;
   /* Unigram */
   double *scores;
-  double unk_score;      /* min score - 10, as sentencepiece / tokenizers */
+  double unk_score; /* min score - 10, as sentencepiece / tokenizers */
   int fuse_unk;
-  int collapse_spaces;   /* Replace(" {2,}", " ") */
-  int add_prefix_space;  /* metaspace prepend scheme "always" */
+  int collapse_spaces;                             /* Replace(" {2,}", " ") */
+  int add_prefix_space;                            /* metaspace prepend scheme "always" */
   uint32_t n_norm, *norm_cp, *norm_off, *norm_out; /* per-codepoint map (E5S1) */
-  uint8_t ascii_mapped[128]; /* 1 if the map has an entry for this ASCII codepoint */
-  int nfkc;              /* NFKC normaliser (tokenizer.json) */
+  uint8_t ascii_mapped[128];                       /* 1 if the map has an entry for this ASCII codepoint */
+  int nfkc;                                        /* NFKC normaliser (tokenizer.json) */
+  uint32_t *pc_units;                              /* Precompiled charsmap: darts-clone double array */
+  size_t pc_n_units;
+  char *pc_pool; /* its NUL-separated replacements */
+  size_t pc_pool_len;
 };
 
 /* Vocabulary building: with blob/off holding n_vocab tokens, build the trie
@@ -87,8 +91,10 @@ static inline int qx_tok_cursor_step(const qx_tokenizer *t, qx_tok_cursor *c, ui
   uint32_t lo = t->tr_child[c->node], end = lo + t->tr_nchild[c->node], hi = end;
   while (hi - lo > 8) { /* narrow to a short run that holds the first label >= b */
     uint32_t mid = lo + (hi - lo) / 2;
-    if (t->tr_label[mid] < b) lo = mid + 1;
-    else hi = mid;
+    if (t->tr_label[mid] < b)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   for (; lo < end; lo++)
     if (t->tr_label[lo] == b) {
@@ -110,6 +116,12 @@ size_t qx_tok_decode(uint32_t *cps, const char *s, size_t len);
 int qx_tok_utf8_valid(const char *s, size_t len);
 /* Append the UTF-8 encoding of cp to buf; returns the bytes written (1..4). */
 int qx_tok_encode_cp(char *buf, uint32_t cp);
+
+/* Precompiled charsmap (tokenizer_precompiled.c): load from base64, and
+ * normalise cps[0..n) into a new heap array. */
+int qx_precompiled_load(qx_tokenizer *t, const char *b64, const char *path);
+int qx_precompiled_normalize(const qx_tokenizer *t, const uint32_t *cps, size_t n, uint32_t **out,
+                             size_t *out_n);
 
 /* Encode the codepoints of one segment without specials, appending ids. */
 int qx_wordpiece_encode(const qx_tokenizer *t, const uint32_t *cps, size_t n, qx_u32vec *ids);

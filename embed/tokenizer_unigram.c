@@ -3,8 +3,9 @@
  * "Subword Regularization", and the sentencepiece/XLM-R conventions), as the
  * Hugging Face `tokenizers` library runs it, so ids match it exactly:
  *
- *   1. normalise: the per-codepoint map of the E5S1 file (or NFKC for a
- *      tokenizer.json), then runs of two or more U+0020 become one;
+ *   1. normalise: the per-codepoint map of the E5S1 file (or, for a
+ *      tokenizer.json, NFKC or a precompiled charsmap), then runs of two or
+ *      more U+0020 become one;
  *   2. metaspace: U+0020 becomes "▁" (U+2581), a "▁" is prepended unless the
  *      text already starts with one (empty text stays empty), and the text is
  *      split before every "▁" (each word keeps its leading "▁");
@@ -35,8 +36,10 @@ static const uint32_t *norm_map(const qx_tokenizer *t, const uint32_t *cp, size_
   uint32_t lo = 0, hi = t->n_norm;
   while (lo < hi) {
     uint32_t mid = lo + (hi - lo) / 2;
-    if (t->norm_cp[mid] < *cp) lo = mid + 1;
-    else hi = mid;
+    if (t->norm_cp[mid] < *cp)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   if (lo < t->n_norm && t->norm_cp[lo] == *cp) {
     *n = t->norm_off[lo + 1] - t->norm_off[lo];
@@ -70,11 +73,11 @@ static int lattice_reserve(lattice *l, size_t n) {
 static size_t utf8_len(uint8_t c) { return c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4; }
 
 /* Viterbi over one word w[0..len) (valid UTF-8), appending ids. */
-static int viterbi_word(const qx_tokenizer *t, const char *w, size_t len, lattice *l,
-                        qx_u32vec *ids) {
+static int viterbi_word(const qx_tokenizer *t, const char *w, size_t len, lattice *l, qx_u32vec *ids) {
   int rc = lattice_reserve(l, len);
   if (rc) return rc;
-  for (size_t i = 0; i <= len; i++) l->start[i] = -1;
+  for (size_t i = 0; i <= len; i++)
+    l->start[i] = -1;
   l->score[0] = 0.0;
   for (size_t s = 0; s < len;) {
     size_t mblen = utf8_len((uint8_t)w[s]);
@@ -112,7 +115,8 @@ static int viterbi_word(const qx_tokenizer *t, const char *w, size_t len, lattic
     int32_t id = l->id[e];
     if (t->fuse_unk && id == t->unk_id) {
       size_t s1 = s;
-      while (s > 0 && l->id[s] == t->unk_id) s = (size_t)l->start[s];
+      while (s > 0 && l->id[s] == t->unk_id)
+        s = (size_t)l->start[s];
       if (s != s1) { /* tokenizers looks the fused string up again */
         int32_t whole = qx_tok_lookup(t, w + s, e - s);
         if (whole >= 0) id = whole;
@@ -134,7 +138,8 @@ static int nfkc(const uint32_t *cps, size_t n, uint32_t **out, size_t *out_n) {
   char *u = qx_malloc(n * 4 + 1);
   if (!u) return QUARRY_ENOMEM;
   size_t len = 0;
-  for (size_t i = 0; i < n; i++) len += (size_t)qx_tok_encode_cp(u + len, cps[i]);
+  for (size_t i = 0; i < n; i++)
+    len += (size_t)qx_tok_encode_cp(u + len, cps[i]);
   utf8proc_uint8_t *dst = NULL;
   utf8proc_ssize_t k = utf8proc_map((const utf8proc_uint8_t *)u, (utf8proc_ssize_t)len, &dst,
                                     UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT);
@@ -147,13 +152,14 @@ static int nfkc(const uint32_t *cps, size_t n, uint32_t **out, size_t *out_n) {
 }
 
 int qx_unigram_encode(const qx_tokenizer *t, const uint32_t *cps, size_t n, qx_u32vec *ids) {
-  if (t->nfkc) {
+  if (t->nfkc || t->pc_units) {
     uint32_t *nc = NULL;
     size_t nn = 0;
-    int rc = nfkc(cps, n, &nc, &nn);
+    int rc = t->nfkc ? nfkc(cps, n, &nc, &nn) : qx_precompiled_normalize(t, cps, n, &nc, &nn);
     if (rc) return rc;
     qx_tokenizer plain = *t;
     plain.nfkc = 0;
+    plain.pc_units = NULL;
     rc = qx_unigram_encode(&plain, nc, nn, ids);
     free(nc);
     return rc;
@@ -257,7 +263,8 @@ int qx_tokenizer_load_e5s1(qx_tokenizer **out, const char *model_path) {
   memcpy(t->norm_cp, f->norm_cp, (size_t)f->n_norm * 4);
   memcpy(t->norm_off, f->norm_off, ((size_t)f->n_norm + 1) * 4);
   memcpy(t->norm_out, f->norm_out, n_out * 4);
-  for (uint32_t i = 0; i < t->n_norm && t->norm_cp[i] < 0x80; i++) t->ascii_mapped[t->norm_cp[i]] = 1;
+  for (uint32_t i = 0; i < t->n_norm && t->norm_cp[i] < 0x80; i++)
+    t->ascii_mapped[t->norm_cp[i]] = 1;
   if ((rc = qx_tok_vocab_index(t))) goto fail;
   qx_e5s1_close(f);
   *out = t;

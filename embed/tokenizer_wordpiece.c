@@ -27,8 +27,8 @@
 
 static int is_white(uint32_t c) {
   return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-         c == 0x205F || c == 0x3000;
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
+         c == 0x3000;
 }
 
 extern const uint32_t qx_bert_other[][2], qx_bert_mark[][2], qx_bert_punct[][2];
@@ -38,8 +38,10 @@ static int in_ranges(const uint32_t (*r)[2], size_t n, uint32_t c) {
   size_t lo = 0, hi = n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (r[mid][1] < c) lo = mid + 1;
-    else hi = mid;
+    if (r[mid][1] < c)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo < n && r[lo][0] <= c;
 }
@@ -50,16 +52,14 @@ static int is_control(uint32_t c) {
 }
 
 static int is_cjk(uint32_t c) {
-  return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
-         (c >= 0x20000 && c <= 0x2A6DF) || (c >= 0x2A700 && c <= 0x2B73F) ||
-         (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B920 && c <= 0x2CEAF) ||
+  return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x20000 && c <= 0x2A6DF) ||
+         (c >= 0x2A700 && c <= 0x2B73F) || (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B920 && c <= 0x2CEAF) ||
          (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
 }
 
 static int is_punct(uint32_t c) {
   if (c < 0x80)
-    return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) ||
-           (c >= 123 && c <= 126);
+    return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
   return in_ranges(qx_bert_punct, qx_bert_punct_n, c);
 }
 
@@ -105,8 +105,7 @@ static int strip_lower(const qx_tokenizer *t, qx_u32vec *v, uint32_t c) {
 }
 
 /* WordPiece on one word (UTF-8 w[0..len), nchars characters). */
-static int wordpiece_word(const qx_tokenizer *t, const char *w, size_t len, size_t nchars,
-                          qx_u32vec *ids) {
+static int wordpiece_word(const qx_tokenizer *t, const char *w, size_t len, size_t nchars, qx_u32vec *ids) {
   size_t first = ids->n;
   if (nchars > t->max_word_chars) return qx_u32vec_push(ids, (uint32_t)t->unk_id);
   for (size_t start = 0; start < len;) {
@@ -114,7 +113,8 @@ static int wordpiece_word(const qx_tokenizer *t, const char *w, size_t len, size
     qx_tok_cursor_init(t, &c);
     int ok = 1;
     if (start > 0)
-      for (size_t i = 0; i < t->prefix_len && ok; i++) ok = qx_tok_cursor_step(t, &c, (uint8_t)t->prefix[i]);
+      for (size_t i = 0; i < t->prefix_len && ok; i++)
+        ok = qx_tok_cursor_step(t, &c, (uint8_t)t->prefix[i]);
     int32_t best = -1;
     size_t best_end = 0;
     for (size_t k = start; ok && k < len; k++) {
@@ -140,7 +140,8 @@ int qx_wordpiece_encode(const qx_tokenizer *t, const uint32_t *cps, size_t n, qx
   qx_u32vec norm = {0};
   char *word = NULL;
   int rc = qx_u32vec_reserve(&norm, n + n / 4 + 8);
-  for (size_t i = 0; i < n && rc == 0; i++) rc = normalize_cp(t, &norm, cps[i]);
+  for (size_t i = 0; i < n && rc == 0; i++)
+    rc = normalize_cp(t, &norm, cps[i]);
   if (rc == 0 && !(word = qx_malloc(norm.n * 4 + 4))) rc = QUARRY_ENOMEM;
   size_t wlen = 0, wchars = 0;
   for (size_t i = 0; i <= norm.n && rc == 0; i++) {

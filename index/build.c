@@ -6,9 +6,9 @@
  *   postings  lexicon + postings + positions        (index/write.c)
  *   tables    norms, passages, docs, surface        (index/write.c)
  *   [vectors] the embedding step of issue 4 goes here: it reads passage text
- *             back through qx_store_* on <tmpdir>/store.zst, writes its file
- *             into the tmpdir, registers it with qx_build_add_file() and
- *             records model/dim in the MANIFEST via qx_build_manifest()
+ *             back with qx_build_passage_text(), writes its file into the
+ *             tmpdir, registers it with qx_build_add_file() and records
+ *             model/dim in the MANIFEST via qx_build_manifest()
  *   manifest  MANIFEST last: it lists every file with its xxHash64
  * Everything is written into DIR.tmp-XXXXXX beside DIR, fsynced, then swapped
  * with DIR by renameat2(RENAME_EXCHANGE) (or two renames where unsupported),
@@ -461,6 +461,22 @@ static const build_step steps[] = {
 /* ---- public hooks for steps ------------------------------------------------ */
 
 const char *qx_build_tmpdir(const qx_build *b) { return b->tmpdir; }
+const quarry_build_opts *qx_build_opts(const qx_build *b) { return b->opts; }
+uint64_t qx_build_passage_count(const qx_build *b) { return b->npassages; }
+
+int qx_build_passage_text(char **out, size_t *out_len, qx_build *b, uint32_t pid) {
+  *out = NULL;
+  if (pid >= b->npassages || b->store) return qx_err(QUARRY_EINVAL, "passage %u not available", pid);
+  if (!b->store_rd) {
+    char *path = qx_path_join(b->tmpdir, "store.zst");
+    int rc = path ? qx_map_open(&b->store_map, path) : qx_err(QUARRY_ENOMEM, "out of memory");
+    free(path);
+    if (!rc) rc = qx_store_open(&b->store_rd, b->store_map.data, b->store_map.len, "store.zst");
+    if (rc) return rc;
+  }
+  const uint8_t *r = b->passages.data + (size_t)pid * QX_PASSAGE_REC_SIZE;
+  return qx_store_read(out, out_len, b->store_rd, qx_le32(r), qx_le64(r + 8), qx_le64(r + 16));
+}
 qx_manifest *qx_build_manifest(qx_build *b) { return &b->man; }
 
 int qx_build_add_file(qx_build *b, const char *name) {
@@ -594,6 +610,8 @@ static void build_free(qx_build *b) {
   free(b->new_id);
   qx_cutter_free(&b->cut);
   qx_store_writer_free(b->store);
+  qx_store_free(b->store_rd);
+  qx_map_close(&b->store_map);
   qx_analyzer_free(b->an);
   qx_walk_free(b->files, b->nfiles);
   qx_manifest_free(&b->man);

@@ -17,10 +17,10 @@ struct qx_corpus {
   qx_corpus_format fmt;
   char **files;
   size_t nfiles, cap;
-  size_t cur;      /* index of the mapped file */
-  qx_map map;      /* current file */
+  size_t cur; /* index of the mapped file */
+  qx_map map; /* current file */
   int mapped;
-  size_t pos;      /* parser position in the current file */
+  size_t pos; /* parser position in the current file */
   qx_corpus_buf buf;
 };
 
@@ -60,8 +60,7 @@ static int skip_hidden(const struct dirent *d) { return d->d_name[0] != '.'; }
 
 static int add_path(qx_corpus *c, const char *path, int depth) {
   struct stat st;
-  if (stat(path, &st) != 0)
-    return qx_err_errno(errno == ENOENT ? QUARRY_ENOTFOUND : QUARRY_EIO, "%s", path);
+  if (stat(path, &st) != 0) return qx_err_errno(errno == ENOENT ? QUARRY_ENOTFOUND : QUARRY_EIO, "%s", path);
   if (!S_ISDIR(st.st_mode)) return S_ISREG(st.st_mode) ? add_file(c, path) : 0;
   if (depth > 64) return qx_err(QUARRY_EINVAL, "%s: directories nested too deep", path);
   struct dirent **ents;
@@ -86,7 +85,8 @@ int qx_corpus_open(qx_corpus **out, qx_corpus_format fmt, const char *const *pat
   if (!c) return qx_err(QUARRY_ENOMEM, "out of memory");
   c->fmt = fmt;
   int rc = 0;
-  for (size_t i = 0; i < npaths && !rc; i++) rc = add_path(c, paths[i], 0);
+  for (size_t i = 0; i < npaths && !rc; i++)
+    rc = add_path(c, paths[i], 0);
   if (rc) {
     qx_corpus_free(c);
     return rc;
@@ -146,7 +146,8 @@ int qx_corpus_next(qx_corpus *c, qx_corpus_rec *rec) {
 void qx_corpus_free(qx_corpus *c) {
   if (!c) return;
   if (c->mapped) qx_map_close(&c->map);
-  for (size_t i = 0; i < c->nfiles; i++) free(c->files[i]);
+  for (size_t i = 0; i < c->nfiles; i++)
+    free(c->files[i]);
   free(c->files);
   free(c->buf.id);
   free(c->buf.title);

@@ -14,7 +14,8 @@
 
 static size_t line_of(const char *data, size_t pos) {
   size_t n = 1;
-  for (size_t i = 0; i < pos; i++) n += data[i] == '\n';
+  for (size_t i = 0; i < pos; i++)
+    n += data[i] == '\n';
   return n;
 }
 
@@ -38,7 +39,8 @@ int qx_corpus_beir_next(qx_corpus_buf *b, const char *path, const char *data, si
     size_t end = nl ? (size_t)(nl - data) : len;
     *pos = nl ? end + 1 : len;
     size_t s = start;
-    while (s < end && (data[s] == ' ' || data[s] == '\t' || data[s] == '\r')) s++;
+    while (s < end && (data[s] == ' ' || data[s] == '\t' || data[s] == '\r'))
+      s++;
     if (s == end) continue; /* blank line */
     json_error_t jerr;
     json_t *o = json_loadb(data + s, end - s, JSON_ALLOW_NUL, &jerr);
@@ -49,15 +51,18 @@ int qx_corpus_beir_next(qx_corpus_buf *b, const char *path, const char *data, si
     char idnum[32];
     json_t *id = json_object_get(o, "_id");
     const char *ids = NULL;
-    if (json_is_string(id)) ids = json_string_value(id);
+    if (json_is_string(id))
+      ids = json_string_value(id);
     else if (json_is_integer(id)) {
       snprintf(idnum, sizeof idnum, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
       ids = idnum;
     }
     if (!json_is_object(o) || !ids || !*ids)
-      rc = qx_err(QUARRY_EINVAL, "%s:%zu: expected an object with a string \"_id\"", path, line_of(data, start));
+      rc = qx_err(QUARRY_EINVAL, "%s:%zu: expected an object with a string \"_id\"", path,
+                  line_of(data, start));
     else if (get_str(o, "title", &title, &tlen) || get_str(o, "text", &text, &xlen))
-      rc = qx_err(QUARRY_EINVAL, "%s:%zu: \"title\" and \"text\" must be strings", path, line_of(data, start));
+      rc =
+          qx_err(QUARRY_EINVAL, "%s:%zu: \"title\" and \"text\" must be strings", path, line_of(data, start));
     if (!rc) rc = qx_corpus_set(&b->id, &b->id_cap, NULL, ids, strlen(ids));
     if (!rc) rc = qx_corpus_set(&b->title, &b->title_cap, &b->title_len, title, tlen);
     if (!rc) rc = qx_corpus_set(&b->text, &b->text_cap, &b->text_len, text, xlen);

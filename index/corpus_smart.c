@@ -18,8 +18,10 @@ static int marker(const char *l, size_t n) {
 }
 
 static void trim(const char **s, size_t *n) {
-  while (*n && (**s == ' ' || **s == '\t')) (*s)++, (*n)--;
-  while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t')) (*n)--;
+  while (*n && (**s == ' ' || **s == '\t'))
+    (*s)++, (*n)--;
+  while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
+    (*n)--;
 }
 
 static int append(char **dst, size_t *cap, size_t *len, const char *s, size_t n) {
@@ -51,7 +53,8 @@ int qx_corpus_smart_next(qx_corpus_buf *b, const char *path, const char *data, s
       size_t idn = n - 2;
       trim(&id, &idn);
       if (idn == 0) {
-        for (size_t i = 0; i < start; i++) lineno += data[i] == '\n';
+        for (size_t i = 0; i < start; i++)
+          lineno += data[i] == '\n';
         return qx_err(QUARRY_EINVAL, "%s:%zu: '.I' without a record id", path, lineno + 1);
       }
       int rc = qx_corpus_set(&b->id, &b->id_cap, NULL, id, idn);
@@ -65,7 +68,8 @@ int qx_corpus_smart_next(qx_corpus_buf *b, const char *path, const char *data, s
       size_t tn = n;
       trim(&t, &tn);
       if (tn) {
-        for (size_t i = 0; i < start; i++) lineno += data[i] == '\n';
+        for (size_t i = 0; i < start; i++)
+          lineno += data[i] == '\n';
         return qx_err(QUARRY_EINVAL, "%s:%zu: expected a SMART record ('.I id'), found '%.*s'", path,
                       lineno + 1, (int)QX_MIN(tn, 40), t);
       }
@@ -78,8 +82,10 @@ int qx_corpus_smart_next(qx_corpus_buf *b, const char *path, const char *data, s
       }
       trim(&t, &tn);
       int rc = 0;
-      if (field == 'T') rc = append(&b->title, &b->title_cap, &b->title_len, t, tn);
-      else if (field == 'W') rc = append(&b->text, &b->text_cap, &b->text_len, t, tn);
+      if (field == 'T')
+        rc = append(&b->title, &b->title_cap, &b->title_len, t, tn);
+      else if (field == 'W')
+        rc = append(&b->text, &b->text_cap, &b->text_len, t, tn);
       if (rc) return rc;
     }
     *pos = nl ? end + 1 : len;

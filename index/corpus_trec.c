@@ -47,7 +47,8 @@ static int append_plain(qx_corpus_buf *b, int to_title, const char *s, const cha
   int in_tag = 0;
   for (const char *p = s; p < e; p++) {
     if (*p == '<') in_tag = 1;
-    if (!in_tag) *d++ = *p;
+    if (!in_tag)
+      *d++ = *p;
     else if (*p == '>') {
       in_tag = 0;
       *d++ = ' ';
@@ -59,8 +60,10 @@ static int append_plain(qx_corpus_buf *b, int to_title, const char *s, const cha
 }
 
 static void trim(const char **s, const char **e) {
-  while (*s < *e && (**s == ' ' || **s == '\t' || **s == '\n' || **s == '\r')) (*s)++;
-  while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\n' || (*e)[-1] == '\r')) (*e)--;
+  while (*s < *e && (**s == ' ' || **s == '\t' || **s == '\n' || **s == '\r'))
+    (*s)++;
+  while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\n' || (*e)[-1] == '\r'))
+    (*e)--;
 }
 
 int qx_corpus_trec_next(qx_corpus_buf *b, const char *path, const char *data, size_t len, size_t *pos) {
@@ -69,13 +72,15 @@ int qx_corpus_trec_next(qx_corpus_buf *b, const char *path, const char *data, si
   if (!doc) {
     for (const char *p = data + *pos; p < end; p++)
       if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
-        return qx_err(QUARRY_EINVAL, "%s: offset %zu: text outside <DOC> ... </DOC>", path, (size_t)(p - data));
+        return qx_err(QUARRY_EINVAL, "%s: offset %zu: text outside <DOC> ... </DOC>", path,
+                      (size_t)(p - data));
     *pos = len;
     return 0;
   }
   const char *body = doc + 5;
   const char *close = find_ci(body, end, "</DOC>");
-  if (!close) return qx_err(QUARRY_EINVAL, "%s: offset %zu: <DOC> without </DOC>", path, (size_t)(doc - data));
+  if (!close)
+    return qx_err(QUARRY_EINVAL, "%s: offset %zu: <DOC> without </DOC>", path, (size_t)(doc - data));
   *pos = (size_t)(close - data) + 6;
   const char *is, *ie;
   if (!element(body, close, "DOCNO", &is, &ie))

@@ -59,6 +59,9 @@ struct qx_build {
   uint64_t prev_end, lead_start, line_off;
   uint32_t line;
   uint8_t pend_boundary;
+  /* store.zst read back by later steps (qx_build_passage_text) */
+  qx_map store_map;
+  qx_store *store_rd;
   /* stats */
   uint64_t skipped, bytes_in, bytes_out, bytes_done, bytes_total;
 };

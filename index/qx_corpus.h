@@ -38,7 +38,7 @@ typedef struct qx_corpus_rec {
   size_t title_len;
   const char *text;
   size_t text_len;
-  const char *path;  /* file the record came from */
+  const char *path; /* file the record came from */
 } qx_corpus_rec;
 
 typedef struct qx_corpus qx_corpus;

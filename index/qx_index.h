@@ -156,6 +156,12 @@ typedef struct qx_build qx_build;
 int qx_build_add_file(qx_build *b, const char *name);
 const char *qx_build_tmpdir(const qx_build *b);
 qx_manifest *qx_build_manifest(qx_build *b);
+/* For steps after "tables": the build's options, the number of passages,
+ * and the text of passage pid (heap, NUL-terminated, free()), read back
+ * from the store.zst just written. */
+const quarry_build_opts *qx_build_opts(const qx_build *b);
+uint64_t qx_build_passage_count(const qx_build *b);
+int qx_build_passage_text(char **out, size_t *out_len, qx_build *b, uint32_t pid);
 
 /* File walk: expand paths into a sorted list of regular files. */
 typedef struct qx_walk_file {

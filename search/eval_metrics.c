@@ -30,7 +30,8 @@ int qx_metrics_parse(qx_metric **out, size_t *n, const char *spec) {
   *n = 0;
   if (!spec || !*spec) return qx_err(QUARRY_EINVAL, "empty metric list");
   size_t cap = 1;
-  for (const char *p = spec; *p; p++) cap += *p == ',';
+  for (const char *p = spec; *p; p++)
+    cap += *p == ',';
   qx_metric *m = qx_calloc(cap, sizeof *m);
   if (!m) return qx_err(QUARRY_ENOMEM, "out of memory");
   size_t cnt = 0;
@@ -60,15 +61,21 @@ int qx_metrics_parse(qx_metric **out, size_t *n, const char *spec) {
       k = (size_t)v;
     }
     qx_metric *x = &m[cnt];
-    if (!strcmp(item, "ndcg")) x->kind = QX_METRIC_NDCG;
-    else if (!strcmp(item, "map")) x->kind = QX_METRIC_MAP;
-    else if (!strcmp(item, "mrr") || !strcmp(item, "rr")) x->kind = QX_METRIC_MRR;
-    else if (!strcmp(item, "recall") || !strcmp(item, "r")) x->kind = QX_METRIC_RECALL;
-    else if (!strcmp(item, "p")) x->kind = QX_METRIC_P;
+    if (!strcmp(item, "ndcg"))
+      x->kind = QX_METRIC_NDCG;
+    else if (!strcmp(item, "map"))
+      x->kind = QX_METRIC_MAP;
+    else if (!strcmp(item, "mrr") || !strcmp(item, "rr"))
+      x->kind = QX_METRIC_MRR;
+    else if (!strcmp(item, "recall") || !strcmp(item, "r"))
+      x->kind = QX_METRIC_RECALL;
+    else if (!strcmp(item, "p"))
+      x->kind = QX_METRIC_P;
     else {
       free(m);
-      return qx_err(QUARRY_EINVAL, "unknown metric '%.*s' (known: ndcg[@k], map[@k], mrr[@k], recall[@k], p@k)",
-                    (int)len, p);
+      return qx_err(QUARRY_EINVAL,
+                    "unknown metric '%.*s' (known: ndcg[@k], map[@k], mrr[@k], recall[@k], p@k)", (int)len,
+                    p);
     }
     if (x->kind == QX_METRIC_P && k == 0) {
       free(m);
@@ -76,8 +83,10 @@ int qx_metrics_parse(qx_metric **out, size_t *n, const char *spec) {
     }
     static const char *names[] = {"ndcg", "map", "mrr", "recall", "p"};
     x->k = k;
-    if (k) snprintf(x->name, sizeof x->name, "%s@%zu", names[x->kind], k);
-    else snprintf(x->name, sizeof x->name, "%s", names[x->kind]);
+    if (k)
+      snprintf(x->name, sizeof x->name, "%s@%zu", names[x->kind], k);
+    else
+      snprintf(x->name, sizeof x->name, "%s", names[x->kind]);
     cnt++;
     p += len;
     if (*p == ',') p++;
@@ -103,7 +112,8 @@ static double ideal_dcg(const qx_qrels_query *q, size_t k) {
   if (m) qsort(lv, m, sizeof *lv, cmp_int_desc);
   size_t lim = k ? QX_MIN(k, m) : m;
   double idcg = 0;
-  for (size_t i = 0; i < lim; i++) idcg += lv[i] / log2((double)i + 2.0);
+  for (size_t i = 0; i < lim; i++)
+    idcg += lv[i] / log2((double)i + 2.0);
   if (lv != small) free(lv);
   return idcg;
 }
@@ -137,7 +147,8 @@ double qx_metric_eval(const qx_metric *m, const qx_qrels_query *q, const qx_rank
   case QX_METRIC_RECALL:
   case QX_METRIC_P: {
     size_t found = 0;
-    for (size_t i = 0; i < lim; i++) found += qx_qrels_level(q, ranked[i].docid) >= 1;
+    for (size_t i = 0; i < lim; i++)
+      found += qx_qrels_level(q, ranked[i].docid) >= 1;
     if (m->kind == QX_METRIC_P) return (double)found / (double)k;
     return q->num_rel ? (double)found / (double)q->num_rel : 0;
   }
@@ -168,7 +179,8 @@ int qx_eval_run(qx_eval_result *out, qx_run *run, const qx_qrels *qrels, const q
     out->qid[out->nq++] = rq->qid;
   }
   if (out->nq)
-    for (size_t j = 0; j < nm; j++) out->mean[j] /= (double)out->nq;
+    for (size_t j = 0; j < nm; j++)
+      out->mean[j] /= (double)out->nq;
   return 0;
 }
 

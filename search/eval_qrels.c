@@ -12,7 +12,8 @@
  *             is relevant (level 1); the SMART files carry no grades.
  * A pair judged twice keeps its last line. Runs are TREC run files
  * "qid Q0 docid rank score [tag]"; rank and tag are ignored because trec_eval
- * orders by score (then docid descending), see eval_metrics.c.
+ * orders by score (then docid descending), see eval_metrics.c. A document
+ * listed twice for one query is an error, as in trec_eval (form_res_rels).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -26,11 +27,13 @@ static size_t split_fields(char *line, char **f, size_t max) {
   size_t n = 0;
   char *p = line;
   while (*p) {
-    while (*p == ' ' || *p == '\t' || *p == '\r') p++;
+    while (*p == ' ' || *p == '\t' || *p == '\r')
+      p++;
     if (!*p) break;
     if (n == max) return max + 1;
     f[n++] = p;
-    while (*p && *p != ' ' && *p != '\t' && *p != '\r') p++;
+    while (*p && *p != ' ' && *p != '\t' && *p != '\r')
+      p++;
     if (*p) *p++ = '\0';
   }
   return n;
@@ -60,9 +63,11 @@ static int parse_int(const char *s, int *out) {
 }
 
 int qx_qrels_format_parse(qx_qrels_format *out, const char *name) {
-  static const struct { const char *n; qx_qrels_format f; } tab[] = {
-      {"auto", QX_QRELS_AUTO}, {"trec", QX_QRELS_TREC}, {"beir", QX_QRELS_BEIR},
-      {"tsv", QX_QRELS_BEIR},  {"cranqrel", QX_QRELS_CRANQREL}, {"smart", QX_QRELS_SMART}};
+  static const struct {
+    const char *n;
+    qx_qrels_format f;
+  } tab[] = {{"auto", QX_QRELS_AUTO}, {"trec", QX_QRELS_TREC},         {"beir", QX_QRELS_BEIR},
+             {"tsv", QX_QRELS_BEIR},  {"cranqrel", QX_QRELS_CRANQREL}, {"smart", QX_QRELS_SMART}};
   for (size_t i = 0; i < QX_ARRAY_LEN(tab); i++)
     if (!strcmp(name, tab[i].n)) {
       *out = tab[i].f;
@@ -88,7 +93,8 @@ static int cmp_triple(const void *a, const void *b) {
 void qx_qrels_free(qx_qrels *qr) {
   if (!qr) return;
   for (size_t i = 0; i < qr->n; i++) {
-    for (size_t j = 0; j < qr->q[i].n; j++) free(qr->q[i].j[j].docid);
+    for (size_t j = 0; j < qr->q[i].n; j++)
+      free(qr->q[i].j[j].docid);
     free(qr->q[i].j);
     free(qr->q[i].qid);
   }
@@ -99,12 +105,14 @@ void qx_qrels_free(qx_qrels *qr) {
 /* Group sorted triples (owned strings move into the qrels). */
 static int build_qrels(qx_qrels *qr, triple *t, size_t n) {
   size_t nq = 0;
-  for (size_t i = 0; i < n; i++) nq += i == 0 || strcmp(t[i].qid, t[i - 1].qid);
+  for (size_t i = 0; i < n; i++)
+    nq += i == 0 || strcmp(t[i].qid, t[i - 1].qid);
   qr->q = qx_calloc(nq, sizeof *qr->q);
   if (!qr->q) return qx_err(QUARRY_ENOMEM, "out of memory");
   for (size_t i = 0; i < n;) {
     size_t e = i;
-    while (e < n && !strcmp(t[e].qid, t[i].qid)) e++;
+    while (e < n && !strcmp(t[e].qid, t[i].qid))
+      e++;
     qx_qrels_query *q = &qr->q[qr->n++];
     q->qid = t[i].qid;
     t[i].qid = NULL;
@@ -182,7 +190,7 @@ int qx_qrels_read(qx_qrels **out, const char *path, qx_qrels_format fmt) {
     continue;
   bad:
     rc = qx_err(QUARRY_EINVAL, "%s:%zu: expected %s, found %zu fields", path, lineno,
-                fmt == QX_QRELS_TREC ? "'qid iter docid rel'"
+                fmt == QX_QRELS_TREC    ? "'qid iter docid rel'"
                 : fmt == QX_QRELS_SMART ? "'qid docid ...'"
                                         : "'qid docid rel'",
                 nf);
@@ -254,6 +262,29 @@ static int cmp_trec(const void *a, const void *b) {
   return strcmp(y->docid, x->docid);
 }
 
+static int cmp_docid_best(const void *a, const void *b) {
+  const qx_ranked *x = a, *y = b;
+  int c = strcmp(x->docid, y->docid);
+  if (c) return c;
+  return (x->score < y->score) - (x->score > y->score);
+}
+
+size_t qx_run_query_dedupe(qx_run_query *q) {
+  if (q->n < 2) return 0;
+  qsort(q->r, q->n, sizeof *q->r, cmp_docid_best);
+  size_t o = 1;
+  for (size_t i = 1; i < q->n; i++) {
+    if (!strcmp(q->r[i].docid, q->r[o - 1].docid)) {
+      free(q->r[i].docid);
+      continue;
+    }
+    q->r[o++] = q->r[i];
+  }
+  size_t dropped = q->n - o;
+  q->n = o;
+  return dropped;
+}
+
 void qx_run_sort(qx_run *run) {
   for (size_t i = 0; i < run->n; i++)
     if (run->q[i].n) qsort(run->q[i].r, run->q[i].n, sizeof(qx_ranked), cmp_trec);
@@ -262,7 +293,8 @@ void qx_run_sort(qx_run *run) {
 void qx_run_free(qx_run *run) {
   if (!run) return;
   for (size_t i = 0; i < run->n; i++) {
-    for (size_t j = 0; j < run->q[i].n; j++) free(run->q[i].r[j].docid);
+    for (size_t j = 0; j < run->q[i].n; j++)
+      free(run->q[i].r[j].docid);
     free(run->q[i].r);
     free(run->q[i].qid);
   }
@@ -279,6 +311,7 @@ typedef struct runline {
 static int cmp_runline(const void *a, const void *b) {
   const runline *x = a, *y = b;
   int c = strcmp(x->qid, y->qid);
+  if (!c) c = strcmp(x->docid, y->docid);
   return c ? c : (x->line > y->line) - (x->line < y->line);
 }
 
@@ -317,6 +350,11 @@ int qx_run_read(qx_run **out, const char *path) {
     if (n) qsort(l, n, sizeof *l, cmp_runline);
     qx_run_query *q = NULL;
     for (size_t i = 0; i < n && !rc; i++) {
+      if (i && !strcmp(l[i].qid, l[i - 1].qid) && !strcmp(l[i].docid, l[i - 1].docid)) {
+        rc = qx_err(QUARRY_EINVAL, "%s:%zu: document %s listed twice for query %s (first on line %zu)", path,
+                    l[i].line, l[i].docid, l[i].qid, l[i - 1].line);
+        break;
+      }
       if (!q || strcmp(q->qid, l[i].qid)) rc = qx_run_add_query(run, &q, l[i].qid);
       if (!rc) rc = qx_run_add(q, l[i].docid, l[i].score);
     }

@@ -59,7 +59,8 @@ static int add_topic(qx_topics *t, const char *qid, size_t qn, const char *text,
       x[o++] = c;
     }
   }
-  while (o && x[o - 1] == ' ') o--;
+  while (o && x[o - 1] == ' ')
+    o--;
   x[o] = '\0';
   t->t[t->n++] = (qx_topic){q, x};
   return 0;
@@ -100,7 +101,8 @@ static int trec_field(const char *s, const char *e, const char *tag, const char 
   o += strlen(tag);
   const char *c = memchr(o, '<', (size_t)(e - o));
   if (!c) c = e;
-  while (o < c && (*o == ' ' || *o == '\t' || *o == '\n' || *o == '\r')) o++;
+  while (o < c && (*o == ' ' || *o == '\t' || *o == '\n' || *o == '\r'))
+    o++;
   if (label && (size_t)(c - o) >= strlen(label) && !strncasecmp(o, label, strlen(label))) o += strlen(label);
   *fs = o;
   *fe = c;
@@ -125,8 +127,10 @@ static int read_trec(qx_topics *t, const char *path, unsigned flags) {
       rc = qx_err(QUARRY_EINVAL, "%s: offset %zu: topic without <num>", path, (size_t)(top - data));
       break;
     }
-    while (ns < ne && (*ns == ' ' || *ns == '\t')) ns++;
-    while (ne > ns && (ne[-1] == ' ' || ne[-1] == '\t' || ne[-1] == '\n' || ne[-1] == '\r')) ne--;
+    while (ns < ne && (*ns == ' ' || *ns == '\t'))
+      ns++;
+    while (ne > ns && (ne[-1] == ' ' || ne[-1] == '\t' || ne[-1] == '\n' || ne[-1] == '\r'))
+      ne--;
     if (!trec_field(top, close, "<title>", "Topic:", &ts, &te)) ts = te = close;
     qx_buf q = {0};
     rc = qx_buf_append(&q, ts, (size_t)(te - ts));
@@ -135,8 +139,10 @@ static int read_trec(qx_topics *t, const char *path, unsigned flags) {
       if (!rc) rc = qx_buf_append(&q, ds, (size_t)(de - ds));
     }
     if (!rc) {
-      if (ns == ne) rc = qx_err(QUARRY_EINVAL, "%s: offset %zu: empty <num>", path, (size_t)(top - data));
-      else rc = add_topic(t, ns, (size_t)(ne - ns), q.data ? (const char *)q.data : "", q.len);
+      if (ns == ne)
+        rc = qx_err(QUARRY_EINVAL, "%s: offset %zu: empty <num>", path, (size_t)(top - data));
+      else
+        rc = add_topic(t, ns, (size_t)(ne - ns), q.data ? (const char *)q.data : "", q.len);
     }
     qx_buf_free(&q);
     p = close + 6;
@@ -178,10 +184,14 @@ static int sniff(qx_topics_format *fmt, const char *path) {
   }
   int c2 = fgetc(f);
   fclose(f);
-  if (c == '{') *fmt = QX_TOPICS_BEIR;
-  else if (c == '<') *fmt = QX_TOPICS_TREC;
-  else if (c == '.' && c2 == 'I') *fmt = QX_TOPICS_SMART;
-  else *fmt = QX_TOPICS_TSV;
+  if (c == '{')
+    *fmt = QX_TOPICS_BEIR;
+  else if (c == '<')
+    *fmt = QX_TOPICS_TREC;
+  else if (c == '.' && c2 == 'I')
+    *fmt = QX_TOPICS_SMART;
+  else
+    *fmt = QX_TOPICS_TSV;
   return 0;
 }
 
@@ -203,7 +213,8 @@ int qx_topics_read(qx_topics **out, const char *path, qx_topics_format fmt, unsi
       char num[24];
       snprintf(num, sizeof num, "%zu", i + 1);
       char *q = qx_strdup(num);
-      if (!q) rc = qx_err(QUARRY_ENOMEM, "out of memory");
+      if (!q)
+        rc = qx_err(QUARRY_ENOMEM, "out of memory");
       else {
         free(t->t[i].qid);
         t->t[i].qid = q;

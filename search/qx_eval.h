@@ -84,6 +84,9 @@ qx_run *qx_run_new(void);
 /* Append a query (copied id) and return it through *out (valid until the next add). */
 int qx_run_add_query(qx_run *run, qx_run_query **out, const char *qid);
 int qx_run_add(qx_run_query *q, const char *docid, double score);
+/* Keep one entry per docid (the best score); returns how many were dropped.
+ * The order of q->r is not kept (qx_run_sort restores trec_eval's). */
+size_t qx_run_query_dedupe(qx_run_query *q);
 /* Order every query as trec_eval does (score desc, docid desc). */
 void qx_run_sort(qx_run *run);
 void qx_run_free(qx_run *run);
@@ -113,10 +116,10 @@ double qx_metric_eval(const qx_metric *m, const qx_qrels_query *q, const qx_rank
 /* Per-query values and means of a run. */
 typedef struct qx_eval_result {
   size_t nmetrics;
-  size_t nq;        /* evaluated queries (in run and in qrels) */
-  char **qid;       /* [nq], borrowed from the run */
-  double *values;   /* [nq * nmetrics], row per query */
-  double *mean;     /* [nmetrics] */
+  size_t nq;      /* evaluated queries (in run and in qrels) */
+  char **qid;     /* [nq], borrowed from the run */
+  double *values; /* [nq * nmetrics], row per query */
+  double *mean;   /* [nmetrics] */
 } qx_eval_result;
 
 /* Sorts the run (qx_run_sort) then evaluates each query found in the qrels. */
@@ -143,8 +146,9 @@ typedef enum qx_topics_format {
 } qx_topics_format;
 
 enum {
-  QX_TOPICS_BY_POSITION = 1, /* ids are 1, 2, 3... in file order (Cranfield: .I numbers are not the qrels ids) */
-  QX_TOPICS_TREC_DESC = 2    /* TREC topics: title + description instead of the title alone */
+  QX_TOPICS_BY_POSITION =
+      1,                  /* ids are 1, 2, 3... in file order (Cranfield: .I numbers are not the qrels ids) */
+  QX_TOPICS_TREC_DESC = 2 /* TREC topics: title + description instead of the title alone */
 };
 
 int qx_topics_format_parse(qx_topics_format *out, const char *name);

@@ -20,5 +20,13 @@ grep -q '^ndcg@10 ' <<<"$out"
 cat "$T/sweep"
 [ "$(grep -c '^[0-9]' "$T/sweep")" = 9 ]
 grep -q '^best: k1=' "$T/sweep"
+# SMART records + positional query ids + cranqrel grades, end to end
+C=$SRC/tests/data/corpus
+"$QUARRY" index -q --format smart --lang en -o "$T/smart" "$C/mini.smart"
+"$QUARRY" eval -x "$T/smart" --queries "$C/mini.qry" --qid-by-position --qrels "$D/mini.cranqrel" \
+  --qrels-format cranqrel --metrics map --json | tee "$T/smart.json"
+grep -q '"queries":3,' "$T/smart.json"
+set +e; "$QUARRY" eval -x "$T/smart" --queries "$C/mini.qry" --qrels "$D/mini.cranqrel" 2> "$T/err"; rc=$?; set -e
+[ $rc = 2 ] && grep -q 'qid-by-position' "$T/err"   # .I 001 is not qrels' 1: a hint, not zeros
 PY=$(bash "$SRC/scripts/test-venv.sh") || { echo "test venv unavailable: reference part skipped"; exit 77; }
 "$PY" "$SRC/tests/e2e/eval_pytrec.py" check "$D/qrels.tsv" "$T/run" "$T/quarry.json" --metrics $M

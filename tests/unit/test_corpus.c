@@ -39,8 +39,9 @@ static void write_file(const char *path, const char *s) {
 int main(void) {
   char *s;
   CHECK_EQ_INT(dump(&s, QX_CORPUS_BEIR, "tests/data/corpus/mini.jsonl"), 0);
-  CHECK_EQ_STR(s, "4983|Microstructural development of white matter|Alterations of the architecture of cerebral "
-                  "white matter.\n17||An integer id and no title.\nx-3|Unicode \xc3\xa9t\xc3\xa9|\n");
+  CHECK_EQ_STR(s,
+               "4983|Microstructural development of white matter|Alterations of the architecture of cerebral "
+               "white matter.\n17||An integer id and no title.\nx-3|Unicode \xc3\xa9t\xc3\xa9|\n");
   free(s);
 
   CHECK_EQ_INT(dump(&s, QX_CORPUS_SMART, "tests/data/corpus/mini.smart"), 0);

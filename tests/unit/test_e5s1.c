@@ -21,7 +21,10 @@ static void test_fixture(const qx_buf *b) {
   CHECK_EQ_INT(f->unk_id, 3);
   size_t len;
   const char *s = qx_e5s1_piece(f, 8, &len);
-  CHECK(len == 5 && !memcmp(s, "\xe2\x96\x81" "ab", 5));
+  CHECK(len == 5 && !memcmp(s,
+                            "\xe2\x96\x81"
+                            "ab",
+                            5));
   CHECK(qx_e5s1_score(f, 10) == -2.5f);
   CHECK_EQ_INT(f->n_norm, 4);
   CHECK_EQ_INT(f->norm_cp[3], 0xC6);

@@ -81,6 +81,22 @@ int main(void) {
     qx_eval_result_free(&r);
     free(m);
   }
+  /* dedupe keeps the best score per docid */
+  {
+    qx_run *r2 = qx_run_new();
+    qx_run_query *q2;
+    CHECK_EQ_INT(qx_run_add_query(r2, &q2, "q1"), 0);
+    qx_run_add(q2, "d2", 1.0);
+    qx_run_add(q2, "d1", 3.0);
+    qx_run_add(q2, "d2", 2.0);
+    qx_run_add(q2, "d1", 0.5);
+    CHECK_EQ_INT(qx_run_query_dedupe(q2), 2);
+    qx_run_sort(r2);
+    CHECK_EQ_INT(q2->n, 2);
+    CHECK_EQ_STR(q2->r[0].docid, "d1");
+    CHECK_NEAR(q2->r[1].score, 2.0, 0);
+    qx_run_free(r2);
+  }
   /* a judged query with an empty ranking counts with 0 */
   qx_run_query *q;
   CHECK_EQ_INT(qx_run_add_query(run, &q, "q3"), 0);
@@ -143,6 +159,9 @@ int main(void) {
   CHECK_EQ_INT(qx_run_read(&run, tmp), QUARRY_EINVAL);
   write_file(tmp, "q1 Q0 d1 1 nan run\n");
   CHECK_EQ_INT(qx_run_read(&run, tmp), QUARRY_EINVAL);
+  write_file(tmp, "q1 Q0 d1 1 2 run\nq2 Q0 d1 1 2 run\nq1 Q0 d1 2 1 run\n");
+  CHECK_EQ_INT(qx_run_read(&run, tmp), QUARRY_EINVAL);
+  CHECK(strstr(quarry_error_last(), ":3: document d1 listed twice for query q1 (first on line 1)") != NULL);
   write_file(tmp, "q1 Q0 d1\n");
   CHECK_EQ_INT(qx_run_read(&run, tmp), QUARRY_EINVAL);
   CHECK_EQ_INT(qx_run_read(&run, "/nonexistent/run"), QUARRY_ENOTFOUND);
@@ -157,8 +176,9 @@ int main(void) {
   CHECK_EQ_INT(qx_topics_read(&t, "tests/data/corpus/mini.qry", QX_TOPICS_AUTO, 0), 0);
   CHECK_EQ_INT(t->n, 3);
   CHECK_EQ_STR(t->t[2].qid, "004");
-  CHECK_EQ_STR(t->t[0].text, "what similarity laws must be obeyed when constructing aeroelastic models of heated "
-                             "high speed aircraft .");
+  CHECK_EQ_STR(t->t[0].text,
+               "what similarity laws must be obeyed when constructing aeroelastic models of heated "
+               "high speed aircraft .");
   qx_topics_free(t);
   CHECK_EQ_INT(qx_topics_read(&t, "tests/data/corpus/mini.qry", QX_TOPICS_SMART, QX_TOPICS_BY_POSITION), 0);
   CHECK_EQ_STR(t->t[2].qid, "3");

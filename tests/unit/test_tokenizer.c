@@ -17,11 +17,13 @@ static int ids_are(qx_tokenizer *t, const char *text, size_t len, const int32_t 
   size_t n = 0;
   if (qx_tokenizer_encode(t, text, len, &ids, &n)) return 0;
   size_t k = 0;
-  while (want[k] >= 0) k++;
+  while (want[k] >= 0)
+    k++;
   int ok = n == k && !memcmp(ids, want, k * sizeof *ids);
   if (!ok) {
     fprintf(stderr, "text \"%.*s\": got", (int)len, text);
-    for (size_t i = 0; i < n; i++) fprintf(stderr, " %d", ids[i]);
+    for (size_t i = 0; i < n; i++)
+      fprintf(stderr, " %d", ids[i]);
     fprintf(stderr, "\n");
   }
   free(ids);
@@ -40,18 +42,22 @@ static void test_unigram_fixture(void) {
     CHECK_EQ_INT(qx_tokenizer_sep_id(t), 2);
     CHECK_EQ_INT(qx_tokenizer_pad_id(t), 1);
     CHECK_EQ_INT(qx_tokenizer_vocab_size(t), 12);
-    CHECK_EQ_STR(qx_tokenizer_id_to_token(t, 8), "\xe2\x96\x81" "ab");
+    CHECK_EQ_STR(qx_tokenizer_id_to_token(t, 8), "\xe2\x96\x81"
+                                                 "ab");
     IDS(t, "", 0, 2);
-    IDS(t, "ab", 0, 8, 2);            /* ▁ab (-3.5) beats ▁ + ab (-6) */
-    IDS(t, "abc", 0, 8, 9, 2);        /* ▁ab c (-6.5) beats ▁ abc (-11) */
-    IDS(t, "Ab c", 0, 8, 10, 2);      /* map A -> a; one word per ▁ */
-    IDS(t, "x", 0, 4, 3, 2);          /* unknown character: ▁ <unk> */
-    IDS(t, "xxx", 0, 4, 3, 2);        /* a run of unknowns is one <unk> */
+    IDS(t, "ab", 0, 8, 2);       /* ▁ab (-3.5) beats ▁ + ab (-6) */
+    IDS(t, "abc", 0, 8, 9, 2);   /* ▁ab c (-6.5) beats ▁ abc (-11) */
+    IDS(t, "Ab c", 0, 8, 10, 2); /* map A -> a; one word per ▁ */
+    IDS(t, "x", 0, 4, 3, 2);     /* unknown character: ▁ <unk> */
+    IDS(t, "xxx", 0, 4, 3, 2);   /* a run of unknowns is one <unk> */
     IDS(t, "x y", 0, 4, 3, 4, 3, 2);
-    IDS(t, "\t\t ab", 0, 8, 2);       /* tabs map to spaces, runs collapse, no double ▁ */
-    IDS(t, "ab  ", 0, 8, 4, 2);       /* trailing space is a lone ▁ */
-    IDS(t, "\xc3\x86", 0, 8, 2);      /* Æ maps to "ab" */
-    IDS(t, "a\xc2\xad" "b", 0, 8, 2); /* soft hyphen deleted */
+    IDS(t, "\t\t ab", 0, 8, 2);  /* tabs map to spaces, runs collapse, no double ▁ */
+    IDS(t, "ab  ", 0, 8, 4, 2);  /* trailing space is a lone ▁ */
+    IDS(t, "\xc3\x86", 0, 8, 2); /* Æ maps to "ab" */
+    IDS(t,
+        "a\xc2\xad"
+        "b",
+        0, 8, 2);                     /* soft hyphen deleted */
     IDS(t, "\xff", 0, 4, 3, 2);       /* invalid byte -> U+FFFD -> <unk> */
     IDS(t, "a\0b", 0, 4, 5, 3, 6, 2); /* NUL is an ordinary (unknown) character */
   }
@@ -114,10 +120,17 @@ static void test_malformed_json(void) {
   bad_json("{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"a\": 0, \"b\": 5}}}", "out of range");
   bad_json("{\"model\": {\"type\": \"WordPiece\", \"unk_token\": \"[UNK]\", \"vocab\": {\"a\": 0}}}",
            "[UNK]");
-  bad_json("{\"model\": {\"type\": \"WordPiece\", \"unk_token\": \"a\", \"vocab\": {\"a\": 0}},"
-           "\"normalizer\": {\"type\": \"Precompiled\"}, \"pre_tokenizer\": {\"type\": \"BertPreTokenizer\"}}",
-           "Precompiled");
+  bad_json(
+      "{\"model\": {\"type\": \"WordPiece\", \"unk_token\": \"a\", \"vocab\": {\"a\": 0}},"
+      "\"normalizer\": {\"type\": \"Precompiled\"}, \"pre_tokenizer\": {\"type\": \"BertPreTokenizer\"}}",
+      "Precompiled");
   bad_json("{\"model\": {\"type\": \"Unigram\", \"unk_id\": 0, \"vocab\": [[\"a\", \"x\"]]}}", "vocab[0]");
+  bad_json("{\"model\": {\"type\": \"Unigram\", \"unk_id\": 0, \"vocab\": [[\"a\", -1.0]]},"
+           "\"normalizer\": {\"type\": \"Precompiled\", \"precompiled_charsmap\": \"!!not base64\"}}",
+           "precompiled_charsmap");
+  bad_json("{\"model\": {\"type\": \"Unigram\", \"unk_id\": 0, \"vocab\": [[\"a\", -1.0]]},"
+           "\"normalizer\": {\"type\": \"Precompiled\", \"precompiled_charsmap\": \"AQAAAA==\"}}",
+           "precompiled_charsmap");
   bad_json("{\"model\": {\"type\": \"Unigram\", \"unk_id\": 7, \"vocab\": [[\"a\", -1.0]]}}", "unk_id");
   qx_tokenizer *t = NULL;
   CHECK_EQ_INT(qx_tokenizer_load_hf(&t, "/nonexistent/tokenizer.json"), QUARRY_ENOTFOUND);
@@ -128,28 +141,30 @@ static void test_malformed_json(void) {
 static void test_hf_unigram(void) {
   char path[128];
   snprintf(path, sizeof path, "/tmp/quarry-test-%d-uni.json", (int)getpid());
-  write_file(path,
-             "{\"added_tokens\": [{\"id\": 0, \"content\": \"<s>\"}, {\"id\": 2, \"content\": \"</s>\"},"
-             " {\"id\": 7, \"content\": \"<mask>\"}],"
-             " \"normalizer\": {\"type\": \"Sequence\", \"normalizers\": [{\"type\": \"NFKC\"},"
-             "  {\"type\": \"Replace\", \"pattern\": {\"Regex\": \" {2,}\"}, \"content\": \" \"}]},"
-             " \"pre_tokenizer\": {\"type\": \"Metaspace\", \"replacement\": \"\\u2581\","
-             "  \"prepend_scheme\": \"always\", \"split\": true},"
-             " \"post_processor\": {\"type\": \"TemplateProcessing\", \"single\": ["
-             "  {\"SpecialToken\": {\"id\": \"<s>\", \"type_id\": 0}}, {\"Sequence\": {\"id\": \"A\", \"type_id\": 0}},"
-             "  {\"SpecialToken\": {\"id\": \"</s>\", \"type_id\": 0}}], \"special_tokens\": {"
-             "  \"<s>\": {\"id\": \"<s>\", \"ids\": [0], \"tokens\": [\"<s>\"]},"
-             "  \"</s>\": {\"id\": \"</s>\", \"ids\": [2], \"tokens\": [\"</s>\"]}}},"
-             " \"model\": {\"type\": \"Unigram\", \"unk_id\": 3, \"vocab\": [[\"<s>\", 0.0], [\"<pad>\", 0.0],"
-             "  [\"</s>\", 0.0], [\"<unk>\", 0.0], [\"\\u2581\", -2.0], [\"\\u2581fi\", -1.0], [\"x\", -3.0]]}}");
+  write_file(
+      path,
+      "{\"added_tokens\": [{\"id\": 0, \"content\": \"<s>\"}, {\"id\": 2, \"content\": \"</s>\"},"
+      " {\"id\": 7, \"content\": \"<mask>\"}],"
+      " \"normalizer\": {\"type\": \"Sequence\", \"normalizers\": [{\"type\": \"NFKC\"},"
+      "  {\"type\": \"Replace\", \"pattern\": {\"Regex\": \" {2,}\"}, \"content\": \" \"}]},"
+      " \"pre_tokenizer\": {\"type\": \"Metaspace\", \"replacement\": \"\\u2581\","
+      "  \"prepend_scheme\": \"always\", \"split\": true},"
+      " \"post_processor\": {\"type\": \"TemplateProcessing\", \"single\": ["
+      "  {\"SpecialToken\": {\"id\": \"<s>\", \"type_id\": 0}}, {\"Sequence\": {\"id\": \"A\", \"type_id\": "
+      "0}},"
+      "  {\"SpecialToken\": {\"id\": \"</s>\", \"type_id\": 0}}], \"special_tokens\": {"
+      "  \"<s>\": {\"id\": \"<s>\", \"ids\": [0], \"tokens\": [\"<s>\"]},"
+      "  \"</s>\": {\"id\": \"</s>\", \"ids\": [2], \"tokens\": [\"</s>\"]}}},"
+      " \"model\": {\"type\": \"Unigram\", \"unk_id\": 3, \"vocab\": [[\"<s>\", 0.0], [\"<pad>\", 0.0],"
+      "  [\"</s>\", 0.0], [\"<unk>\", 0.0], [\"\\u2581\", -2.0], [\"\\u2581fi\", -1.0], [\"x\", -3.0]]}}");
   qx_tokenizer *t = NULL;
   CHECK_EQ_INT(qx_tokenizer_load_hf(&t, path), 0);
   if (t) {
     CHECK_EQ_INT(qx_tokenizer_vocab_size(t), 8);
     CHECK_EQ_INT(qx_tokenizer_pad_id(t), 1);
-    IDS(t, "\xef\xac\x81", 0, 5, 2);          /* NFKC: ligature ﬁ -> "fi" */
+    IDS(t, "\xef\xac\x81", 0, 5, 2); /* NFKC: ligature ﬁ -> "fi" */
     IDS(t, "fi  x", 0, 5, 4, 6, 2);
-    IDS(t, "x<mask>x", 0, 4, 6, 7, 4, 6, 2);   /* added token split off the raw text */
+    IDS(t, "x<mask>x", 0, 4, 6, 7, 4, 6, 2); /* added token split off the raw text */
     IDS(t, "q", 0, 4, 3, 2);
   }
   qx_tokenizer_free(t);
@@ -165,11 +180,11 @@ static void test_vocab_txt(void) {
   CHECK_EQ_INT(qx_tokenizer_load_vocab_txt(&t, path, 1), 0);
   if (t) {
     CHECK_EQ_INT(qx_tokenizer_vocab_size(t), 12);
-    IDS(t, "unaffable!", 2, 5, 6, 7, 10, 3);   /* un ##aff ##able ! */
-    IDS(t, "UNAFFABLE", 2, 5, 6, 7, 3);        /* lowercased */
-    IDS(t, "Caf\xc3\xa9", 2, 11, 3);            /* accent stripped */
-    IDS(t, "unaffablex aff", 2, 1, 9, 3);      /* unmatched tail: the whole word is [UNK] */
-    IDS(t, "[MASK]aff", 2, 4, 9, 3);           /* special token matched in the raw text */
+    IDS(t, "unaffable!", 2, 5, 6, 7, 10, 3); /* un ##aff ##able ! */
+    IDS(t, "UNAFFABLE", 2, 5, 6, 7, 3);      /* lowercased */
+    IDS(t, "Caf\xc3\xa9", 2, 11, 3);         /* accent stripped */
+    IDS(t, "unaffablex aff", 2, 1, 9, 3);    /* unmatched tail: the whole word is [UNK] */
+    IDS(t, "[MASK]aff", 2, 4, 9, 3);         /* special token matched in the raw text */
   }
   qx_tokenizer_free(t);
   write_file(path, "a\nb\n");
@@ -212,7 +227,10 @@ static void test_real_models(void) {
   p = model_path(".cache/quarry/models/multilingual-e5-small/e5-small-q4.bin");
   if (p && qx_tokenizer_load_e5s1(&t, p) == 0) {
     CHECK_EQ_INT(qx_tokenizer_vocab_size(t), 250002);
-    IDS(t, "passage: Le centre de calcul g\xc3\xa9" "ant", 0, 46692, 12, 636, 11698, 8, 44805, 45447, 1236, 2);
+    IDS(t,
+        "passage: Le centre de calcul g\xc3\xa9"
+        "ant",
+        0, 46692, 12, 636, 11698, 8, 44805, 45447, 1236, 2);
     IDS(t, "Hello world!", 0, 35378, 8999, 38, 2);
     IDS(t, "a ", 0, 10, 6, 2);
     IDS(t, "x\xf4\x8f\xbf\xbd\xf4\x8f\xbf\xbdy", 0, 1022, 3, 53, 2);
