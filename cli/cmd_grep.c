@@ -46,7 +46,7 @@ typedef struct walk {
 enum {
   OPT_COLOR = 256, OPT_INCLUDE, OPT_EXCLUDE, OPT_EXCLUDE_DIR, OPT_JSON, OPT_LABEL, OPT_BINARY_FILES,
   OPT_RANK, OPT_TOP, OPT_UNIT, OPT_MIN_SCORE, OPT_SCORES, OPT_HELP, OPT_NO_IGNORE_CASE, OPT_LANG,
-  OPT_K1, OPT_B
+  OPT_K1, OPT_B, OPT_SEMANTIC, OPT_HYBRID, OPT_THRESHOLD, OPT_MODEL
 };
 
 static const struct option long_opts[] = {
@@ -94,6 +94,10 @@ static const struct option long_opts[] = {
     {"min-score", required_argument, NULL, OPT_MIN_SCORE},
     {"scores", no_argument, NULL, OPT_SCORES},
     {"lang", required_argument, NULL, OPT_LANG},
+    {"semantic", no_argument, NULL, OPT_SEMANTIC},
+    {"hybrid", no_argument, NULL, OPT_HYBRID},
+    {"threshold", required_argument, NULL, OPT_THRESHOLD},
+    {"model", required_argument, NULL, OPT_MODEL},
     {"k1", required_argument, NULL, OPT_K1},
     {"b", required_argument, NULL, OPT_B},
     {"help", no_argument, NULL, OPT_HELP},
@@ -111,6 +115,9 @@ static void usage(FILE *f) {
         "Ranking:    --rank (BM25 over the input; PATTERN is a query), --unit line|paragraph|passage,\n"
         "            --top N, --min-score S, --scores, --lang fr|en|none (default fr),\n"
         "            --k1 K (0.9), --b B (0.4)\n"
+        "Meaning:    --semantic (cosine of embeddings, --threshold T, default 0.82),\n"
+        "            --hybrid (BM25 + embeddings, reciprocal rank fusion; --top, default 10),\n"
+        "            --model NAME|PATH (default multilingual-e5-small)\n"
         "Exit status: 0 if a line is selected, 1 if none, 2 on error.\n",
         f);
 }
@@ -389,7 +396,18 @@ int cmd_grep(int argc, char **argv) {
       else if (!strcmp(optarg, "without-match")) r.binary_mode = GREP_BIN_WITHOUT_MATCH;
       else rc = cli_fail("grep: unknown binary-files type");
       break;
-    case OPT_RANK: rank = 1; break;
+    case OPT_RANK: rank = GREP_RANK_BM25; break;
+    case OPT_SEMANTIC: rank = GREP_RANK_SEMANTIC; break;
+    case OPT_HYBRID: rank = GREP_RANK_HYBRID; break;
+    case OPT_MODEL: ro.model = optarg; break;
+    case OPT_THRESHOLD: {
+      char *end;
+      ro.threshold = strtod(optarg, &end);
+      ro.have_threshold = true;
+      if (!*optarg || *end || ro.threshold < -1 || ro.threshold > 1)
+        rc = cli_fail("grep: invalid --threshold '%s' (a cosine in [-1, 1])", optarg);
+      break;
+    }
     case OPT_TOP: {
       intmax_t v;
       rc = parse_num(&v, optarg, "--top");
@@ -517,6 +535,7 @@ int cmd_grep(int argc, char **argv) {
     memcpy(&qlen, pats.data, sizeof qlen);
     char *q = qx_strndup(ro.query, qlen);
     ro.query = q;
+    ro.mode = rank;
     if (r.color && !r.json) { /* highlighted terms only */ }
   }
   walk w = {&r, rules, nrules, xdirs, nxdirs, recursive, deref, opt_H, opt_h, nops, NULL};

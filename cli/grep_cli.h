@@ -76,7 +76,19 @@ typedef struct grep_rank_opts {
   double min_score, k1, b;
   bool have_min_score, scores;
   qx_lang lang;
+  int mode;         /* GREP_RANK_BM25 / _SEMANTIC / _HYBRID */
+  double threshold; /* --semantic: minimum cosine */
+  bool have_threshold;
+  const char *model; /* NULL: the default model */
 } grep_rank_opts;
+
+enum { GREP_RANK_BM25 = 1, GREP_RANK_SEMANTIC = 2, GREP_RANK_HYBRID = 3 };
+/* Defaults: --semantic keeps units with cosine >= 0.82 (multilingual-e5-small
+ * gives unrelated French text about 0.75-0.80 and close paraphrases 0.84+);
+ * --hybrid shows the 10 best units unless --top says otherwise. RRF k = 60. */
+#define GREP_SEMANTIC_THRESHOLD 0.82
+#define GREP_HYBRID_TOP 10
+#define GREP_RRF_K 60.0
 
 typedef struct grep_ranker grep_ranker;
 /* Returns 0, or prints the error and returns 2. */

@@ -18,6 +18,7 @@
 #include "grep_cli.h"
 #include "qx_cli.h"
 #include "qx_common.h"
+#include "qx_embed.h"
 
 typedef struct rdoc {
   char *name;
@@ -30,6 +31,7 @@ struct grep_ranker {
   grep_run *r;
   const grep_rank_opts *ro;
   qx_rank *rk;
+  qx_model *model;
   rdoc *docs;
   size_t ndocs, cap;
   bool failed;
@@ -41,10 +43,16 @@ int grep_rank_begin(grep_ranker **out, grep_run *r, const grep_rank_opts *ro) {
   if (!k) return cli_fail("grep: out of memory");
   k->r = r;
   k->ro = ro;
-  int rc = qx_rank_new(&k->rk, ro->query, ro->lang, (qx_rank_unit)ro->unit, ro->k1, ro->b);
+  int rc = qx_rank_new(&k->rk, ro->query, ro->lang, (qx_rank_unit)ro->unit, ro->k1, ro->b,
+                       ro->mode == GREP_RANK_BM25 ? 0 : QX_RANK_KEEP_ALL);
   if (rc) {
     free(k);
     return cli_fail("grep: %s", quarry_error_last());
+  }
+  if (ro->mode != GREP_RANK_BM25 && qx_model_load(&k->model, ro->model) < 0) {
+    qx_rank_free(k->rk);
+    free(k);
+    return cli_fail("grep: cannot load the embedding model: %s", quarry_error_last());
   }
   *out = k;
   return 0;
@@ -196,6 +204,55 @@ static void print_unit(grep_ranker *k, const rdoc *d, const qx_rank_hit *h, cons
   }
 }
 
+typedef struct fused {
+  size_t i; /* index in the BM25 order */
+  double score;
+} fused;
+
+static int cmp_fused(const void *a, const void *b) {
+  const fused *x = a, *y = b;
+  if (x->score != y->score) return x->score > y->score ? -1 : 1;
+  return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* --semantic / --hybrid: reorder the units. Returns the list (malloc'd) or NULL. */
+static fused *semantic_order(grep_ranker *k, const qx_rank_hit *hits, size_t n) {
+  const char **texts = qx_malloc((n ? n : 1) * sizeof *texts);
+  size_t *lens = qx_malloc((n ? n : 1) * sizeof *lens);
+  float *cos = qx_malloc((n ? n : 1) * sizeof *cos);
+  fused *f = qx_malloc((n ? n : 1) * sizeof *f);
+  fused *sem = qx_malloc((n ? n : 1) * sizeof *sem);
+  int rc = texts && lens && cos && f && sem ? 0 : qx_err(QUARRY_ENOMEM, "out of memory");
+  for (size_t i = 0; i < n && !rc; i++) {
+    texts[i] = k->docs[hits[i].doc].data + hits[i].start;
+    lens[i] = hits[i].end - hits[i].start;
+  }
+  if (!rc) rc = qx_rank_cosines(cos, k->model, k->ro->query, texts, lens, n);
+  if (!rc) {
+    for (size_t i = 0; i < n; i++) sem[i] = (fused){i, cos[i]};
+    qsort(sem, n, sizeof *sem, cmp_fused);
+    if (k->ro->mode == GREP_RANK_SEMANTIC) {
+      memcpy(f, sem, n * sizeof *f);
+    } else {
+      /* reciprocal rank fusion (Cormack et al. 2009): BM25 ranks count only
+       * for units holding a query term */
+      for (size_t i = 0; i < n; i++) f[i] = (fused){i, hits[i].score > 0 ? 1.0 / (GREP_RRF_K + (double)i + 1) : 0};
+      for (size_t r = 0; r < n; r++) f[sem[r].i].score += 1.0 / (GREP_RRF_K + (double)r + 1);
+      qsort(f, n, sizeof *f, cmp_fused);
+    }
+  }
+  free(texts);
+  free(lens);
+  free(cos);
+  free(sem);
+  if (rc) {
+    free(f);
+    cli_fail("grep: %s", quarry_error_last());
+    return NULL;
+  }
+  return f;
+}
+
 int grep_rank_end(grep_ranker *k) {
   int status = 1;
   if (!k->failed) {
@@ -208,11 +265,23 @@ int grep_rank_end(grep_ranker *k) {
       n = 0;
     }
     size_t shown = 0;
-    for (size_t i = 0; i < n; i++) {
-      if (k->ro->top && shown >= (size_t)k->ro->top) break;
-      if (k->ro->have_min_score && hits[i].score < k->ro->min_score) break;
-      const rdoc *d = &k->docs[hits[i].doc];
-      if (qx_rank_highlight(k->rk, d->data + hits[i].start, hits[i].end - hits[i].start, &ranges) < 0) {
+    fused *order = NULL;
+    long top = k->ro->top;
+    double min = k->ro->have_min_score ? k->ro->min_score : -1e300;
+    if (k->ro->mode != GREP_RANK_BM25 && n) {
+      order = semantic_order(k, hits, n);
+      if (!order) k->failed = true, n = 0;
+      if (k->ro->mode == GREP_RANK_SEMANTIC)
+        min = k->ro->have_threshold ? k->ro->threshold : k->ro->have_min_score ? min : GREP_SEMANTIC_THRESHOLD;
+      if (k->ro->mode == GREP_RANK_HYBRID && !top && !k->ro->have_min_score) top = GREP_HYBRID_TOP;
+    }
+    for (size_t j = 0; j < n; j++) {
+      qx_rank_hit hit = order ? hits[order[j].i] : hits[j];
+      if (order) hit.score = order[j].score;
+      if (top && shown >= (size_t)top) break;
+      if (hit.score < min) break;
+      const rdoc *d = &k->docs[hit.doc];
+      if (qx_rank_highlight(k->rk, d->data + hit.start, hit.end - hit.start, &ranges) < 0) {
         cli_fail_lib("grep");
         k->failed = true;
         break;
@@ -223,9 +292,10 @@ int grep_rank_end(grep_ranker *k) {
         grep_out_sgr_end(k->r, k->r->col.se);
         grep_out("\n", 1);
       }
-      print_unit(k, d, &hits[i], (const size_t *)ranges.data, ranges.len / (2 * sizeof(size_t)));
+      print_unit(k, d, &hit, (const size_t *)ranges.data, ranges.len / (2 * sizeof(size_t)));
       shown++;
     }
+    free(order);
     qx_buf_free(&ranges);
     grep_out_flush();
     if (shown) status = 0;
@@ -238,6 +308,7 @@ int grep_rank_end(grep_ranker *k) {
   }
   free(k->docs);
   qx_rank_free(k->rk);
+  qx_model_free(k->model);
   free(k);
   return status;
 }

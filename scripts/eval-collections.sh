@@ -7,6 +7,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 Q=${1:-$here/build/quarry}
 E=${2:-$here/../shared/evaldata}
 W=${3:-$(mktemp -d)}
+mkdir -p "$W"
 shift $(( $# < 3 ? $# : 3 )); [ "${1:-}" = "--" ] && shift
 M=ndcg@10,map,mrr@10,recall@100,p@10
 [ -f "$E/scifact/corpus.jsonl" ] || { echo "no test collections in $E" >&2; exit 77; }

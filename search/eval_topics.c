@@ -195,6 +195,25 @@ static int sniff(qx_topics_format *fmt, const char *path) {
   return 0;
 }
 
+static int cmp_qid_ptr(const void *a, const void *b) {
+  return strcmp((*(const qx_topic *const *)a)->qid, (*(const qx_topic *const *)b)->qid);
+}
+
+/* Two queries with one id would be searched and averaged twice: refuse. */
+static int check_unique(const qx_topics *t, const char *path) {
+  const qx_topic **p = qx_malloc(t->n * sizeof *p);
+  if (!p) return qx_err(QUARRY_ENOMEM, "out of memory");
+  for (size_t i = 0; i < t->n; i++)
+    p[i] = &t->t[i];
+  qsort(p, t->n, sizeof *p, cmp_qid_ptr);
+  int rc = 0;
+  for (size_t i = 1; i < t->n && !rc; i++)
+    if (!strcmp(p[i]->qid, p[i - 1]->qid))
+      rc = qx_err(QUARRY_EINVAL, "%s: query id '%s' appears twice", path, p[i]->qid);
+  free(p);
+  return rc;
+}
+
 int qx_topics_read(qx_topics **out, const char *path, qx_topics_format fmt, unsigned flags) {
   *out = NULL;
   int rc = fmt == QX_TOPICS_AUTO ? sniff(&fmt, path) : 0;
@@ -220,6 +239,7 @@ int qx_topics_read(qx_topics **out, const char *path, qx_topics_format fmt, unsi
         t->t[i].qid = q;
       }
     }
+  if (!rc) rc = check_unique(t, path);
   if (rc) {
     qx_topics_free(t);
     return rc;

@@ -15,7 +15,8 @@
  * Text goes through the same analyser as the index (text/qx_text.h:
  * folding, elision, stopwords, stemming), in one qx_analyze call per file;
  * units are cut on line ends while the tokens stream by, so the cost is one
- * pass of analysis over the input. Only units holding a query term are kept.
+ * pass of analysis over the input. Only units holding a query term are kept,
+ * unless QX_RANK_KEEP_ALL (--semantic / --hybrid score every unit).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@ typedef struct qterm {
 struct qx_rank {
   qx_analyzer *an;
   qx_rank_unit unit;
+  int flags;
   double k1, b;
   qterm *q;
   size_t nq;
@@ -83,11 +85,13 @@ void qx_rank_free(qx_rank *r) {
   free(r);
 }
 
-int qx_rank_new(qx_rank **out, const char *query, qx_lang lang, qx_rank_unit unit, double k1, double b) {
+int qx_rank_new(qx_rank **out, const char *query, qx_lang lang, qx_rank_unit unit, double k1, double b,
+                int flags) {
   *out = NULL;
   qx_rank *r = qx_calloc(1, sizeof *r);
   if (!r) return qx_err(QUARRY_ENOMEM, "out of memory");
   r->unit = unit;
+  r->flags = flags;
   r->k1 = k1;
   r->b = b;
   int rc = qx_analyzer_new(&r->an, lang);
@@ -96,11 +100,11 @@ int qx_rank_new(qx_rank **out, const char *query, qx_lang lang, qx_rank_unit uni
     qx_rank_free(r);
     return rc == QUARRY_ENOMEM ? qx_err(QUARRY_ENOMEM, "out of memory") : rc;
   }
-  if (r->nq == 0) {
+  if (r->nq == 0 && !(flags & QX_RANK_KEEP_ALL)) {
     qx_rank_free(r);
     return qx_err(QUARRY_EINVAL, "the query '%s' has no searchable word (only stopwords?)", query);
   }
-  r->cur_tf = qx_calloc(r->nq, sizeof *r->cur_tf);
+  r->cur_tf = qx_calloc(r->nq ? r->nq : 1, sizeof *r->cur_tf);
   if (!r->cur_tf) {
     qx_rank_free(r);
     return qx_err(QUARRY_ENOMEM, "out of memory");
@@ -130,11 +134,11 @@ static void close_unit(qx_rank *r, size_t end) {
   int any = 0;
   for (size_t i = 0; i < r->nq; i++)
     if (r->cur_tf[i]) any = 1, r->q[i].df++;
-  if (any) {
+  if (any || (r->flags & QX_RANK_KEEP_ALL)) {
     if (r->nunits == r->cap) {
       size_t nc = r->cap ? r->cap * 2 : 1024;
       qx_rank_hit *u = realloc(r->units, nc * sizeof *u);
-      uint32_t *tf = u ? realloc(r->tf, nc * r->nq * sizeof *tf) : NULL;
+      uint32_t *tf = u ? realloc(r->tf, nc * (r->nq ? r->nq : 1) * sizeof *tf) : NULL;
       uint32_t *dl = tf ? realloc(r->dl, nc * sizeof *dl) : NULL;
       if (u) r->units = u;
       if (tf) r->tf = tf;

@@ -120,18 +120,26 @@ struct qx_buf;
 /* A ranker for `query` (analysed with lang). QUARRY_EINVAL when the query has
  * no searchable word. Units: lines; paragraphs (runs of non-blank lines);
  * passages (runs of lines closed at a blank line or once they hold 64 tokens). */
-int qx_rank_new(qx_rank **out, const char *query, qx_lang lang, qx_rank_unit unit, double k1, double b);
+enum { QX_RANK_KEEP_ALL = 1 }; /* keep units without query terms (score 0); allow an empty query */
+int qx_rank_new(qx_rank **out, const char *query, qx_lang lang, qx_rank_unit unit, double k1, double b,
+                int flags);
 void qx_rank_free(qx_rank *r);
 size_t qx_rank_nterms(const qx_rank *r);
 const char *qx_rank_term(const qx_rank *r, size_t i);
 /* Cut and analyse one document; text must stay valid until qx_rank_finish. */
 int qx_rank_add(qx_rank *r, uint32_t doc, const char *text, size_t len);
-/* Score the units holding a query term; *hits (owned by r) best first, ties
- * by document then offset. */
+/* Score the units kept; *hits (owned by r) best first, ties by document
+ * then offset. */
 int qx_rank_finish(qx_rank *r, const qx_rank_hit **hits, size_t *n);
 /* Byte ranges [start, end) (pairs of size_t appended to ranges) of the words
  * of text whose analysed form is a query term, for highlighting. */
 int qx_rank_highlight(qx_rank *r, const char *text, size_t len, struct qx_buf *ranges);
+/* --semantic / --hybrid (grep_semantic.c): out[i] = cosine between the query
+ * (embedded as a query) and texts[i] (embedded as a passage). */
+struct qx_model;
+int qx_rank_cosines(float *out, struct qx_model *m, const char *query, const char *const *texts,
+                    const size_t *lens, size_t n);
+
 /* Lucene's BM25 idf, ln(1 + (N - df + 0.5) / (df + 0.5)). */
 double qx_rank_idf(uint64_t N, uint64_t df);
 

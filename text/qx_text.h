@@ -27,6 +27,12 @@ typedef enum qx_lang { QX_LANG_NONE = 0, QX_LANG_FR = 1, QX_LANG_EN = 2 } qx_lan
  * always holds a qx_analyze_word result. */
 #define QX_TERM_MAX 64
 
+/* Version of the analysis rules (segmentation, elision, folding, stopword
+ * lists, stemmer, term cut). Bumped whenever a change could give another
+ * term for some input, so an index can record it (MANIFEST) and a reader
+ * can tell that its queries would not be analysed like its documents. */
+#define QX_ANALYZER_VERSION 1
+
 /* Parse "fr", "en", "none" (case-insensitive). Returns 0 or QUARRY_EINVAL. */
 int qx_lang_parse(qx_lang *out, const char *name);
 const char *qx_lang_name(qx_lang lang);

@@ -49,14 +49,14 @@ BYTES=$(stat -c %s "$TEXT")
 cat "$TEXT" > /dev/null # page cache
 
 tmpo=$(mktemp)
-trap 'rm -f "$tmpo" "$tmpo.t"' EXIT
+trap 'rm -f "$tmpo" "$tmpo.t" "$tmpo.grep"' EXIT
 # measure LABEL CMD... -> "wall cpu" medians
 measure() {
   local walls=() cpus=() i
   "$@" > "$tmpo" 2>/dev/null || true
   for ((i = 0; i < RUNS; i++)); do
     /usr/bin/time -f "%e %U %S" -o "$tmpo.t" "$@" > "$tmpo" 2>/dev/null || true
-    read -r w u s < "$tmpo.t"
+    read -r w u s < <(tail -1 "$tmpo.t") # "Command exited with non-zero status" comes first
     walls+=("$w"); cpus+=("$(echo "$u + $s" | bc)")
   done
   local mw mc
@@ -67,16 +67,17 @@ measure() {
 mbs() { echo "scale=0; $BYTES / 1048576 / ($1 + 0.0001)" | bc; }
 ratio() { echo "scale=2; $1 / ($2 + 0.0001)" | bc; }
 
-# name | grep/quarry args | ripgrep args (same meaning)
+# name ; grep/quarry args ; ripgrep args (same meaning), shell words
 CASES=(
-  "literal, rare word|-c gronmiquie|-c gronmiquie"
-  "literal, printing lines|-n gronmiquie|-n gronmiquie"
-  "literal -i|-c -i gronmiquie|-c -i gronmiquie"
-  "literal -w, common word|-c -w pie|-c -w pie"
-  "regex with literal|-c -E [A-Z][a-z]+ [a-z]*quie\\b|-c [A-Z][a-z]+ [a-z]*quie\\b"
-  "regex, alternation|-c -E (gronmi|plody)quie|-c (gronmi|plody)quie"
-  "regex, no literal|-c -E [0-9]{7}|-c [0-9]{7}"
-  "invert count|-c -v e|-c -v e"
+  "literal, rare word;-c gronmiquie;-c gronmiquie"
+  "literal, printing lines;-n gronmiquie;-n gronmiquie"
+  "literal -i;-c -i gronmiquie;-c -i gronmiquie"
+  "literal -w, common word;-c -w pie;-c -w pie"
+  "regex with literal;-c -E '[A-Z][a-z]+ [a-z]*quie\\b';-c '[A-Z][a-z]+ [a-z]*quie\\b'"
+  "regex, alternation;-c -E '(gronmi|plody)quie';-c '(gronmi|plody)quie'"
+  "regex, no literal;-c -E '[0-9]{7}';-c '[0-9]{7}'"
+  "regex, rare class;-c -E '[QXZ][a-z]+ [0-9]';-c '[QXZ][a-z]+ [0-9]'"
+  "invert count;-c -v e;-c -v e"
 )
 report() { if [ -n "$OUT" ]; then echo "$*" >> "$OUT"; fi; echo "$*"; }
 [ -n "$OUT" ] && : > "$OUT"
@@ -85,16 +86,18 @@ report ""
 report "$(( BYTES / 1048576 )) MB synthetic text (corpusgen seed 42), $(nproc) cores, median of $RUNS runs, $(date -u +%Y-%m-%d)."
 report "Seconds are wall / CPU (user+sys); MB/s from wall time; ratios from CPU time (>1: quarry faster)."
 report ""
-report "| case | GNU grep (C.UTF-8) | GNU grep (C) | ripgrep | quarry | quarry MB/s | vs grep | vs ripgrep |"
-report "|---|---|---|---|---|---|---|---|"
+report "| case | GNU grep (C.UTF-8) | GNU grep (C) | ripgrep | quarry | quarry MB/s | vs grep | vs ripgrep | same output as grep |"
+report "|---|---|---|---|---|---|---|---|---|"
 for c in "${CASES[@]}"; do
-  IFS='|' read -r name gargs rargs <<< "$c"
-  read -ra ga <<< "$gargs"; read -ra ra <<< "$rargs"
+  IFS=';' read -r name gargs rargs <<< "$c"
+  eval "ga=($gargs)"; eval "ra=($rargs)"
   read -r gw gc <<< "$(measure grep "${ga[@]}" "$TEXT")"
+  cp "$tmpo" "$tmpo.grep"
   read -r cw cc <<< "$(LC_ALL=C measure grep "${ga[@]}" "$TEXT")"
   read -r rw rc <<< "$(measure rg --no-config "${ra[@]}" "$TEXT")"
   read -r qw qc <<< "$(measure "$Q" grep "${ga[@]}" "$TEXT")"
-  report "| $name | $gw / $gc | $cw / $cc | $rw / $rc | $qw / $qc | $(mbs "$qw") | $(ratio "$gc" "$qc") | $(ratio "$rc" "$qc") |"
+  same=no; cmp -s "$tmpo" "$tmpo.grep" && same=yes
+  report "| $name | $gw / $gc | $cw / $cc | $rw / $rc | $qw / $qc | $(mbs "$qw") | $(ratio "$gc" "$qc") | $(ratio "$rc" "$qc") | $same |"
 done
 
 RTEXT=$(make_text "$RANK_SIZE")

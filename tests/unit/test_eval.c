@@ -200,6 +200,11 @@ int main(void) {
   CHECK_EQ_STR(t->t[1].qid, "q2");
   CHECK_EQ_STR(t->t[1].text, "second with tab");
   qx_topics_free(t);
+  write_file(tmp, "a\tone\nb\ttwo\na\tthree\n");
+  CHECK_EQ_INT(qx_topics_read(&t, tmp, QX_TOPICS_AUTO, 0), QUARRY_EINVAL);
+  CHECK(strstr(quarry_error_last(), "query id 'a' appears twice") != NULL);
+  CHECK_EQ_INT(qx_topics_read(&t, tmp, QX_TOPICS_AUTO, QX_TOPICS_BY_POSITION), 0); /* ids 1, 2, 3 */
+  qx_topics_free(t);
   write_file(tmp, "no tab here\n");
   CHECK_EQ_INT(qx_topics_read(&t, tmp, QX_TOPICS_AUTO, 0), QUARRY_EINVAL);
   write_file(tmp, "<top><num> Number: 1 <title> x\n");

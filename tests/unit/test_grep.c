@@ -132,7 +132,7 @@ int main(void) {
   {
     qx_rank *rk = NULL;
     const char *text = "chat noir\nchien blanc\n\nchats\n";
-    CHECK_EQ_INT(qx_rank_new(&rk, "le chat", QX_LANG_FR, QX_UNIT_LINE, 0.9, 0.4), 0);
+    CHECK_EQ_INT(qx_rank_new(&rk, "le chat", QX_LANG_FR, QX_UNIT_LINE, 0.9, 0.4, 0), 0);
     if (rk) {
       CHECK_EQ_INT(qx_rank_nterms(rk), 1);
       CHECK_EQ_INT(qx_rank_add(rk, 0, text, strlen(text)), 0);

@@ -333,6 +333,17 @@ static void test_robust(void) {
   CHECK_EQ_INT(qx_analyze(a, "argent fonds", 8, 0, render_tok, &r), 0);
   CHECK_EQ_STR(r.out, "argent f");
 
+  /* apostrophes at the very end, before invalid bytes, doubled */
+  CHECK_EQ_STR(DETAIL(a, "argent l'"), "argent@0[argent] !l@1[l]");
+  CHECK_EQ_STR(DETAIL(a, "l\xE2\x80\x99"), "!l@0[l]");
+  CHECK_EQ_STR(DETAIL(a, "l\xE2\x80"), "!l@0[l]"); /* truncated ’ */
+  CHECK_EQ_STR(DETAIL(a, "l'\xFF" "argent"), "!l@0[l] argent@1[argent]");
+  CHECK_EQ_STR(DETAIL(a, "l''argent"), "!l@0[l] argent@1[argent]");
+  CHECK_EQ_STR(word(a, "qu'", 0), "");
+  CHECK_EQ_STR(word(a, "QU\xE2\x80\x99", QX_ANALYZE_KEEP_STOP), "qu");
+  /* soft hyphen at a word edge is not part of the word */
+  CHECK_EQ_STR(DETAIL(a, "\xC2\xAD" "fonds\xC2\xAD"), "fond@0[fonds]");
+
   /* the callback can stop the analysis; its value is returned */
   int seen = 0;
   CHECK_EQ_INT(qx_analyze(a, "un deux trois quatre", 20, QX_ANALYZE_KEEP_STOP, stop_after_two, &seen), 7);

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# quarry grep --semantic / --hybrid on the seeds with the default model
+# (skipped when the model is not installed).
+set -u
+cd "$SRC"
+fail() { echo "FAIL: $*"; exit 1; }
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+"$QUARRY" grep --semantic --scores --threshold 0 "levée de fonds" seeds/* > "$tmp" 2>/dev/null
+rc=$?
+[ $rc = 2 ] && { echo "skip: no embedding model"; exit 77; }
+[ $rc = 0 ] || fail "semantic exit $rc"
+head -1 "$tmp" | grep -q "levée de fonds" || fail "semantic top line: $(head -1 "$tmp")"
+# scores are cosines, best first; the default threshold keeps some lines
+cut -d: -f1 "$tmp" | sort -g -r -c || fail "not sorted"
+cut -d: -f1 "$tmp" | awk '$1 > 1 || $1 < -1 { exit 1 }' || fail "cosine out of range"
+all=$(wc -l < "$tmp")
+some=$(cut -d: -f1 "$tmp" | awk '$1 >= 0.82' | wc -l)
+[ "$some" -gt 0 ] && [ "$some" -lt "$all" ] || fail "default threshold keeps $some of $all"
+# a query unrelated to the seeds keeps (almost) nothing by default
+[ "$("$QUARRY" grep --semantic "recette de cuisine aux champignons" seeds/* | wc -l)" -le 2 ] || fail "unrelated query"
+# hybrid: 10 units by default, lines with the words near the top
+"$QUARRY" grep --hybrid "lever des fonds" seeds/* > "$tmp" || fail "hybrid exit"
+[ "$(wc -l < "$tmp")" = 10 ] || fail "hybrid top 10"
+head -3 "$tmp" | grep -q "fonds" || fail "hybrid finds fonds"
+echo "grep --semantic/--hybrid: ok"
