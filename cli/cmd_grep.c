@@ -46,7 +46,7 @@ typedef struct walk {
 enum {
   OPT_COLOR = 256, OPT_INCLUDE, OPT_EXCLUDE, OPT_EXCLUDE_DIR, OPT_JSON, OPT_LABEL, OPT_BINARY_FILES,
   OPT_RANK, OPT_TOP, OPT_UNIT, OPT_MIN_SCORE, OPT_SCORES, OPT_HELP, OPT_NO_IGNORE_CASE, OPT_LANG,
-  OPT_K1, OPT_B, OPT_SEMANTIC, OPT_HYBRID, OPT_THRESHOLD, OPT_MODEL
+  OPT_K1, OPT_B, OPT_SEMANTIC, OPT_HYBRID, OPT_THRESHOLD, OPT_MODEL, OPT_INDEX
 };
 
 static const struct option long_opts[] = {
@@ -98,6 +98,7 @@ static const struct option long_opts[] = {
     {"hybrid", no_argument, NULL, OPT_HYBRID},
     {"threshold", required_argument, NULL, OPT_THRESHOLD},
     {"model", required_argument, NULL, OPT_MODEL},
+    {"index", required_argument, NULL, OPT_INDEX},
     {"k1", required_argument, NULL, OPT_K1},
     {"b", required_argument, NULL, OPT_B},
     {"help", no_argument, NULL, OPT_HELP},
@@ -118,6 +119,8 @@ static void usage(FILE *f) {
         "Meaning:    --semantic (cosine of embeddings, --threshold T, default 0.82),\n"
         "            --hybrid (BM25 + embeddings, reciprocal rank fusion; --top, default 10),\n"
         "            --model NAME|PATH (default multilingual-e5-small)\n"
+        "Index:      --index DIR: answer from an index built by 'quarry index' (--rank: its\n"
+        "            BM25 search; patterns: its stored text) instead of reading FILEs\n"
         "Exit status: 0 if a line is selected, 1 if none, 2 on error.\n",
         f);
 }
@@ -293,6 +296,7 @@ int cmd_grep(int argc, char **argv) {
   const char **xdirs = NULL;
   size_t nxdirs = 0, xcap = 0;
   char *colors_env = NULL;
+  const char *index_dir = NULL;
 
   optind = 1;
   opterr = 0;
@@ -400,6 +404,7 @@ int cmd_grep(int argc, char **argv) {
     case OPT_SEMANTIC: rank = GREP_RANK_SEMANTIC; break;
     case OPT_HYBRID: rank = GREP_RANK_HYBRID; break;
     case OPT_MODEL: ro.model = optarg; break;
+    case OPT_INDEX: index_dir = optarg; break;
     case OPT_THRESHOLD: {
       char *end;
       ro.threshold = strtod(optarg, &end);
@@ -537,6 +542,12 @@ int cmd_grep(int argc, char **argv) {
     ro.query = q;
     ro.mode = rank;
     if (r.color && !r.json) { /* highlighted terms only */ }
+  }
+  if (index_dir) {
+    grep_out_epipe_status = 0;
+    rc = grep_index_main(&r, &ro, rank, index_dir, argv + optind, nops, opt_H, opt_h);
+    if (rank) free((char *)ro.query);
+    goto out;
   }
   walk w = {&r, rules, nrules, xdirs, nxdirs, recursive, deref, opt_H, opt_h, nops, NULL};
   if (rank && (rc = grep_rank_begin(&w.ranker, &r, &ro))) {

@@ -56,6 +56,8 @@ typedef struct grep_run {
 /* Search one open file descriptor; returns the number of selected lines
  * (or matches counted) and prints as grep does. name is the display name. */
 intmax_t grep_fd(grep_run *r, int fd, const char *name, bool with_fname);
+/* Same over memory: buf holds len bytes plus one writable spare byte. */
+intmax_t grep_mem(grep_run *r, char *buf, size_t len, const char *name, bool with_fname);
 
 /* Buffered stdout. A closed pipe (EPIPE) ends the process quietly. */
 void grep_out(const void *p, size_t n);
@@ -96,5 +98,13 @@ int grep_rank_begin(grep_ranker **out, grep_run *r, const grep_rank_opts *ro);
 void grep_rank_fd(grep_ranker *k, int fd, const char *name, bool with_fname);
 /* Prints the ranked units, frees k, returns the exit status. */
 int grep_rank_end(grep_ranker *k);
+/* One ranked unit in grep's format (or JSON): s[0, len) starting at `line`
+ * and byte `offset` of `name`, hl = highlight pairs relative to s. */
+void grep_rank_print_unit(const grep_run *r, const grep_rank_opts *ro, const char *name, bool with_fname,
+                          const char *s, size_t len, uint64_t line, uint64_t offset, double score,
+                          const size_t *hl, size_t nhl, bool first_unit);
+/* --index DIR: answer from an index (grep_index.c); returns the exit status. */
+int grep_index_main(grep_run *r, const grep_rank_opts *ro, int rank_mode, const char *dir, char **ops,
+                    int nops, bool opt_H, bool opt_h);
 
 #endif

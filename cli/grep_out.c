@@ -585,13 +585,10 @@ finish:
   return nlines;
 }
 
-intmax_t grep_fd(grep_run *r, int fd, const char *name, bool with_fname) {
-  src s;
+static intmax_t grep_one(grep_run *r, src *s, const char *name, bool with_fname) {
   r->fname = name;
   r->with_fname = with_fname;
-  src_open(&s, fd);
-  intmax_t count = grep_src(r, &s);
-  src_close(&s);
+  intmax_t count = grep_src(r, s);
   r->bufbeg = r->buflim = r->lastout = r->lastnl = NULL;
   if (r->count) {
     if (with_fname) {
@@ -609,4 +606,22 @@ intmax_t grep_fd(grep_run *r, int fd, const char *name, bool with_fname) {
   }
   if (count) r->any_selected = true;
   return count;
+}
+
+intmax_t grep_fd(grep_run *r, int fd, const char *name, bool with_fname) {
+  src s;
+  src_open(&s, fd);
+  intmax_t count = grep_one(r, &s, name, with_fname);
+  src_close(&s);
+  return count;
+}
+
+intmax_t grep_mem(grep_run *r, char *buf, size_t len, const char *name, bool with_fname) {
+  src s;
+  memset(&s, 0, sizeof s);
+  s.fd = -1;
+  s.mapped = true; /* a window over memory we own, with one spare byte */
+  s.map = buf;
+  s.size = len;
+  return grep_one(r, &s, name, with_fname);
 }

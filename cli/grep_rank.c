@@ -132,18 +132,22 @@ static void out_num(const grep_run *r, uint64_t v, const char *color) {
   grep_out_sgr_end(r, color);
 }
 
-/* One unit: text [s, e) of document d, highlight ranges (relative to s). */
-static void print_unit(grep_ranker *k, const rdoc *d, const qx_rank_hit *h, const size_t *hl, size_t nhl) {
-  const grep_run *r = k->r;
-  const char *s = d->data + h->start;
-  size_t len = h->end - h->start;
+void grep_rank_print_unit(const grep_run *r, const grep_rank_opts *ro, const char *name, bool with_fname,
+                          const char *s, size_t len, uint64_t line, uint64_t offset, double score,
+                          const size_t *hl, size_t nhl, bool first_unit) {
   char tmp[64];
+  if (!first_unit && ro->unit != 0 && !r->json) {
+    grep_out_sgr_start(r, r->col.se);
+    grep_out("--", 2);
+    grep_out_sgr_end(r, r->col.se);
+    grep_out("\n", 1);
+  }
   if (r->json) {
     grep_out_str("{\"type\":\"match\",\"path\":");
-    grep_out_json_str(d->name, strlen(d->name));
-    snprintf(tmp, sizeof tmp, ",\"line_number\":%" PRIu64 ",\"byte_offset\":%" PRIu64, h->line, h->start);
+    grep_out_json_str(name, strlen(name));
+    snprintf(tmp, sizeof tmp, ",\"line_number\":%" PRIu64 ",\"byte_offset\":%" PRIu64, line, offset);
     grep_out_str(tmp);
-    snprintf(tmp, sizeof tmp, ",\"score\":%.6f,\"text\":", h->score);
+    snprintf(tmp, sizeof tmp, ",\"score\":%.6f,\"text\":", score);
     grep_out_str(tmp);
     grep_out_json_str(s, len);
     grep_out_str(",\"submatches\":[");
@@ -157,22 +161,21 @@ static void print_unit(grep_ranker *k, const rdoc *d, const qx_rank_hit *h, cons
     grep_out_str("]}\n");
     return;
   }
-  uint64_t line = h->line;
   size_t pos = 0, hi = 0;
   bool first = true;
   while (pos <= len) {
     const char *nl = memchr(s + pos, '\n', len - pos);
     size_t le = nl ? (size_t)(nl - s) : len;
     char sep = first ? ':' : '-';
-    if (k->ro->scores) {
-      if (first) snprintf(tmp, sizeof tmp, "%.4f", h->score);
+    if (ro->scores) {
+      if (first) snprintf(tmp, sizeof tmp, "%.4f", score);
       else snprintf(tmp, sizeof tmp, "%*s", (int)strlen("0.0000"), "");
       grep_out_str(tmp);
       out_sep(r, sep);
     }
-    if (d->with_fname) {
+    if (with_fname) {
       grep_out_sgr_start(r, r->col.fn);
-      grep_out_str(d->name);
+      grep_out_str(name);
       grep_out_sgr_end(r, r->col.fn);
       out_sep(r, sep);
     }
@@ -286,13 +289,9 @@ int grep_rank_end(grep_ranker *k) {
         k->failed = true;
         break;
       }
-      if (shown && k->ro->unit != 0 && !k->r->json) {
-        grep_out_sgr_start(k->r, k->r->col.se);
-        grep_out("--", 2);
-        grep_out_sgr_end(k->r, k->r->col.se);
-        grep_out("\n", 1);
-      }
-      print_unit(k, d, &hit, (const size_t *)ranges.data, ranges.len / (2 * sizeof(size_t)));
+      grep_rank_print_unit(k->r, k->ro, d->name, d->with_fname, d->data + hit.start, hit.end - hit.start,
+                           hit.line, hit.start, hit.score, (const size_t *)ranges.data,
+                           ranges.len / (2 * sizeof(size_t)), shown == 0);
       shown++;
     }
     free(order);

@@ -5,7 +5,7 @@
  * holding the term, dl = the unit's non-stopword tokens, avgdl their mean.
  *
  * The formula is the indexer's, Lucene >= 9 BM25Similarity (Robertson &
- * Zaragoza 2009; see search/bm25.c when it lands, which this must agree with):
+ * Zaragoza 2009), and the idf is search/bm25.c's qx_bm25_idf itself:
  *   idf(t)      = ln(1 + (N - df + 0.5) / (df + 0.5))
  *   score(t, u) = w(t) * idf(t) * tf / (tf + k1 * (1 - b + b * dl / avgdl))
  * with w(t) the times t occurs in the query, k1 = 0.9, b = 0.4 by default.
@@ -22,6 +22,7 @@
 #include <stdlib.h>
 
 #include "grep_int.h"
+#include "qx_search.h"
 #include "qx_text.h"
 
 #define PASSAGE_TOKENS 64
@@ -222,15 +223,11 @@ static int cmp_hits(const void *a, const void *b) {
   return x->start < y->start ? -1 : x->start > y->start;
 }
 
-double qx_rank_idf(uint64_t N, uint64_t df) {
-  return log(1.0 + ((double)N - (double)df + 0.5) / ((double)df + 0.5));
-}
-
 int qx_rank_finish(qx_rank *r, const qx_rank_hit **hits, size_t *n) {
   double avgdl = r->N ? (double)r->sum_dl / (double)r->N : 1.0;
   double *idf = qx_calloc(r->nq, sizeof *idf);
   if (!idf) return qx_err(QUARRY_ENOMEM, "out of memory");
-  for (size_t i = 0; i < r->nq; i++) idf[i] = qx_rank_idf(r->N, r->q[i].df);
+  for (size_t i = 0; i < r->nq; i++) idf[i] = qx_bm25_idf(r->N, r->q[i].df);
   for (size_t u = 0; u < r->nunits; u++) {
     double K = r->k1 * (1.0 - r->b + r->b * (double)r->dl[u] / avgdl), s = 0;
     const uint32_t *tf = r->tf + u * r->nq;

@@ -140,7 +140,4 @@ struct qx_model;
 int qx_rank_cosines(float *out, struct qx_model *m, const char *query, const char *const *texts,
                     const size_t *lens, size_t n);
 
-/* Lucene's BM25 idf, ln(1 + (N - df + 0.5) / (df + 0.5)). */
-double qx_rank_idf(uint64_t N, uint64_t df);
-
 #endif /* QX_GREP_H */

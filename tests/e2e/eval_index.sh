@@ -5,7 +5,7 @@
 set -euo pipefail
 D=$SRC/tests/data/eval
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-"$QUARRY" index --format beir --lang en -o "$T/idx" "$D/corpus.jsonl" > /dev/null
+"$QUARRY" index --no-vectors --format beir --lang en -o "$T/idx" "$D/corpus.jsonl" > /dev/null
 "$QUARRY" search -x "$T/idx" --trec -k 3 "solar electricity" | head -1 | grep -q '^1 Q0 d01 1 '
 M=ndcg@10,map,mrr@10,recall@100,p@10
 "$QUARRY" eval -x "$T/idx" --queries "$D/queries.jsonl" --qrels "$D/qrels.tsv" --metrics $M \
@@ -20,9 +20,16 @@ grep -q '^ndcg@10 ' <<<"$out"
 cat "$T/sweep"
 [ "$(grep -c '^[0-9]' "$T/sweep")" = 9 ]
 grep -q '^best: k1=' "$T/sweep"
+# one parameter swept: the other keeps --k1 (or the default)
+"$QUARRY" eval -x "$T/idx" --queries "$D/queries.jsonl" --qrels "$D/qrels.tsv" --k1 1.2 --sweep b=0:1:0.5 > "$T/sweep"
+[ "$(grep -c '^1.2 ' "$T/sweep")" = 3 ]
+"$QUARRY" eval -x "$T/idx" --queries "$D/queries.jsonl" --qrels "$D/qrels.tsv" --sweep k1=1:2:1 --json > "$T/sweep"
+grep -q '"best":{"k1":' "$T/sweep"
+set +e; "$QUARRY" eval -x "$T/idx" --queries "$D/queries.jsonl" --qrels "$D/qrels.tsv" --sweep b=0:2:1 2> "$T/err"; rc=$?; set -e
+[ $rc = 2 ] && grep -q 'bad --sweep' "$T/err"
 # SMART records + positional query ids + cranqrel grades, end to end
 C=$SRC/tests/data/corpus
-"$QUARRY" index -q --format smart --lang en -o "$T/smart" "$C/mini.smart"
+"$QUARRY" index --no-vectors -q --format smart --lang en -o "$T/smart" "$C/mini.smart"
 "$QUARRY" eval -x "$T/smart" --queries "$C/mini.qry" --qid-by-position --qrels "$D/mini.cranqrel" \
   --qrels-format cranqrel --metrics map --json | tee "$T/smart.json"
 grep -q '"queries":3,' "$T/smart.json"

@@ -9,6 +9,7 @@
 
 #include "qx_common.h"
 #include "qx_grep.h"
+#include "qx_search.h"
 #include "qx_test.h"
 
 static void check_tr(const char *pat, qx_grep_syntax syn, const char *want) {
@@ -151,7 +152,7 @@ int main(void) {
         CHECK_EQ_INT(h[1].start, 0);
         CHECK_EQ_INT(h[1].end, 9);
       }
-      CHECK_NEAR(qx_rank_idf(3, 2), idf, 1e-12);
+      CHECK_NEAR(qx_bm25_idf(3, 2), idf, 1e-12);
       qx_rank_free(rk);
     }
   }

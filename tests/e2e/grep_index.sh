@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# quarry grep --index DIR: patterns answered from the index's stored text
+# give exactly the output of scanning the files; --rank answers with the
+# index's BM25 search in grep's format.
+set -u
+cd "$SRC"
+fail() { echo "FAIL: $*"; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$QUARRY" index -q -o "$tmp/idx" seeds/ > /dev/null 2>&1 || "$QUARRY" index -o "$tmp/idx" seeds/ > /dev/null || fail "index"
+for args in "-n levée" "-c -i xai" "-o -E [0-9]+,?[0-9]*" "-C1 -n Grok" "-l Memphis" "-v -c e" "-w -n IA"; do
+  read -ra a <<< "$args"
+  "$QUARRY" grep "${a[@]}" seeds/* > "$tmp/scan"; s1=$?
+  "$QUARRY" grep --index "$tmp/idx" "${a[@]}" > "$tmp/ix"; s2=$?
+  [ $s1 = $s2 ] || fail "exit status differs for $args: $s1 vs $s2"
+  cmp -s "$tmp/scan" "$tmp/ix" || { diff "$tmp/scan" "$tmp/ix" | head; fail "output differs for $args"; }
+done
+# one stored file only
+"$QUARRY" grep --index "$tmp/idx" -n xAI seeds/002_54df15698cb5ceed.txt > "$tmp/ix"
+"$QUARRY" grep -n xAI seeds/002_54df15698cb5ceed.txt > "$tmp/scan"
+cmp -s "$tmp/scan" "$tmp/ix" || fail "single file differs"
+# ranked from the index: passages, best first, file:line:text
+"$QUARRY" grep --index "$tmp/idx" --rank --scores --top 2 "levée de fonds xAI" > "$tmp/r" || fail "rank exit"
+head -1 "$tmp/r" | grep -Eq '^[0-9.]+:seeds/[0-9a-f_]+\.txt:[0-9]+:' || fail "rank format: $(head -1 "$tmp/r")"
+grep -q '^--$' "$tmp/r" || fail "no separator between passages"
+"$QUARRY" grep --index "$tmp/idx" --rank "zzzqqq" > /dev/null; [ $? = 1 ] || fail "no hit should exit 1"
+"$QUARRY" grep --index "$tmp/nope" x > /dev/null 2>&1; [ $? = 2 ] || fail "missing index should exit 2"
+echo "grep --index: ok"
