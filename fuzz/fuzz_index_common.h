@@ -62,6 +62,7 @@ static const char *fz_index_build(void) {
   quarry_build_opts o = QUARRY_BUILD_OPTS_INIT;
   o.passage_tokens = 16;
   o.passage_overlap = 4;
+  o.vectors = 0; /* BM25 files only: the model is not needed */
   const char *paths[1] = {docs};
   if (quarry_index_build(NULL, base, paths, 1, &o) != 0) {
     fprintf(stderr, "fuzz: cannot build the index: %s\n", quarry_error_last());

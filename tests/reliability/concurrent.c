@@ -125,6 +125,7 @@ int main(int argc, char **argv) {
   }
   for (int r = 0; r < rebuilds && !atomic_load(&failures); r++) {
     quarry_build_opts o = QUARRY_BUILD_OPTS_INIT;
+    o.vectors = 0; /* as the reference indexes (quarry index --no-vectors) */
     const char *paths[1];
     if (r % 2 == 0) {
       o.format = "beir";

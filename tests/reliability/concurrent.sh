@@ -12,8 +12,8 @@ rel_sanitized && REBUILDS=${REBUILDS_ASAN:-4}
 PROG=$BUILD/tests/reliability/rel_concurrent
 [ -x "$PROG" ] || rel_fail "$PROG not built"
 rel_make_corpus_b "$T"
-"$QUARRY" index -q -o "$T/A" "$SRC/seeds" || rel_fail "index A"
-"$QUARRY" index -q --format beir -o "$T/B" "$T/corpus.jsonl" || rel_fail "index B"
+"$QUARRY" index -q --no-vectors -o "$T/A" "$SRC/seeds" || rel_fail "index A"
+"$QUARRY" index -q --no-vectors --format beir -o "$T/B" "$T/corpus.jsonl" || rel_fail "index B"
 ANS_A=$(rel_answers "$T/A") || rel_fail "search A"
 ANS_B=$(rel_answers "$T/B") || rel_fail "search B"
 cp -a "$T/A" "$T/idx"

@@ -19,8 +19,8 @@ IXS="A B"
 rel_sanitized && FLIPS=${FLIPS_ASAN:-8} IXS=A # an ASan process is slow to start: the small index only
 N_B=${N_B_CORRUPT:-3000}
 rel_make_corpus_b "$T"
-"$QUARRY" index -q -o "$T/A" "$SRC/seeds" || rel_fail "index A"
-"$QUARRY" index -q --format beir -o "$T/B" "$T/corpus.jsonl" || rel_fail "index B"
+"$QUARRY" index -q --no-vectors -o "$T/A" "$SRC/seeds" || rel_fail "index A"
+"$QUARRY" index -q --no-vectors --format beir -o "$T/B" "$T/corpus.jsonl" || rel_fail "index B"
 CQ=("fonds" "\"levée de fonds\"" "invest*" "quau thoeja" "-bri paitwo")
 
 tried=0 verify_ok=0 open_small=0 small=0 big=0 big_use=0 trunc=0 trunc_ok=0

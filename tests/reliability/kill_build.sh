@@ -22,12 +22,12 @@ if rel_sanitized; then # the same checks, fewer points (an ASan build is ~3x slo
 fi
 rel_make_corpus_b "$T"
 
-"$QUARRY" index -q -o "$T/A" "$SRC/seeds" || rel_fail "index A"
-"$QUARRY" index -q --format beir -o "$T/B" "$T/corpus.jsonl" || rel_fail "index B"
+"$QUARRY" index -q --no-vectors -o "$T/A" "$SRC/seeds" || rel_fail "index A"
+"$QUARRY" index -q --no-vectors --format beir -o "$T/B" "$T/corpus.jsonl" || rel_fail "index B"
 ANS_A=$(rel_answers "$T/A") || rel_fail "search A"
 ANS_B=$(rel_answers "$T/B") || rel_fail "search B"
 [ "$ANS_A" != "$ANS_B" ] || rel_fail "A and B answer alike: the test would prove nothing"
-BUILD_B=("$QUARRY" index -q --format beir -o "$T/idx" "$T/corpus.jsonl")
+BUILD_B=("$QUARRY" index -q --no-vectors --no-vectors --format beir -o "$T/idx" "$T/corpus.jsonl")
 
 survived=0 nA=0 nB=0
 reset_idx() { rm -rf "$T/idx" "$T"/idx.tmp-*; cp -a "$T/A" "$T/idx"; }

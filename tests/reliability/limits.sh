@@ -19,8 +19,8 @@ MNT=$T/mnt
 cleanup() { mountpoint -q "$MNT" 2> /dev/null && umount "$MNT"; rm -rf "$T"; }
 trap cleanup EXIT
 rel_make_corpus_b "$T"
-"$QUARRY" index -q -o "$T/A" "$SRC/seeds" || rel_fail "index A"
-"$QUARRY" index -q --format beir -o "$T/B" "$T/corpus.jsonl" || rel_fail "index B"
+"$QUARRY" index -q --no-vectors -o "$T/A" "$SRC/seeds" || rel_fail "index A"
+"$QUARRY" index -q --no-vectors --format beir -o "$T/B" "$T/corpus.jsonl" || rel_fail "index B"
 ANS_A=$(rel_answers "$T/A") || rel_fail "search A"
 ANS_B=$(rel_answers "$T/B") || rel_fail "search B"
 parts=0
@@ -39,8 +39,8 @@ no_leftovers() { # dir-containing-index what
 # ---- full disk and read-only file system -----------------------------------
 mkdir -p "$MNT"
 if mount -t tmpfs -o size=1m,mode=0755 tmpfs "$MNT" 2> /dev/null; then
-  "$QUARRY" index -q -o "$MNT/idx" "$SRC/seeds" || rel_fail "index A on a 1 MiB tmpfs"
-  rc=0; "$QUARRY" index -q --format beir -o "$MNT/idx" "$T/corpus.jsonl" > /dev/null 2> "$T/err" || rc=$?
+  "$QUARRY" index -q --no-vectors -o "$MNT/idx" "$SRC/seeds" || rel_fail "index A on a 1 MiB tmpfs"
+  rc=0; "$QUARRY" index -q --no-vectors --format beir -o "$MNT/idx" "$T/corpus.jsonl" > /dev/null 2> "$T/err" || rc=$?
   expect_clean_failure $rc "$T/err" "build on a full disk" "No space left on device"
   [ "$(rel_state "$MNT/idx")" = A ] || rel_fail "full disk: previous index damaged: $(rel_state "$MNT/idx")"
   no_leftovers "$MNT" "full disk"
@@ -50,7 +50,7 @@ if mount -t tmpfs -o size=1m,mode=0755 tmpfs "$MNT" 2> /dev/null; then
   [ "$(rel_state "$MNT/idx")" = A ] || rel_fail "search on a full disk"
   rm -f "$MNT/fill"
   mount -o remount,ro "$MNT"
-  rc=0; "$QUARRY" index -q -o "$MNT/idx" "$SRC/seeds" > /dev/null 2> "$T/err" || rc=$?
+  rc=0; "$QUARRY" index -q --no-vectors -o "$MNT/idx" "$SRC/seeds" > /dev/null 2> "$T/err" || rc=$?
   expect_clean_failure $rc "$T/err" "build on a read-only file system" "Read-only file system"
   [ "$(rel_state "$MNT/idx")" = A ] || rel_fail "read-only: previous index damaged"
   echo "read-only file system: $(cat "$T/err")"
@@ -69,7 +69,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
   chmod -R a+rX "$U/idx"
   as_nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
   if "${as_nobody[@]}" test -r "$QUARRY"; then
-    rc=0; "${as_nobody[@]}" "$QUARRY" index -q -o "$U/idx" "$SRC/seeds" > /dev/null 2> "$T/err" || rc=$?
+    rc=0; "${as_nobody[@]}" "$QUARRY" index -q --no-vectors --no-vectors -o "$U/idx" "$SRC/seeds" > /dev/null 2> "$T/err" || rc=$?
     expect_clean_failure $rc "$T/err" "build into an unwritable folder" "Permission denied"
     [ "$(rel_state "$U/idx")" = A ] || rel_fail "unwritable: previous index damaged"
     no_leftovers "$U" "unwritable"
@@ -97,7 +97,7 @@ if ! rel_sanitized; then
   ok=0 fail=0 nostart=0
   for ((kb = start - 2000; kb <= start + 18000; kb += 1000)); do
     rm -rf "$T/idx" "$T"/idx.tmp-*; cp -a "$T/A" "$T/idx"
-    rc=0; (ulimit -v $kb; exec timeout 120 "$QUARRY" index -q --format beir -o "$T/idx" "$T/corpus.jsonl") > /dev/null 2> "$T/err" || rc=$?
+    rc=0; (ulimit -v $kb; exec timeout 120 "$QUARRY" index -q --no-vectors --no-vectors --format beir -o "$T/idx" "$T/corpus.jsonl") > /dev/null 2> "$T/err" || rc=$?
     if [ $rc = 127 ] && grep -q "error while loading shared libraries" "$T/err"; then
       nostart=$((nostart + 1)); continue   # the dynamic loader itself ran out: quarry never started
     fi
