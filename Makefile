@@ -5,6 +5,7 @@
 # Reliability (docs/RELIABILITY.md):
 #   make fuzz      every libFuzzer target for FUZZ_TIME seconds (default 60)
 #   make valgrind  the end-to-end tests and fuzz replays under valgrind memcheck
+#   make bench     quarry against the peer engines (bench/README.md); long
 BUILD ?= build
 JOBS ?= $(shell nproc)
 SANITIZE ?= 1
@@ -12,7 +13,7 @@ FUZZ_TIME ?= 60
 QUARRY = $(BUILD)/quarry
 DEMO_INDEX = $(BUILD)/seeds.idx
 
-.PHONY: all setup build demo test asan fuzz valgrind clean
+.PHONY: all setup build demo test asan fuzz valgrind clean bench
 
 all: build
 
@@ -55,3 +56,15 @@ valgrind: build
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz
+
+# BM25 benchmark: quarry and the peers (Tantivy, Lucene, PISA, Xapian, SQLite
+# FTS5, bm25s) on generated corpora; writes bench/results/<date>-<machine>.*
+# and the table in README.md. Peers live in their own venv (never needed by
+# `make test`). 10^7 passages needs ~5 GB for the corpus plus the indexes:
+#   make bench BENCH_SIZES=10000,100000,1000000,10000000
+BENCH_SIZES ?= 10000,100000,1000000
+BENCH_ARGS ?=
+bench: build
+	@py=$$(bash scripts/bench-venv.sh) && \
+	  $$py bench/peers/run.py --sizes $(BENCH_SIZES) --quarry $(QUARRY) --gen $(BUILD)/bench/corpusgen \
+	    --readme README.md $(BENCH_ARGS)

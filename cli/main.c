@@ -16,6 +16,7 @@ static const cli_command commands[] = {
     {"search", cmd_search, "search an index (BM25)"},
     {"info", cmd_info, "describe an index, verify it"},
     {"eval", cmd_eval, "measure ranking quality (nDCG, MAP, MRR, recall, P) against qrels"},
+    {"bench", cmd_bench, "query latency and throughput benchmark (p50/p95/p99, QPS, stages)"},
     {"version", cmd_version, "print the version"},
     {"grep", cmd_grep, "grep-compatible search over files; --rank for BM25 ranking"},
     {"tokenize", cmd_tokenize, "print a model's token ids for texts (debugging)"},

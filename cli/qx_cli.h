@@ -26,6 +26,7 @@ int cmd_version(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 /* cli_util.c */
 #include <stdint.h>

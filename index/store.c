@@ -1,10 +1,15 @@
 /*
- * store.c: store.zst, the original text of every document, one zstd frame
- * per document (RFC 8878), so that snippets, `quarry search` and passage text
- * for embeddings never need the source files. Layout (docs/FORMAT.md):
- * header | frames | pad to 8 | offset table (ndocs+1 u64) | u64 table offset,
- * u64 ndocs. The table is at the end so the writer streams documents out.
- * Reads decompress a frame only up to the requested end.
+ * store.c: store.zst, the original text of every document, zstd-compressed
+ * (RFC 8878), so that snippets, `quarry search` and passage text for
+ * embeddings never need the source files.
+ *
+ * Small documents are packed into blocks of about QX_STORE_BLOCK bytes, one
+ * zstd frame per block (compressing 1 KB documents one by one loses a third
+ * of the ratio); a document bigger than a block gets a frame of its own.
+ * Layout (docs/FORMAT.md): header | frames | pad to 8 | frame table
+ * (nframes+1 u64) | document table (ndocs x 24 bytes) | footer (4 u64). The
+ * tables are at the end so the writer streams. A read decompresses one frame
+ * only up to the end of the requested range.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,14 +20,18 @@
 #include "qx_index.h"
 
 #define STORE_LEVEL 3
+#define QX_STORE_BLOCK (32u << 10)
+#define DOC_REC 24 /* u32 frame, u32 reserved, u64 offset in the frame's content, u64 length */
 
 struct qx_store_writer {
   FILE *f;
   char *path;
   ZSTD_CCtx *cctx;
-  uint64_t *offs;
-  size_t n, cap;
-  uint64_t at;
+  uint64_t *frames; /* file offsets of the frames written */
+  size_t nframes, cap_frames;
+  qx_buf docs;  /* document table, DOC_REC bytes per document */
+  qx_buf block; /* small documents waiting for their frame */
+  uint64_t ndocs, at;
   void *cbuf;
   size_t ccap;
 };
@@ -58,10 +67,11 @@ int qx_store_writer_open(qx_store_writer **out, const char *path) {
   return 0;
 }
 
-int qx_store_writer_add(qx_store_writer *w, const char *text, size_t len) {
-  void *o = w->offs;
-  int rc = qx_grow(&o, &w->cap, w->n + 1, sizeof(uint64_t));
-  w->offs = o;
+/* Compress [p, p+len) as the next frame. */
+static int put_frame(qx_store_writer *w, const void *p, size_t len) {
+  void *fr = w->frames;
+  int rc = qx_grow(&fr, &w->cap_frames, w->nframes + 1, sizeof(uint64_t));
+  w->frames = fr;
   if (rc) return rc;
   size_t bound = ZSTD_compressBound(len);
   if (bound > w->ccap) {
@@ -70,21 +80,53 @@ int qx_store_writer_add(qx_store_writer *w, const char *text, size_t len) {
     w->cbuf = nb;
     w->ccap = bound;
   }
-  size_t c = ZSTD_compressCCtx(w->cctx, w->cbuf, w->ccap, text, len, STORE_LEVEL);
+  size_t c = ZSTD_compressCCtx(w->cctx, w->cbuf, w->ccap, p, len, STORE_LEVEL);
   if (ZSTD_isError(c)) return qx_err(QUARRY_EIO, "zstd: %s", ZSTD_getErrorName(c));
-  w->offs[w->n++] = w->at;
+  w->frames[w->nframes++] = w->at;
   return wr(w, w->cbuf, c);
+}
+
+static int flush_block(qx_store_writer *w) {
+  if (w->block.len == 0) return 0;
+  int rc = put_frame(w, w->block.data, w->block.len);
+  w->block.len = 0;
+  return rc;
+}
+
+static int add_rec(qx_store_writer *w, uint64_t frame, uint64_t off, uint64_t len) {
+  if (frame > UINT32_MAX) return qx_err(QUARRY_EINVAL, "store: too many frames");
+  uint32_t f32[2] = {(uint32_t)frame, 0};
+  int rc = qx_buf_append(&w->docs, f32, 8);
+  if (!rc) rc = qx_buf_put_u64(&w->docs, off);
+  if (!rc) rc = qx_buf_put_u64(&w->docs, len);
+  if (!rc) w->ndocs++;
+  return rc;
+}
+
+int qx_store_writer_add(qx_store_writer *w, const char *text, size_t len) {
+  int rc;
+  if (len >= QX_STORE_BLOCK / 2) { /* big: a frame of its own */
+    if ((rc = flush_block(w))) return rc;
+    if ((rc = add_rec(w, w->nframes, 0, len))) return rc;
+    return put_frame(w, text, len);
+  }
+  if (w->block.len + len > QX_STORE_BLOCK && (rc = flush_block(w))) return rc;
+  if ((rc = add_rec(w, w->nframes, w->block.len, len))) return rc;
+  return qx_buf_append(&w->block, text, len);
 }
 
 int qx_store_writer_close(qx_store_writer *w) {
   static const uint8_t zeros[8];
-  uint64_t fend = w->at, n = w->n;
-  int rc = wr(w, zeros, (8 - w->at % 8) % 8);
-  uint64_t table = w->at;
-  for (size_t i = 0; !rc && i < w->n; i++) rc = wr(w, &w->offs[i], 8);
-  if (!rc) rc = wr(w, &fend, 8); /* offs[n] = end of the last frame */
-  if (!rc) rc = wr(w, &table, 8);
-  if (!rc) rc = wr(w, &n, 8);
+  int rc = flush_block(w);
+  uint64_t fend = w->at;
+  if (!rc) rc = wr(w, zeros, (8 - w->at % 8) % 8);
+  uint64_t ftable = w->at, nframes = w->nframes;
+  for (size_t i = 0; !rc && i < w->nframes; i++) rc = wr(w, &w->frames[i], 8);
+  if (!rc) rc = wr(w, &fend, 8); /* frames[nframes] = end of the last frame */
+  uint64_t dtable = w->at;
+  if (!rc) rc = wr(w, w->docs.data, w->docs.len);
+  uint64_t footer[4] = {ftable, nframes, dtable, w->ndocs};
+  if (!rc) rc = wr(w, footer, sizeof footer);
   if (!rc && fflush(w->f) != 0) rc = qx_err_errno(QUARRY_EIO, "%s: write", w->path);
   if (!rc && fsync(fileno(w->f)) != 0) rc = qx_err_errno(QUARRY_EIO, "%s: fsync", w->path);
   if (fclose(w->f) != 0 && !rc) rc = qx_err_errno(QUARRY_EIO, "%s: close", w->path);
@@ -96,7 +138,9 @@ void qx_store_writer_free(qx_store_writer *w) {
   if (!w) return;
   if (w->f) fclose(w->f);
   ZSTD_freeCCtx(w->cctx);
-  free(w->offs);
+  free(w->frames);
+  qx_buf_free(&w->docs);
+  qx_buf_free(&w->block);
   free(w->cbuf);
   free(w->path);
   free(w);
@@ -107,26 +151,23 @@ void qx_store_writer_free(qx_store_writer *w) {
 struct qx_store {
   const uint8_t *data;
   size_t len;
-  const uint8_t *table;
-  uint64_t table_off, n;
+  const uint8_t *frames, *docs;
+  uint64_t ftable, nframes, n;
   const char *path;
 };
 
 int qx_store_open(qx_store **out, const uint8_t *data, size_t len, const char *path) {
   *out = NULL;
-  if (len < QX_HEADER_SIZE + 24) return qx_err(QUARRY_ECORRUPT, "%s: truncated", path);
-  uint64_t table = qx_le64(data + len - 16), n = qx_le64(data + len - 8);
-  if (table < QX_HEADER_SIZE || table % 8 || table > len - 16 || n != (len - 16 - table) / 8 - 1 ||
-      (len - 16 - table) % 8)
-    return qx_err(QUARRY_ECORRUPT, "%s: bad offset table", path);
+  if (len < QX_HEADER_SIZE + 40) return qx_err(QUARRY_ECORRUPT, "%s: truncated", path);
+  const uint8_t *f = data + len - 32;
+  uint64_t ftable = qx_le64(f), nframes = qx_le64(f + 8), dtable = qx_le64(f + 16), n = qx_le64(f + 24);
+  uint64_t avail = ftable <= len - 32 ? len - 32 - ftable : 0; /* bytes for both tables */
+  if (ftable < QX_HEADER_SIZE || ftable % 8 || avail < 8 || nframes > avail / 8 - 1 ||
+      dtable != ftable + 8 * (nframes + 1) || n > (len - 32 - dtable) / DOC_REC || dtable + n * DOC_REC != len - 32)
+    return qx_err(QUARRY_ECORRUPT, "%s: bad tables", path);
   qx_store *s = qx_calloc(1, sizeof *s);
   if (!s) return qx_err(QUARRY_ENOMEM, "out of memory");
-  s->data = data;
-  s->len = len;
-  s->table = data + table;
-  s->table_off = table;
-  s->n = n;
-  s->path = path;
+  *s = (qx_store){data, len, data + ftable, data + dtable, ftable, nframes, n, path};
   *out = s;
   return 0;
 }
@@ -137,14 +178,20 @@ int qx_store_read(char **out, size_t *out_len, qx_store *s, uint32_t doc, uint64
   *out = NULL;
   *out_len = 0;
   if (doc >= s->n) return qx_err(QUARRY_ECORRUPT, "%s: document %u out of range", s->path, doc);
-  uint64_t a = qx_le64(s->table + 8 * (size_t)doc), b = qx_le64(s->table + 8 * ((size_t)doc + 1));
-  if (a < QX_HEADER_SIZE || a > b || b > s->table_off)
+  const uint8_t *r = s->docs + (size_t)doc * DOC_REC;
+  uint32_t fr = qx_le32(r);
+  uint64_t off = qx_le64(r + 8), dlen = qx_le64(r + 16);
+  if (fr >= s->nframes) return qx_err(QUARRY_ECORRUPT, "%s: document %u: frame out of range", s->path, doc);
+  uint64_t a = qx_le64(s->frames + 8 * (size_t)fr), b = qx_le64(s->frames + 8 * ((size_t)fr + 1));
+  if (a < QX_HEADER_SIZE || a > b || b > s->ftable)
     return qx_err(QUARRY_ECORRUPT, "%s: document %u: frame out of range", s->path, doc);
   unsigned long long cs = ZSTD_getFrameContentSize(s->data + a, (size_t)(b - a));
-  if (cs == ZSTD_CONTENTSIZE_ERROR || cs == ZSTD_CONTENTSIZE_UNKNOWN)
+  if (cs == ZSTD_CONTENTSIZE_ERROR || cs == ZSTD_CONTENTSIZE_UNKNOWN || off > cs || dlen > cs - off)
     return qx_err(QUARRY_ECORRUPT, "%s: document %u: bad frame header", s->path, doc);
-  if (end > cs) end = cs;
+  if (end > dlen) end = dlen;
   if (start > end) start = end;
+  start += off; /* now offsets in the frame's content */
+  end += off;
   size_t want = (size_t)(end - start);
   char *res = malloc(want + 1);
   /* a context per read: reads may run in several threads at once */
@@ -153,18 +200,17 @@ int qx_store_read(char **out, size_t *out_len, qx_store *s, uint32_t doc, uint64
     free(res);
     return qx_err(QUARRY_ENOMEM, "out of memory");
   }
-  size_t got = 0;
+  size_t got = 0, r_ = 1;
   uint64_t produced = 0;
   ZSTD_inBuffer in = {s->data + a, (size_t)(b - a), 0};
   char chunk[1 << 16];
-  size_t r = 1;
+  int rc = 0;
   while (produced < end) {
     ZSTD_outBuffer ob = {chunk, sizeof chunk, 0};
-    r = ZSTD_decompressStream(dctx, &ob, &in);
-    if (ZSTD_isError(r)) {
-      free(res);
-      ZSTD_freeDCtx(dctx);
-      return qx_err(QUARRY_ECORRUPT, "%s: document %u: %s", s->path, doc, ZSTD_getErrorName(r));
+    r_ = ZSTD_decompressStream(dctx, &ob, &in);
+    if (ZSTD_isError(r_)) {
+      rc = qx_err(QUARRY_ECORRUPT, "%s: document %u: %s", s->path, doc, ZSTD_getErrorName(r_));
+      break;
     }
     uint64_t lo = produced, hi = produced + ob.pos;
     uint64_t cl = QX_MAX(lo, start), ch = QX_MIN(hi, end);
@@ -173,21 +219,22 @@ int qx_store_read(char **out, size_t *out_len, qx_store *s, uint32_t doc, uint64
       got += (size_t)(ch - cl);
     }
     produced = hi;
-    if (r == 0) break; /* frame done */
+    if (r_ == 0) break; /* frame done */
     if (ob.pos == 0 && in.pos == in.size) {
-      free(res);
-      ZSTD_freeDCtx(dctx);
-      return qx_err(QUARRY_ECORRUPT, "%s: document %u: truncated frame", s->path, doc);
+      rc = qx_err(QUARRY_ECORRUPT, "%s: document %u: truncated frame", s->path, doc);
+      break;
     }
   }
   ZSTD_freeDCtx(dctx);
+  if (!rc && got != want) rc = qx_err(QUARRY_ECORRUPT, "%s: document %u: frame shorter than its header says", s->path, doc);
+  if (rc) {
+    free(res);
+    return rc;
+  }
   res[got] = '\0';
   *out = res;
   *out_len = got;
   return 0;
 }
 
-void qx_store_free(qx_store *s) {
-  if (!s) return;
-  free(s);
-}
+void qx_store_free(qx_store *s) { free(s); }

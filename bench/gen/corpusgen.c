@@ -27,8 +27,10 @@
  * mostly terms with a handful of postings).
  *
  * Output (streamed, constant memory in the corpus size):
- *   DIR/corpus.tsv    "id \t text" per line (or corpus.jsonl with --jsonl:
- *                     {"id":"N","text":"..."}), ids 0..n-1
+ *   DIR/corpus.tsv    "id \t text" per line, ids 0..n-1
+ *   DIR/corpus.jsonl  with --jsonl, the same passages as BEIR corpus records
+ *                     {"_id":"N","text":"..."} (what `quarry index --format
+ *                     beir` and other BEIR tools read)
  *   DIR/queries.txt   one query per line, terms separated by spaces
  *   DIR/stats.json    passages, tokens, postings (distinct term-passage
  *                     pairs), distinct terms, bytes, parameters, seconds
@@ -223,7 +225,7 @@ static void usage(FILE *f) {
           "  --len L         median passage length in tokens (default 60)\n"
           "  --sigma S       log-normal shape of passage lengths (default 0.6)\n"
           "  --burst P       probability of repeating a content word (default 0.15)\n"
-          "  --jsonl         write corpus.jsonl ({\"id\",\"text\"}) instead of corpus.tsv\n");
+          "  --jsonl         also write corpus.jsonl (BEIR records {\"_id\",\"text\"})\n");
 }
 
 static int parse_opts(opts *o, int argc, char **argv) {
@@ -333,8 +335,9 @@ int main(int argc, char **argv) {
   memset(last, 0, (size_t)o.vocab * sizeof *last);
 
   char path[4096];
-  FILE *fc = open_out(o.out, o.jsonl ? "corpus.jsonl" : "corpus.tsv", path, sizeof path);
+  FILE *fc = open_out(o.out, "corpus.tsv", path, sizeof path), *fj = NULL;
   if (!fc) return 2;
+  if (o.jsonl && !(fj = open_out(o.out, "corpus.jsonl", path, sizeof path))) return 2;
   uint64_t tokens = 0, postings = 0, text_bytes = 0, file_bytes = 0;
   uint32_t toks[MAXLEN], content[MAXLEN];
   char line[MAXLEN * 48];
@@ -362,13 +365,18 @@ int main(int argc, char **argv) {
       if (--left == 0 || i == n - 1) line[L++] = '.';
       else if (rng_unif(&r) < 0.04) line[L++] = ',';
     }
-    int h = o.jsonl ? fprintf(fc, "{\"id\":\"%llu\",\"text\":\"", (unsigned long long)d)
-                    : fprintf(fc, "%llu\t", (unsigned long long)d);
+    int h = fprintf(fc, "%llu\t", (unsigned long long)d);
     fwrite(line, 1, L, fc);
-    fputs(o.jsonl ? "\"}\n" : "\n", fc);
-    tokens += n, text_bytes += L, file_bytes += (uint64_t)h + L + (o.jsonl ? 3 : 1);
+    fputc('\n', fc);
+    if (fj) { /* the text has no quote, backslash or control character: no escaping needed */
+      fprintf(fj, "{\"_id\":\"%llu\",\"text\":\"", (unsigned long long)d);
+      fwrite(line, 1, L, fj);
+      fputs("\"}\n", fj);
+    }
+    tokens += n, text_bytes += L, file_bytes += (uint64_t)h + L + 1;
   }
-  if (fclose(fc)) return fprintf(stderr, "corpusgen: write %s: %s\n", path, strerror(errno)), 2;
+  if (fclose(fc) || (fj && fclose(fj)))
+    return fprintf(stderr, "corpusgen: write %s/corpus.*: %s\n", o.out, strerror(errno)), 2;
 
   /* Queries come from their own stream so that changing -q never changes the corpus. */
   uint32_t nseen = 0, *seen = malloc((size_t)o.vocab * sizeof *seen), kinds[3] = {0, 0, 0};
@@ -396,7 +404,7 @@ int main(int argc, char **argv) {
           "  \"burst\": %g,\n  \"seconds\": %.2f\n}\n",
           (unsigned long long)o.seed, (unsigned long long)o.passages, (unsigned long long)tokens,
           (unsigned long long)postings, nseen, o.vocab, (unsigned long long)text_bytes,
-          o.jsonl ? "corpus.jsonl" : "corpus.tsv", (unsigned long long)file_bytes,
+          "corpus.tsv", (unsigned long long)file_bytes,
           (double)tokens / (double)o.passages, o.queries, o.queries ? (double)qterms / o.queries : 0.0,
           kinds[0], kinds[1], kinds[2], o.zipf_s, o.zipf_q, o.zipf_rc, o.zipf_s2, o.len_median, o.len_sigma, o.burst, secs);
   if (fclose(fs)) return fprintf(stderr, "corpusgen: write %s: %s\n", path, strerror(errno)), 2;

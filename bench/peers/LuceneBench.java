@@ -9,12 +9,15 @@
  * Scoring: BM25Similarity(k1 = 0.9, b = 0.4), Lucene's idf. Query: a
  * BooleanQuery of SHOULD TermQuerys; TopScoreDocCollector with a total-hits
  * threshold of k, so block-max WAND prunes as soon as k hits are found.
- * Warm-up: at least five untimed passes and 3 s (JIT), not one.
+ * Warm-up: at least five untimed passes and 3 s (JIT), not one. CPU time
+ * is the searching thread's (JIT and GC threads are not counted).
  * Indexing uses N threads pulling lines from one reader (Lucene's
  * IndexWriter is thread-safe); the JVM's JIT is warmed by the untimed pass.
  */
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Paths;
@@ -126,28 +129,34 @@ public class LuceneBench {
             c.topDocs();
             if (System.nanoTime() > end) break warm;
           }
-        double[][] times = new double[prepared.size()][repeat];
+        double[][] times = new double[prepared.size()][repeat], cpus = new double[prepared.size()][repeat];
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         int[] nt = new int[prepared.size()];
         StringBuilder lat = new StringBuilder(), hits = new StringBuilder();
         end = System.nanoTime() + (long) (budget * 1e9);
         timed:
         for (int r = 0; r < repeat; r++)
           for (int i = 0; i < prepared.size(); i++) {
-            long t0 = System.nanoTime();
+            long c0 = mx.getCurrentThreadCpuTime(), t0 = System.nanoTime();
             TopScoreDocCollector c = TopScoreDocCollector.create(k, k);
             s.search(prepared.get(i), c);
             int h = c.topDocs().scoreDocs.length;
-            times[i][nt[i]++] = (System.nanoTime() - t0) / 1000.0;
+            long t1 = System.nanoTime();
+            cpus[i][nt[i]] = (mx.getCurrentThreadCpuTime() - c0) / 1000.0;
+            times[i][nt[i]++] = (t1 - t0) / 1000.0;
             if (r == 0 && i < 20) hits.append(i == 0 ? "" : ", ").append(h);
             if (System.nanoTime() > end) break timed;
           }
+        StringBuilder cpu = new StringBuilder();
         for (int i = 0; i < prepared.size() && nt[i] > 0; i++) {
-          double[] t = java.util.Arrays.copyOf(times[i], nt[i]);
+          double[] t = java.util.Arrays.copyOf(times[i], nt[i]), u = java.util.Arrays.copyOf(cpus[i], nt[i]);
           java.util.Arrays.sort(t);
+          java.util.Arrays.sort(u);
           lat.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.3f", t[(nt[i] - 1) / 2]));
+          cpu.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.3f", u[(nt[i] - 1) / 2]));
         }
         out.append(ki == 0 ? "" : ", ").append('"').append(k).append("\": {\"lat_us\": [").append(lat)
-            .append("], \"hits\": [").append(hits).append("]}");
+            .append("], \"cpu_us\": [").append(cpu).append("], \"hits\": [").append(hits).append("]}");
       }
     }
     System.out.println(out.append("}}"));

@@ -12,7 +12,8 @@ driver reads with wait4() belongs to one phase only:
         opens the index, and for each k runs every query once untimed
         (warm-up: caches, lazily built structures) then R times timed (each
         query's latency is the median of its R timings), single-threaded;
-        prints {"k": {"10": {"lat_us": [...], "hits": [...]}}}
+        prints {"k": {"10": {"lat_us": [...], "cpu_us": [...], "hits": [...]}}}
+        (wall and CPU time per query)
         where hits is the number of results of the first queries (a sanity
         check that the engine matched something).
 
@@ -51,10 +52,12 @@ def time_queries(prepare, run, queries, budget, repeat=3, warm_passes=1):
     """Warm pass(es), then `repeat` timed passes; each query's latency is the
     median of its timings (a shared machine interrupts a few calls; the
     median of 3 drops those without hiding the engine's own slow queries).
-    prepare(terms) builds the engine's query object (not timed: it is mostly
-    Python binding overhead, and leaving it out only favours the peer);
-    run(prepared) searches and returns the number of hits. Returns
-    (latencies in microseconds, hits of the first 20 queries)."""
+    Two clocks: wall time, and the process's CPU time (all its threads),
+    which a loaded machine barely disturbs. prepare(terms) builds the
+    engine's query object (not timed: it is mostly Python binding overhead,
+    and leaving it out only favours the peer); run(prepared) searches and
+    returns the number of hits. Returns (wall latencies in microseconds,
+    CPU latencies in microseconds, hits of the first 20 queries)."""
     prepared = [prepare(q) for q in queries]
     t_end = time.perf_counter() + budget
     for _ in range(warm_passes):
@@ -63,13 +66,17 @@ def time_queries(prepare, run, queries, budget, repeat=3, warm_passes=1):
             if time.perf_counter() > t_end:
                 break
     times = [[] for _ in prepared]
+    cpus = [[] for _ in prepared]
     hits = []
     t_end = time.perf_counter() + budget
     for r in range(repeat):
         for i, q in enumerate(prepared):
+            c0 = time.process_time_ns()
             t0 = time.perf_counter_ns()
             n = run(q)
-            times[i].append((time.perf_counter_ns() - t0) / 1000.0)
+            t1 = time.perf_counter_ns()
+            cpus[i].append((time.process_time_ns() - c0) / 1000.0)
+            times[i].append((t1 - t0) / 1000.0)
             if r == 0 and len(hits) < 20:
                 hits.append(n)
             if time.perf_counter() > t_end:
@@ -77,7 +84,8 @@ def time_queries(prepare, run, queries, budget, repeat=3, warm_passes=1):
         if time.perf_counter() > t_end:
             break
     lat = [sorted(t)[(len(t) - 1) // 2] for t in times if t]
-    return lat, hits
+    cpu = [sorted(t)[(len(t) - 1) // 2] for t in cpus if t]
+    return lat, cpu, hits
 
 
 def main(index_fn, open_fn, name):
@@ -111,8 +119,8 @@ def main(index_fn, open_fn, name):
         out = {"k": {}}
         for k in [int(x) for x in a.k.split(",")]:
             prepare, run = open_fn(a.index, k)
-            lat, hits = time_queries(prepare, run, queries, a.budget, a.repeat)
-            out["k"][str(k)] = {"lat_us": lat, "hits": hits}
+            lat, cpu, hits = time_queries(prepare, run, queries, a.budget, a.repeat)
+            out["k"][str(k)] = {"lat_us": lat, "cpu_us": cpu, "hits": hits}
     sys.stdout.flush()
     os.dup2(real_stdout, 1)
     json.dump(out, sys.stdout)

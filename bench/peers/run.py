@@ -165,10 +165,11 @@ class Lucene(Engine):
 
 
 class Quarry(Engine):
-    """quarry indexes files: the corpus is split into one file per passage
-    (files/NNNN/ID.txt) and indexed with --passage-tokens 1024 (no passage
-    is longer) and --lang none, so each file is exactly one passage with the
-    same tokens as the peers see."""
+    """quarry reads the corpus as BEIR records (corpus.jsonl, one document
+    per passage) with --passage-tokens 1024 (no passage is longer, so each
+    record stays one passage) and --lang none (no stemming or stopwords:
+    the same tokens as the peers see). A quarry without --format gets one
+    file per passage instead (files/NNNNN/ID.txt)."""
 
     def available(self):
         q = self.a.quarry
@@ -177,9 +178,13 @@ class Quarry(Engine):
         r = subprocess.run([q, "bench", "--help"], capture_output=True, text=True)
         if r.returncode != 0:
             return False, "this quarry has no 'bench' command yet"
+        r = subprocess.run([q, "index", "--help"], capture_output=True, text=True)
+        self.beir = "--format" in r.stdout + r.stderr
         return True, ""
 
     def prepare(self, data):
+        if self.beir:
+            return
         files = os.path.join(data, "files")
         if os.path.exists(os.path.join(files, ".done")):
             return
@@ -197,8 +202,9 @@ class Quarry(Engine):
         open(os.path.join(files, ".done"), "w").close()
 
     def index_cmd(self, data, idx):
+        src = ["--format", "beir", os.path.join(data, "corpus.jsonl")] if self.beir else [os.path.join(data, "files")]
         return [self.a.quarry, "index", "-q", "-o", idx, "--lang", "none", "--passage-tokens", "1024",
-                "--passage-overlap", "0", os.path.join(data, "files")]
+                "--passage-overlap", "0"] + src
 
     def search_cmd(self, data, idx):
         return [self.a.quarry, "bench", "-x", idx, "--queries", os.path.join(data, "queries.txt"), "-k", self.a.k,
@@ -214,17 +220,18 @@ def make_engine(name, a):
 
 
 # ---- one corpus size ------------------------------------------------------------------
-def ensure_corpus(a, n):
+def ensure_corpus(a, n, jsonl):
     data = os.path.join(a.data, f"n{n}")
     st = os.path.join(data, "stats.json")
-    if os.path.exists(st):
+    if os.path.exists(st) and (not jsonl or os.path.exists(os.path.join(data, "corpus.jsonl"))):
         s = json.load(open(st))
         if s.get("passages") == n and s.get("queries") == a.queries and s.get("seed") == a.seed:
             return data, s
     log(f"generating {n} passages into {data}")
     shutil.rmtree(data, ignore_errors=True)
     os.makedirs(a.data, exist_ok=True)
-    subprocess.run([a.gen, "-n", str(n), "-q", str(a.queries), "--seed", str(a.seed), "-o", data], check=True)
+    subprocess.run([a.gen, "-n", str(n), "-q", str(a.queries), "--seed", str(a.seed), "-o", data]
+                   + (["--jsonl"] if jsonl else []), check=True)
     return data, json.load(open(st))
 
 
@@ -263,6 +270,8 @@ def bench_engine(a, eng, n, data, stats):
     res["search"] = {"peak_rss": rss, "k": {}}
     for k, v in out["k"].items():
         st = lat_stats(v["lat_us"])
+        if v.get("cpu_us"):
+            st["cpu"] = lat_stats(v["cpu_us"])
         st["hits_first"] = v.get("hits", [])[:20]
         if "stages" in v:
             st["stages"] = v["stages"]
@@ -318,6 +327,13 @@ def versions(a):
     return v
 
 
+def cpu(st, key):
+    """The CPU-time statistic when the engine reported one, else wall time."""
+    if not st:
+        return None
+    return st["cpu"][key] if "cpu" in st else st.get(key)
+
+
 def fmt_num(x, unit=""):
     if x is None:
         return "–"
@@ -346,8 +362,10 @@ def write_markdown(path, R):
          f"(host {m['host']}). Shared machine: compare within a run, not across runs.", "",
          "Versions: " + ", ".join(f"{k} {v}" for k, v in R["versions"].items()), "",
          f"Corpus: bench/gen/corpusgen (seed {R['params']['seed']}), {R['params']['queries']} queries of 1-6 terms; "
-         f"latency = one query, single thread, warm (after an untimed pass), median of {R['params']['repeat']} timed "
-         f"passes, µs; time budget {R['params']['budget']} s per phase (n = queries timed). Ratios are quarry / peer: below 1 quarry is faster (latency) or smaller "
+         f"latency = CPU time of one query in µs (the process's for the Python peers, the searching thread's for "
+         "quarry and Lucene): on this shared machine wall time measures the other jobs as much as the engine; "
+         "wall-clock p50/p99 are in the 'wall' columns. Single thread, warm (after an untimed pass), median of "
+         f"{R['params']['repeat']} timed passes; time budget {R['params']['budget']} s per phase (n = queries timed). Ratios are quarry / peer: below 1 quarry is faster (latency) or smaller "
          "(size); for throughput the ratio is quarry / peer too, so above 1 quarry indexes faster.", ""]
     for n, S in R["sizes"].items():
         st = S["corpus"]
@@ -356,11 +374,12 @@ def write_markdown(path, R):
               f"{st['tokens']:,} tokens, {st['postings']:,} postings, {st['distinct_terms']:,} distinct terms, "
               f"{st['text_bytes'] / 1e6:.0f} MB of text.", "",
               "| engine | k1 / b | index MB/s | passages/s | index MB | B/posting | postings B/posting | "
-              "RSS index MB | RSS search MB | top-10 p50 | p95 | p99 | max | top-1000 p50 | p99 |",
-              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+              "RSS index MB | RSS search MB | top-10 p50 | p95 | p99 | max | wall p50 | wall p99 | "
+              "top-1000 p50 | p99 | wall p50 |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for e, r in S["engines"].items():
             if "index" not in r:
-                L.append(f"| {e} | {r.get('bm25_k1_b', '')} | {r.get('error', r.get('skipped', ''))} |" + " |" * 12)
+                L.append(f"| {e} | {r.get('bm25_k1_b', '')} | {r.get('error', r.get('skipped', ''))} |" + " |" * 15)
                 continue
             ix, se = r["index"], r.get("search", {"k": {}, "peak_rss": None})
             t10, t1k = se["k"].get("10", {}), se["k"].get("1000", {})
@@ -368,8 +387,9 @@ def write_markdown(path, R):
                 e, r["bm25_k1_b"], fmt_num(ix["mb_per_s"]), fmt_num(ix["passages_per_s"]), fmt_num(ix["bytes"] / 1e6),
                 fmt_num(ix["bytes_per_posting"]), fmt_num(ix["postings_bytes_per_posting"]),
                 fmt_num(ix["peak_rss"] / 1e6), fmt_num(se["peak_rss"] / 1e6 if se["peak_rss"] else None),
-                fmt_num(t10.get("p50")), fmt_num(t10.get("p95")), fmt_num(t10.get("p99")), fmt_num(t10.get("max")),
-                fmt_num(t1k.get("p50")), fmt_num(t1k.get("p99"))]) + " |")
+                fmt_num(cpu(t10, "p50")), fmt_num(cpu(t10, "p95")), fmt_num(cpu(t10, "p99")), fmt_num(cpu(t10, "max")),
+                fmt_num(t10.get("p50")), fmt_num(t10.get("p99")),
+                fmt_num(cpu(t1k, "p50")), fmt_num(cpu(t1k, "p99")), fmt_num(t1k.get("p50"))]) + " |")
         timed = [f"{e} {r['search']['k'].get('10', {}).get('n', 0)}" for e, r in S["engines"].items()
                  if "search" in r]
         L += ["", "Queries timed (top-10): " + ", ".join(timed) + ".", ""]
@@ -385,10 +405,10 @@ def write_markdown(path, R):
                 pk = r["search"]["k"]
                 L.append("| " + " | ".join([
                     e,
-                    fmt_ratio(qk.get("10", {}).get("p50"), pk.get("10", {}).get("p50")),
-                    fmt_ratio(qk.get("10", {}).get("p99"), pk.get("10", {}).get("p99")),
-                    fmt_ratio(qk.get("1000", {}).get("p50"), pk.get("1000", {}).get("p50")),
-                    fmt_ratio(qk.get("1000", {}).get("p99"), pk.get("1000", {}).get("p99")),
+                    fmt_ratio(cpu(qk.get("10"), "p50"), cpu(pk.get("10"), "p50")),
+                    fmt_ratio(cpu(qk.get("10"), "p99"), cpu(pk.get("10"), "p99")),
+                    fmt_ratio(cpu(qk.get("1000"), "p50"), cpu(pk.get("1000"), "p50")),
+                    fmt_ratio(cpu(qk.get("1000"), "p99"), cpu(pk.get("1000"), "p99")),
                     fmt_ratio(q["index"]["mb_per_s"], r["index"]["mb_per_s"]),
                     fmt_ratio(q["index"]["bytes"], r["index"]["bytes"]),
                     fmt_ratio(q["search"]["peak_rss"], r["search"]["peak_rss"])]) + " |")
@@ -401,6 +421,46 @@ def write_markdown(path, R):
           "the runtime (Python ~10-30 MB, JVM heap). See bench/README.md.", ""]
     with open(path, "w") as f:
         f.write("\n".join(L))
+
+
+def update_readme(readme, R, base):
+    """Replace the text between the bench markers of README.md with a short
+    table for the largest corpus of this run (all numbers: the .md file)."""
+    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+    n = max(int(x) for x in R["sizes"])
+    S = R["sizes"][str(n)]
+    rel = os.path.relpath(base, os.path.dirname(os.path.abspath(readme)))
+    m = R["machine"]
+    L = [begin, f"Latest run: {R['date']}, {m['cpu']} ({m['cores']} cores, shared machine), "
+         f"{size_label(n)} generated passages ({S['corpus']['text_bytes'] / 1e6:.0f} MB of text), "
+         f"{R['params']['queries']} queries of 1-6 terms; latency = CPU time per query in µs (wall time on this "
+         "shared machine is mostly other jobs' load), single thread, warm. "
+         f"Full tables: [{rel}.md]({rel}.md), plot: [{rel}.png]({rel}.png).", "",
+         "| engine | top-10 p50 | top-10 p99 | top-1000 p50 | top-1000 p99 | index MB/s | index MB | RSS search MB |"
+         " quarry/peer top-10 p50 | quarry/peer top-10 p99 |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    q = S["engines"].get("quarry", {})
+    qk = q.get("search", {}).get("k", {})
+    for e, r in S["engines"].items():
+        if "search" not in r:
+            L.append(f"| {e} | {r.get('error', r.get('skipped', 'not run'))} |" + " |" * 8)
+            continue
+        k = r["search"]["k"]
+        t10, t1k = k.get("10", {}), k.get("1000", {})
+        L.append("| " + " | ".join([
+            e, fmt_num(cpu(t10, "p50")), fmt_num(cpu(t10, "p99")), fmt_num(cpu(t1k, "p50")), fmt_num(cpu(t1k, "p99")),
+            fmt_num(r["index"]["mb_per_s"]), fmt_num(r["index"]["bytes"] / 1e6), fmt_num(r["search"]["peak_rss"] / 1e6),
+            "" if e == "quarry" else fmt_ratio(cpu(qk.get("10"), "p50"), cpu(t10, "p50")),
+            "" if e == "quarry" else fmt_ratio(cpu(qk.get("10"), "p99"), cpu(t10, "p99"))]) + " |")
+    L.append(end)
+    text = open(readme).read() if os.path.exists(readme) else ""
+    block = "\n".join(L)
+    if begin in text and end in text:
+        text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip("\n") + "\n\n## Benchmark\n\n" + block + "\n"
+    with open(readme, "w") as f:
+        f.write(text)
 
 
 def write_plot(path, R):
@@ -420,8 +480,8 @@ def write_plot(path, R):
             for n in sizes:
                 r = R["sizes"][str(n)]["engines"].get(e, {})
                 st = r.get("search", {}).get("k", {}).get(k)
-                if st and st["p50"] is not None:
-                    xs.append(n), p50.append(st["p50"]), p99.append(st["p99"])
+                if st and cpu(st, "p50") is not None:
+                    xs.append(n), p50.append(cpu(st, "p50")), p99.append(cpu(st, "p99"))
             if not xs:
                 continue
             c = colors[i % len(colors)]
@@ -429,7 +489,7 @@ def write_plot(path, R):
             ax.plot(xs, p50, "o-", color=c, lw=lw, label=f"{e} p50")
             ax.plot(xs, p99, "s--", color=c, lw=lw * 0.7, alpha=0.7, label=f"{e} p99")
         ax.set_xscale("log"), ax.set_yscale("log")
-        ax.set_xlabel("passages"), ax.set_title(f"BM25 top-{k} latency (single thread, warm)")
+        ax.set_xlabel("passages"), ax.set_title(f"BM25 top-{k}: CPU µs per query (single thread, warm)")
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("µs per query")
     axes[1].legend(fontsize=7, ncol=2, loc="upper left")
@@ -457,8 +517,11 @@ def main():
     ap.add_argument("--quarry", default=os.path.join(SRC, "build", "quarry"))
     ap.add_argument("--gen", default=os.path.join(SRC, "build", "bench", "corpusgen"))
     ap.add_argument("--keep-indexes", action="store_true")
+    ap.add_argument("--limit", default="", help="ENGINE=N,...: skip ENGINE above N passages (slow peers)")
+    ap.add_argument("--readme", default=None, help="update the table between the bench markers of this file")
     a = ap.parse_args()
     a.sizes = [int(float(s)) for s in a.sizes.split(",")]
+    limits = {kv.split("=")[0]: int(float(kv.split("=")[1])) for kv in a.limit.split(",") if "=" in kv}
     engines = [make_engine(e, a) for e in a.engines.split(",")]
     for e in engines:
         if e.name not in ENGINES:
@@ -476,10 +539,14 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     base = os.path.join(a.out, stem)
     for n in a.sizes:
-        data, stats = ensure_corpus(a, n)
+        qe = [e for e in engines if e.name == "quarry" and avail[e.name][0]]
+        data, stats = ensure_corpus(a, n, jsonl=bool(qe) and qe[0].beir)
         S = R["sizes"][str(n)] = {"corpus": stats, "engines": {}}
+        R["params"]["limit"] = a.limit
         for e in engines:
             ok, why = avail[e.name]
+            if e.name in limits and n > limits[e.name]:
+                ok, why = False, f"above --limit {e.name}={limits[e.name]}"
             if not ok:
                 S["engines"][e.name] = {"bm25_k1_b": BM25_PARAMS[e.name], "skipped": f"skipped: {why}"}
                 continue
@@ -501,6 +568,8 @@ def main():
         if "quarry" in [e.name for e in engines]:
             shutil.rmtree(os.path.join(data, "files"), ignore_errors=True)
     write_plot(base + ".png", R)
+    if a.readme:
+        update_readme(a.readme, R, base)
     log(f"wrote {base}.md, .json, .png")
     print(base + ".md")
 

@@ -26,9 +26,15 @@ awk 'NF < 1 || NF > 6 || $0 !~ /^[a-z]+( [a-z]+)*$/ {print "bad query " NR; exit
 cut -f2 "$t/a/corpus.tsv" | tr 'A-Z' 'a-z' | tr -c 'a-z\n' ' ' | tr ' ' '\n' | sort -u > "$t/words"
 tr ' ' '\n' < "$t/a/queries.txt" | sort -u | comm -23 - "$t/words" > "$t/missing"
 [ ! -s "$t/missing" ] || { echo "query terms not in corpus:"; head "$t/missing"; exit 1; }
-# JSONL carries the same texts
-head -1 "$t/j/corpus.jsonl" | grep -q '^{"id":"0","text":"'
-[ "$(head -1 "$t/j/corpus.jsonl" | sed 's/^{"id":"0","text":"//; s/"}$//')" = "$(head -1 "$t/a/corpus.tsv" | cut -f2)" ]
+# JSONL (BEIR records) carries the same texts, and the TSV is unchanged
+cmp "$t/a/corpus.tsv" "$t/j/corpus.tsv"
+head -1 "$t/j/corpus.jsonl" | grep -q '^{"_id":"0","text":"'
+[ "$(head -1 "$t/j/corpus.jsonl" | sed 's/^{"_id":"0","text":"//; s/"}$//')" = "$(head -1 "$t/a/corpus.tsv" | cut -f2)" ]
+if command -v python3 > /dev/null; then
+  python3 -c 'import json, sys
+for i, l in enumerate(open(sys.argv[1])):
+    d = json.loads(l); assert d["_id"] == str(i) and d["text"]' "$t/j/corpus.jsonl"
+fi
 [ "$(wc -l < "$t/j/corpus.jsonl")" -eq 300 ]
 grep -q '"passages": 300' "$t/a/stats.json"
 grep -q '"postings": ' "$t/a/stats.json"

@@ -265,6 +265,69 @@ static void test_manifest(void) {
   qx_manifest_free(&m);
 }
 
+static void test_store(void) {
+  const char *path = "/tmp/quarry-test-store.zst";
+  qx_store_writer *w;
+  CHECK_EQ_INT(qx_store_writer_open(&w, path), 0);
+  enum { N = 300 };
+  static char big[100000];
+  for (size_t i = 0; i < sizeof big; i++) big[i] = (char)('a' + i % 23);
+  char doc[64];
+  for (int i = 0; i < N; i++) {
+    if (i % 100 == 50) CHECK_EQ_INT(qx_store_writer_add(w, big, sizeof big), 0);
+    else {
+      int n = snprintf(doc, sizeof doc, "document number %d", i);
+      CHECK_EQ_INT(qx_store_writer_add(w, doc, (size_t)n), 0);
+    }
+  }
+  CHECK_EQ_INT(qx_store_writer_add(w, "", 0), 0); /* an empty one */
+  CHECK_EQ_INT(qx_store_writer_close(w), 0);
+  qx_store_writer_free(w);
+  qx_map m;
+  CHECK_EQ_INT(qx_map_open(&m, path), 0);
+  qx_store *s;
+  CHECK_EQ_INT(qx_store_open(&s, m.data, m.len, "store"), 0);
+  CHECK_EQ_INT(qx_store_count(s), N + 1);
+  char *t;
+  size_t len;
+  for (int i = 0; i < N; i++) {
+    CHECK_EQ_INT(qx_store_read(&t, &len, s, (uint32_t)i, 0, UINT64_MAX), 0);
+    if (i % 100 == 50) CHECK(len == sizeof big && !memcmp(t, big, len));
+    else {
+      int n = snprintf(doc, sizeof doc, "document number %d", i);
+      CHECK(len == (size_t)n && !memcmp(t, doc, len));
+    }
+    free(t);
+  }
+  CHECK_EQ_INT(qx_store_read(&t, &len, s, 7, 9, 15), 0);
+  CHECK(len == 6 && !memcmp(t, "number", 6));
+  free(t);
+  CHECK_EQ_INT(qx_store_read(&t, &len, s, 150, 99990, 200000), 0);
+  CHECK(len == 10 && !memcmp(t, big + 99990, 10));
+  free(t);
+  CHECK_EQ_INT(qx_store_read(&t, &len, s, N, 0, 10), 0);
+  CHECK_EQ_INT(len, 0);
+  free(t);
+  CHECK_EQ_INT(qx_store_read(&t, &len, s, N + 1, 0, 10), QUARRY_ECORRUPT);
+  qx_store_free(s);
+  /* damaged copies: errors, never a crash */
+  uint8_t *copy = malloc(m.len);
+  for (int trial = 0; trial < 400; trial++) {
+    memcpy(copy, m.data, m.len);
+    size_t at = trial < 200 ? rnd() % m.len : m.len - 1 - rnd() % 200; /* half in the tables */
+    copy[at] ^= (uint8_t)(1u << (rnd() % 8));
+    if (qx_store_open(&s, copy, m.len, "store")) continue;
+    for (uint32_t d = 0; d < qx_store_count(s); d += 13) {
+      if (qx_store_read(&t, &len, s, d, 0, UINT64_MAX) == 0) free(t);
+    }
+    qx_store_free(s);
+  }
+  CHECK_EQ_INT(qx_store_open(&s, m.data, m.len / 2, "store"), QUARRY_ECORRUPT);
+  free(copy);
+  qx_map_close(&m);
+  unlink(path);
+}
+
 static void test_build_open(void) {
   const char *texts[] = {"Le chat dort sur le canapé.\nLe chien aboie.", "Les chats et les chiens.\n",
                          "", "Une phrase. Deux phrases ! Trois ?\n\nQuatre."};
@@ -322,6 +385,7 @@ int main(void) {
   test_postings();
   test_cutter();
   test_manifest();
+  test_store();
   test_build_open();
   return qx_test_result();
 }
