@@ -3,8 +3,9 @@
  * filter (GNU grep 3.8 options and output, checked by tests/grep/) that can
  * also rank lines by relevance (--rank, see grep_rank.c).
  *
- * This file parses the options as GNU grep does (getopt_long with argument
- * permutation, bundled short options, -NUM for context), gathers the
+ * This file reads the options with getopt_long (argument permutation,
+ * bundled short options, and -NUM for --context=NUM as grep's manual
+ * documents; digits written together form one number), gathers the
  * patterns (-e, -f, or the first operand; newlines separate patterns), and
  * walks the operands: stdin for "-" or no operand, recursion for -r/-R
  * (directory entries sorted by name so output is reproducible), --include /
@@ -147,6 +148,22 @@ static void parse_grep_colors(grep_colors *c, char *spec) {
   }
 }
 
+/* -NUM: digits that follow each other in one argument ("-12") make one
+ * number; any other option or a new argument ("-1 -2") starts a new one.
+ * getopt leaves optind unchanged while it is inside an argument, which
+ * tells whether the next digit can continue the number. */
+typedef struct digit_ctx {
+  bool open; /* the last option was a digit with more characters after it */
+  intmax_t value;
+} digit_ctx;
+
+static intmax_t digit_ctx_push(digit_ctx *d, int digit, bool more_in_arg) {
+  if (!d->open) d->value = 0;
+  d->value = d->value > (INTMAX_MAX - 9) / 10 ? INTMAX_MAX : d->value * 10 + digit;
+  d->open = more_in_arg;
+  return d->value;
+}
+
 static int parse_num(intmax_t *out, const char *s, const char *what) {
   char *end;
   errno = 0;
@@ -225,7 +242,7 @@ static void grep_dir(walk *w, const char *path, bool omit_dot) {
     if (names[n]) n++;
   }
   closedir(d);
-  qsort(names, n, sizeof *names, cmp_names);
+  if (n) qsort(names, n, sizeof *names, cmp_names);
   for (size_t i = 0; i < n; i++) {
     char *child = omit_dot ? qx_strdup(names[i]) : qx_path_join(path, names[i]);
     if (child) grep_path(w, child, false, false);
@@ -285,8 +302,9 @@ int cmd_grep(int argc, char **argv) {
   qx_buf pats = {0};
   size_t npats = 0;
   bool have_e = false, opt_H = false, opt_h = false, recursive = false, deref = false;
-  intmax_t context = -1, digit_ctx = -1;
-  int color_when = 0, prev_digit_optind = -1, rank = 0, rc = 0;
+  intmax_t context = -1;
+  digit_ctx digits = {false, 0};
+  int color_when = 0, rank = 0, rc = 0;
   grep_rank_opts ro = {0};
   ro.k1 = 0.9;
   ro.b = 0.4;
@@ -300,19 +318,15 @@ int cmd_grep(int argc, char **argv) {
 
   optind = 1;
   opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, "0123456789A:B:C:EFGHILPRTUVZabce:f:hilm:noqrsuvwxyz", long_opts,
-                          NULL)) != -1) {
+  for (;;) {
+    int arg_before = optind;
+    int c = getopt_long(argc, argv, "0123456789A:B:C:EFGHILPRTUVZabce:f:hilm:noqrsuvwxyz", long_opts, NULL);
+    if (c == -1) break;
     if (c >= '0' && c <= '9') {
-      /* -NUM: context of NUM lines; digits in one argument form one number. */
-      int this_optind = optind;
-      if (prev_digit_optind != this_optind || digit_ctx < 0) digit_ctx = 0;
-      if (digit_ctx > (INTMAX_MAX - 9) / 10) digit_ctx = INTMAX_MAX / 10;
-      digit_ctx = digit_ctx * 10 + (c - '0');
-      context = digit_ctx;
-      prev_digit_optind = this_optind;
+      context = digit_ctx_push(&digits, c - '0', optind == arg_before);
       continue;
     }
+    digits.open = false;
     switch (c) {
     case 'A': rc = parse_num(&r.after, optarg, "context length"); break;
     case 'B': rc = parse_num(&r.before, optarg, "context length"); break;
@@ -483,28 +497,26 @@ int cmd_grep(int argc, char **argv) {
     colors_env = qx_strdup(getenv("GREP_COLORS"));
     if (colors_env) parse_grep_colors(&r.col, colors_env);
   }
-  /* GNU grep's shortcuts: no pattern at all (-f /dev/null) is "-v ''", and
-   * when nothing can be selected grep exits 1 without reading (except -L). */
-  size_t len0 = 0;
-  if (npats) memcpy(&len0, pats.data, sizeof len0);
-  bool empty_keys = npats == 0 || (npats == 1 && len0 == 0);
-  if (npats == 0) {
-    static const char *none = "";
+  /* An empty pattern list (-f /dev/null) selects no line: it is searched as
+   * the empty pattern inverted. A search that cannot select any line (-m 0,
+   * or every line's empty match inverted) ends with status 1 at once, as
+   * grep does; -L still has to list the files. */
+  size_t first_len = 0;
+  if (npats) memcpy(&first_len, pats.data, sizeof first_len);
+  bool no_pattern = npats == 0;
+  bool only_empty = npats == 1 && first_len == 0;
+  if (no_pattern) {
     r.invert = !r.invert;
     mo.word = mo.line = 0;
-    add_patterns(&pats, &npats, none, 0, false);
+    add_patterns(&pats, &npats, "", 0, false);
   }
-  if (!rank && (r.max_count == 0 || (empty_keys && r.invert && !mo.line && !mo.word)) &&
-      r.list != GREP_LIST_NONMATCHING) {
+  bool selects_nothing = r.max_count == 0 || ((no_pattern || only_empty) && r.invert && !mo.line && !mo.word);
+  if (!rank && selects_nothing && r.list != GREP_LIST_NONMATCHING) {
     rc = 1;
     goto out;
   }
-  /* What gets printed, as in GNU grep's main(). */
-  if (r.quiet || r.list != GREP_LIST_NONE) {
-    r.count = false;
-    r.done_on_match_0 = true;
-  }
-  r.out_quiet_0 = r.count || r.done_on_match_0;
+  /* -q, -l and -L print no lines and no counts. */
+  if (r.quiet || r.list != GREP_LIST_NONE) r.count = false;
   if (r.json && (r.count || r.list || r.quiet)) r.json = false;
 
   /* Patterns */

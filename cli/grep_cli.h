@@ -1,8 +1,8 @@
 /*
  * grep_cli.h: shared state of `quarry grep` between its CLI files:
  * cmd_grep.c (options, patterns, files and recursion), grep_out.c (the scan
- * loop and grep-compatible output, a port of GNU grep's grep()/prtext()
- * logic over our matcher) and grep_rank.c (--rank).
+ * loop and grep-compatible output: a line scanner over a window, context
+ * groups and colours) and grep_rank.c (--rank).
  */
 #ifndef QX_GREP_CLI_H
 #define QX_GREP_CLI_H
@@ -32,23 +32,13 @@ typedef struct grep_run {
   int color;              /* 0 or 1 (auto resolved) */
   grep_colors col;
   const char *label; /* name shown for stdin */
-  bool done_on_match_0, out_quiet_0;
 
   /* global state */
   bool used; /* something was output (group separator rule) */
   bool errseen;
   bool any_selected;
 
-  /* per-file state (see grep_out.c) */
-  const char *fname;
-  bool with_fname;
-  char *bufbeg, *buflim, *lastout, *lastnl;
-  intmax_t totalnl; /* newlines before lastnl */
-  intmax_t totalcc; /* bytes before bufbeg */
-  intmax_t outleft, pending, nlines_first_null;
-  bool done_on_match, out_quiet, encoding_error_output;
-  bool nul_watch, nul_found; /* binary detection fused with the literal scan */
-  /* read buffer for non-mmap input */
+  /* read buffer for inputs that are not mapped (grep_out.c; freed by cmd_grep) */
   char *rbuf;
   size_t rcap;
 } grep_run;

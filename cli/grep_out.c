@@ -1,16 +1,29 @@
 /*
- * grep_out.c: the scan loop and output of `quarry grep`, kept structurally
- * close to GNU grep 3.8's grep.c (grep(), grepbuf(), prtext(), prline(),
- * prpending(), print_line_head(), print_line_middle()) so that context
- * groups, "--" separators, -m with trailing context, -o, colours, binary
- * files (NUL bytes) and lines with invalid UTF-8 come out byte for byte as
- * GNU grep prints them in a UTF-8 locale. The matching itself is ours
- * (search/qx_grep.h: PCRE2 JIT + SIMD literal prefilter).
+ * grep_out.c: the scanning and printing half of `quarry grep`.
  *
- * Input: regular files are mapped whole (one extra zero page past the end
- * so a missing final newline can be supplied in place); pipes and special
- * files are read in large blocks, keeping the incomplete last line and the
- * lines needed as leading context between blocks, as GNU grep's fillbuf().
+ * Design. A file is seen through a window of bytes [win, win + wlen) whose
+ * absolute file offset is `woff`; every piece of per-file state is kept as an
+ * absolute offset, so refilling the window (pipes) never invalidates it.
+ * Regular files are mapped whole (one window); other inputs are read into a
+ * growing buffer that keeps the unfinished last line and the lines that a
+ * later match may need as before-context.
+ *
+ * The matcher (search/qx_grep.h) answers "which is the next matching line";
+ * a selected run is that line, or with -v the lines between two answers.
+ * Each run goes to an output stage whose state is three numbers: `shown`
+ * (end of the last line written, -1 if none yet in this file), `tail_from`
+ * (where trailing context resumes) and `owed` (trailing context lines still
+ * due). A run is one context group: "--" is written before it when its
+ * first line (before-context included) does not start at `shown`. Colours
+ * are the SGR sequences of GREP_COLORS.
+ *
+ * Binary files, following the GNU grep manual: the bytes ahead of the
+ * search are classified 96 KiB at a time; a NUL byte makes the file binary
+ * from that block on (NUL then ends lines), and the next selected line
+ * prints "binary file matches" instead and ends the file. A line that is
+ * not valid UTF-8 is held back, with the same notice at the end of the
+ * file. --binary-files=text (-a) turns both off; without-match (-I) makes
+ * the file count as not matching and holds back bad lines silently.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -24,57 +37,52 @@
 #include "qx_cli.h"
 #include "qx_common.h"
 
-#define SEP_SELECTED ':'
-#define SEP_REJECTED '-'
-#define READ_INITIAL (256 * 1024)
+/* ---- buffered stdout ---------------------------------------------------- */
 
-/* ---- buffered output ----------------------------------------------------- */
-static char obuf[64 * 1024];
-static size_t olen;
 int grep_out_epipe_status = 0;
+static char obuf[1 << 16];
+static size_t olen;
 
 void grep_out_flush(void) {
-  size_t off = 0;
-  while (off < olen) {
-    ssize_t w = write(STDOUT_FILENO, obuf + off, olen - off);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EPIPE) _exit(grep_out_epipe_status);
-      olen = 0;
+  size_t done = 0;
+  while (done < olen) {
+    ssize_t n = write(STDOUT_FILENO, obuf + done, olen - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      if (errno == EPIPE) exit(grep_out_epipe_status);
       fprintf(stderr, "quarry: write error: %s\n", strerror(errno));
-      _exit(2);
+      exit(2);
     }
-    off += (size_t)w;
+    done += (size_t)n;
   }
   olen = 0;
 }
 
 void grep_out(const void *p, size_t n) {
-  if (n >= sizeof obuf) {
+  if (n > sizeof obuf - olen) {
     grep_out_flush();
-    olen = n; /* write directly from the caller's memory */
-    size_t off = 0;
-    while (off < n) {
-      ssize_t w = write(STDOUT_FILENO, (const char *)p + off, n - off);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EPIPE) _exit(grep_out_epipe_status);
-        fprintf(stderr, "quarry: write error: %s\n", strerror(errno));
-        _exit(2);
+    if (n >= sizeof obuf) {
+      size_t done = 0;
+      while (done < n) {
+        ssize_t w = write(STDOUT_FILENO, (const char *)p + done, n - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) {
+          if (errno == EPIPE) exit(grep_out_epipe_status);
+          fprintf(stderr, "quarry: write error: %s\n", strerror(errno));
+          exit(2);
+        }
+        done += (size_t)w;
       }
-      off += (size_t)w;
+      return;
     }
-    olen = 0;
-    return;
   }
-  if (olen + n > sizeof obuf) grep_out_flush();
   memcpy(obuf + olen, p, n);
   olen += n;
 }
 
 void grep_out_str(const char *s) { grep_out(s, strlen(s)); }
 
-static void out_c(char c) {
+static void out_byte(char c) {
   if (olen == sizeof obuf) grep_out_flush();
   obuf[olen++] = c;
 }
@@ -91,537 +99,527 @@ void grep_out_sgr_end(const grep_run *r, const char *code) {
   grep_out(r->col.ne ? "\33[m" : "\33[m\33[K", r->col.ne ? 3 : 6);
 }
 
-static void print_num(grep_run *r, intmax_t v, const char *color) {
-  char tmp[32];
-  int n = snprintf(tmp, sizeof tmp, "%" PRIdMAX, v);
+/* Length of the valid UTF-8 sequence at s[0, n), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n) {
+  unsigned c = s[0];
+  size_t len;
+  unsigned min;
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) len = 2, min = 0x80;
+  else if (c >= 0xE0 && c <= 0xEF) len = 3, min = 0x800;
+  else if (c >= 0xF0 && c <= 0xF4) len = 4, min = 0x10000;
+  else return 0;
+  if (len > n) return 0;
+  unsigned cp = c & (0x3F >> (len - 1));
+  for (size_t i = 1; i < len; i++) {
+    if ((s[i] & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (s[i] & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return len;
+}
+
+void grep_out_json_str(const char *s, size_t n) {
+  const unsigned char *u = (const unsigned char *)s;
+  out_byte('"');
+  size_t i = 0;
+  while (i < n) {
+    unsigned c = u[i];
+    if (c >= 0x80) {
+      size_t k = utf8_seq(u + i, n - i);
+      if (k) grep_out(s + i, k), i += k;
+      else grep_out("\\ufffd", 6), i++;
+      continue;
+    }
+    i++;
+    if (c == '"' || c == '\\') out_byte('\\'), out_byte((char)c);
+    else if (c == '\n') grep_out("\\n", 2);
+    else if (c == '\t') grep_out("\\t", 2);
+    else if (c == '\r') grep_out("\\r", 2);
+    else if (c < 0x20 || c == 0x7F) {
+      char t[8];
+      snprintf(t, sizeof t, "\\u%04x", c);
+      grep_out(t, 6);
+    } else out_byte((char)c);
+  }
+  out_byte('"');
+}
+
+/* ---- one file ----------------------------------------------------------- */
+
+enum { NUL_BLOCK = 96 * 1024, READ_CHUNK = 128 * 1024 };
+
+typedef struct scan {
+  grep_run *r;
+  const char *name;
+  bool with_fname;
+  char *win;        /* window bytes; win[wlen - 1] == '\n' over complete lines */
+  size_t wlen;      /* bytes of complete lines in the window */
+  intmax_t woff;    /* file offset of win[0] */
+  intmax_t shown;   /* end of the last line written, -1 if none */
+  intmax_t tail_from, owed;
+  intmax_t nl_off, nl_count; /* nl_count newlines lie before offset nl_off */
+  intmax_t checked;          /* bytes before this offset are classified */
+  intmax_t selected;
+  bool binary, bad_utf8, stop, limit_hit, notice, skipped;
+} scan;
+
+static const char *at(const scan *s, intmax_t off) { return s->win + (off - s->woff); }
+
+/* 1-based number of the line starting at `off` (off >= nl_off). */
+static intmax_t line_number(scan *s, intmax_t off) {
+  if (off > s->nl_off) {
+    s->nl_count += (intmax_t)qx_count_newlines(at(s, s->nl_off), (size_t)(off - s->nl_off));
+    s->nl_off = off;
+  }
+  return s->nl_count + 1;
+}
+
+/* Binary detection, block by block ahead of the search: a NUL byte in the
+ * next NUL_BLOCK bytes (extended to a line end) makes the file binary from
+ * that block on. In binary files NUL bytes end lines, as the GNU grep manual
+ * allows ("may treat non-text bytes as line terminators"). With -I the file
+ * then counts as not matching. Returns the window offset up to which the
+ * search may go. */
+static size_t classify(scan *s, size_t pos) {
+  grep_run *r = s->r;
+  size_t end = s->wlen;
+  if (r->binary_mode == GREP_BIN_TEXT) return end;
+  size_t from = (size_t)(s->checked - s->woff);
+  if (from > pos) return from;
+  from = pos;
+  size_t upto = end;
+  if (!s->binary) {
+    upto = QX_MIN(end, from + NUL_BLOCK);
+    if (upto < end) {
+      const char *nl = memchr(s->win + upto - 1, '\n', end - (upto - 1));
+      upto = (size_t)(nl - s->win) + 1;
+    }
+    if (memchr(s->win + from, 0, upto - from)) {
+      s->binary = true;
+      upto = end;
+      if (r->binary_mode == GREP_BIN_WITHOUT_MATCH) {
+        s->skipped = s->stop = true;
+        return from;
+      }
+    }
+  }
+  if (s->binary)
+    for (char *z = memchr(s->win + from, 0, upto - from); z; z = memchr(z + 1, 0, (size_t)(s->win + upto - z - 1)))
+      *z = '\n';
+  s->checked = s->woff + (intmax_t)upto;
+  return upto;
+}
+
+static void put_num(const grep_run *r, intmax_t v, const char *color) {
+  char t[32];
+  int n = snprintf(t, sizeof t, "%jd", v);
   grep_out_sgr_start(r, color);
-  grep_out(tmp, (size_t)n);
+  grep_out(t, (size_t)n);
   grep_out_sgr_end(r, color);
 }
 
-static void print_sep(grep_run *r, char sep) {
+static void put_sep(const grep_run *r, char c) {
   grep_out_sgr_start(r, r->col.se);
-  out_c(sep);
+  out_byte(c);
   grep_out_sgr_end(r, r->col.se);
 }
 
-static void print_filename(grep_run *r) {
+static void put_name(const grep_run *r, const char *name) {
   grep_out_sgr_start(r, r->col.fn);
-  grep_out_str(r->fname);
+  grep_out_str(name);
   grep_out_sgr_end(r, r->col.fn);
 }
 
-/* ---- line heads ------------------------------------------------------------ */
-static void nlscan(grep_run *r, const char *lim) {
-  if (lim > r->lastnl) r->totalnl += (intmax_t)qx_count_newlines(r->lastnl, (size_t)(lim - r->lastnl));
-  r->lastnl = (char *)lim;
-}
-
-/* line: start of the line (for its number); beg/len: what is printed. */
-static bool print_line_head(grep_run *r, const char *line, const char *beg, size_t len, char sep) {
-  if (r->binary_mode != GREP_BIN_TEXT && !qx_grep_utf8_valid(beg, len)) {
-    r->encoding_error_output = true;
-    return false;
-  }
-  if (r->with_fname) {
-    print_filename(r);
-    if (r->null_after_name) out_c(0);
-    else print_sep(r, sep);
+/* File name, line number and byte offset before a line (or an -o match). */
+static void put_prefix(scan *s, intmax_t line_off, intmax_t byte_off, char sep) {
+  const grep_run *r = s->r;
+  if (s->with_fname) {
+    put_name(r, s->name);
+    if (r->null_after_name) out_byte('\0');
+    else put_sep(r, sep);
   }
   if (r->lineno) {
-    nlscan(r, line);
-    print_num(r, r->totalnl + 1, r->col.ln);
-    print_sep(r, sep);
+    put_num(r, line_number(s, line_off), r->col.ln);
+    put_sep(r, sep);
   }
   if (r->byteoff) {
-    print_num(r, r->totalcc + (beg - r->bufbeg), r->col.bn);
-    print_sep(r, sep);
+    put_num(r, byte_off, r->col.bn);
+    put_sep(r, sep);
   }
-  return true;
 }
 
-static void match_error(void) {
-  grep_out_flush();
-  cli_fail_lib("grep");
-  exit(2);
-}
-
-/* Print the matches of a line (-o) or the line with its matches coloured.
- * Returns where the caller continues printing, or NULL if a match could not
- * be printed (invalid UTF-8 under -o). */
-static const char *print_line_middle(grep_run *r, const char *beg, const char *lim,
-                                     const char *line_color, const char *match_color) {
-  size_t len = (size_t)(lim - beg) - 1, cur = 0, mid = (size_t)-1;
-  while (cur <= len) {
-    size_t ms, me;
-    int rc = qx_grep_match_in_line(r->m, beg, len, cur, &ms, &me);
-    if (rc < 0) match_error();
-    if (rc == 0) break;
-    size_t msize = me - ms;
-    if (msize == 0) {
-      /* Empty match: make minimal progress (GNU grep does the same). */
-      msize = 1;
-      if (mid == (size_t)-1) mid = cur;
-    } else {
-      if (r->only) {
-        if (!print_line_head(r, beg, beg + ms, msize, r->invert ? SEP_REJECTED : SEP_SELECTED))
-          return NULL;
-      } else {
-        grep_out_sgr_start(r, line_color);
-        if (mid != (size_t)-1) {
-          cur = mid;
-          mid = (size_t)-1;
-        }
-        grep_out(beg + cur, ms - cur);
-      }
-      grep_out_sgr_start(r, match_color);
-      grep_out(beg + ms, msize);
-      grep_out_sgr_end(r, match_color);
-      if (r->only) out_c('\n');
+/* Next non-empty match of line[0, len) at or after *pos. */
+static bool next_match(const grep_run *r, const char *line, size_t len, size_t *pos, size_t *ms, size_t *me) {
+  while (*pos <= len) {
+    if (qx_grep_match_in_line(r->m, line, len, *pos, ms, me) != 1) return false;
+    if (*me > *ms) {
+      *pos = *me;
+      return true;
     }
-    cur = ms + msize;
+    /* an empty match: retry one character further */
+    if (*ms >= len) return false;
+    size_t k = utf8_seq((const unsigned char *)line + *ms, len - *ms);
+    *pos = *ms + (k ? k : 1);
   }
-  if (r->only) return lim;
-  if (mid != (size_t)-1) cur = mid;
-  return beg + cur;
+  return false;
 }
 
-static const char *print_line_tail(grep_run *r, const char *beg, const char *lim, const char *line_color) {
-  size_t eol = (lim > beg && lim[-1] == '\n');
-  eol += (lim - eol > beg && lim[-(1 + (long)eol)] == '\r');
-  size_t tail = (size_t)(lim - beg) - eol;
-  if (tail > 0) {
-    grep_out_sgr_start(r, line_color);
-    grep_out(beg, tail);
-    beg += tail;
-    grep_out_sgr_end(r, line_color);
-  }
-  return beg;
-}
-
-/* ---- JSON ------------------------------------------------------------------ */
-void grep_out_json_str(const char *s, size_t n) {
-  out_c('"');
-  const uint8_t *p = (const uint8_t *)s, *end = p + n;
-  while (p < end) {
-    uint8_t c = *p;
-    if (c == '"' || c == '\\') {
-      out_c('\\');
-      out_c((char)c);
-      p++;
-    } else if (c < 0x20) {
-      char tmp[8];
-      const char *e = c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" : NULL;
-      if (e) grep_out_str(e);
-      else {
-        snprintf(tmp, sizeof tmp, "\\u%04x", c);
-        grep_out_str(tmp);
-      }
-      p++;
-    } else if (c < 0x80) {
-      out_c((char)c);
-      p++;
-    } else {
-      size_t cl = 1;
-      if (c >= 0xC2 && c <= 0xF4) {
-        size_t want = c <= 0xDF ? 2 : c <= 0xEF ? 3 : 4;
-        if ((size_t)(end - p) >= want && qx_grep_utf8_valid((const char *)p, want)) cl = want;
-      }
-      if (cl == 1) grep_out_str("\\ufffd"); /* invalid UTF-8 cannot go into JSON as is */
-      else grep_out(p, cl);
-      p += cl;
-    }
-  }
-  out_c('"');
-}
-
-static void json_line(grep_run *r, const char *beg, const char *lim, char sep) {
-  char tmp[96];
-  size_t len = (size_t)(lim - beg) - 1;
-  bool selected = sep == SEP_SELECTED;
-  bool matching = selected ^ r->invert;
-  nlscan(r, beg);
+static void put_json(scan *s, const char *line, size_t len, intmax_t off, bool selected) {
+  const grep_run *r = s->r;
+  char t[96];
   grep_out_str(selected ? "{\"type\":\"match\",\"path\":" : "{\"type\":\"context\",\"path\":");
-  grep_out_json_str(r->fname, strlen(r->fname));
-  snprintf(tmp, sizeof tmp, ",\"line_number\":%" PRIdMAX ",\"byte_offset\":%" PRIdMAX ",\"text\":",
-           r->totalnl + 1, r->totalcc + (beg - r->bufbeg));
-  grep_out_str(tmp);
-  grep_out_json_str(beg, len);
+  grep_out_json_str(s->name, strlen(s->name));
+  snprintf(t, sizeof t, ",\"line_number\":%jd,\"byte_offset\":%jd,\"text\":", line_number(s, off), off);
+  grep_out_str(t);
+  grep_out_json_str(line, len);
   grep_out_str(",\"submatches\":[");
-  size_t cur = 0;
-  int n = 0;
-  while (matching && cur <= len) {
-    size_t ms, me;
-    int rc = qx_grep_match_in_line(r->m, beg, len, cur, &ms, &me);
-    if (rc < 0) match_error();
-    if (rc == 0) break;
-    if (me == ms) {
-      cur = ms + 1;
-      continue;
-    }
-    if (n++) out_c(',');
+  size_t pos = 0, ms, me;
+  bool first = true;
+  while (selected && !r->invert && next_match(r, line, len, &pos, &ms, &me)) {
+    if (!first) out_byte(',');
+    first = false;
     grep_out_str("{\"match\":");
-    grep_out_json_str(beg + ms, me - ms);
-    snprintf(tmp, sizeof tmp, ",\"start\":%zu,\"end\":%zu}", ms, me);
-    grep_out_str(tmp);
-    cur = me;
+    grep_out_json_str(line + ms, me - ms);
+    snprintf(t, sizeof t, ",\"start\":%zu,\"end\":%zu}", ms, me);
+    grep_out_str(t);
   }
   grep_out_str("]}\n");
 }
 
-/* ---- lines, groups --------------------------------------------------------- */
-static bool prline(grep_run *r, const char *beg, const char *lim, char sep) {
-  if (r->json) {
-    json_line(r, beg, lim, sep);
-    r->lastout = (char *)lim;
-    return true;
-  }
-  if (!r->only && !print_line_head(r, beg, beg, (size_t)(lim - beg) - 1, sep)) return false;
-  bool matching = (sep == SEP_SELECTED) ^ r->invert;
-  const char *line_color = NULL, *match_color = NULL;
-  if (r->color) {
-    line_color = sep == SEP_SELECTED ? r->col.sl : r->col.cx;
-    match_color = sep == SEP_SELECTED ? r->col.ms : r->col.mc;
-  }
-  if ((r->only && matching) || (r->color && (*line_color || *match_color))) {
-    if (matching && (r->only || (match_color && *match_color))) {
-      beg = print_line_middle(r, beg, lim, line_color, match_color);
-      if (!beg) return false;
+/* -o: each non-empty match of a selected line on its own line. */
+static void put_matches(scan *s, const char *line, size_t len, intmax_t off) {
+  const grep_run *r = s->r;
+  size_t pos = 0, ms, me;
+  while (next_match(r, line, len, &pos, &ms, &me)) {
+    if (r->binary_mode != GREP_BIN_TEXT && !qx_grep_utf8_valid(line + ms, me - ms)) {
+      s->bad_utf8 = true;
+      continue;
     }
-    if (!r->only && line_color && *line_color) beg = print_line_tail(r, beg, lim, line_color);
-  }
-  if (!r->only && lim > beg) grep_out(beg, (size_t)(lim - beg));
-  r->lastout = (char *)lim;
-  return true;
-}
-
-static void prpending(grep_run *r, const char *lim) {
-  if (!r->lastout) r->lastout = r->bufbeg;
-  for (; 0 < r->pending && r->lastout < lim; r->pending--) {
-    char *nl = rawmemchr(r->lastout, '\n');
-    prline(r, r->lastout, nl + 1, SEP_REJECTED);
+    put_prefix(s, off, off + (intmax_t)ms, ':');
+    grep_out_sgr_start(r, r->col.ms);
+    grep_out(line + ms, me - ms);
+    grep_out_sgr_end(r, r->col.ms);
+    out_byte('\n');
   }
 }
 
-static void prtext(grep_run *r, char *beg, char *lim) {
-  if (!r->out_quiet && r->pending > 0) prpending(r, beg);
-  char *p = beg;
-  if (!r->out_quiet) {
-    const char *bp = r->lastout ? r->lastout : r->bufbeg;
-    for (intmax_t i = 0; i < r->before; ++i)
-      if (p > bp) do
-          --p;
-        while (p > r->bufbeg && p[-1] != '\n');
-    if ((0 <= r->before || 0 <= r->after) && r->used && p != r->lastout && !r->json) {
-      grep_out_sgr_start(r, r->col.se);
-      grep_out("--", 2);
-      grep_out_sgr_end(r, r->col.se);
-      out_c('\n');
-    }
-    while (p < beg) {
-      char *nl = rawmemchr(p, '\n');
-      nl++;
-      prline(r, p, nl, SEP_REJECTED);
-      p = nl;
-    }
-  }
-  intmax_t n;
-  if (r->invert) {
-    for (n = 0; p < lim && n < r->outleft; n++) {
-      char *nl = rawmemchr(p, '\n');
-      nl++;
-      if (!r->out_quiet) prline(r, p, nl, SEP_SELECTED);
-      p = nl;
-    }
-  } else {
-    if (!r->out_quiet) prline(r, beg, lim, SEP_SELECTED);
-    n = 1;
-    p = lim;
-  }
-  r->pending = r->out_quiet ? 0 : QX_MAX(0, r->after);
-  r->used = true;
-  r->outleft -= n;
-}
-
-static intmax_t grepbuf(grep_run *r, char *beg, char *lim) {
-  intmax_t outleft0 = r->outleft;
-  char *endp;
-  for (char *p = beg; p < lim; p = endp) {
-    size_t ls, le, nulat;
-    int rc = qx_grep_find_line_nul(r->m, p, 0, (size_t)(lim - p), &ls, &le, r->nul_watch ? &nulat : NULL);
-    if (rc < 0) match_error();
-    if (r->nul_watch) {
-      /* Binary detection fused with the literal scan: before acting on this
-       * window, make sure no NUL lies anywhere in it (GNU grep checks the
-       * whole buffer before searching it). */
-      const char *from = rc == 1 ? p + ls : lim;
-      if (rc == 2 || memchr(from, 0, (size_t)(r->buflim - from))) {
-        r->nul_found = true;
-        break;
-      }
-      r->nul_watch = false;
-    }
-    char *b;
-    if (rc == 0) {
-      if (!r->invert) break;
-      b = lim;
-      endp = lim;
-    } else {
-      b = p + ls;
-      endp = p + le;
-    }
-    if (!r->invert || p < b) {
-      char *prbeg = r->invert ? p : b;
-      char *prend = r->invert ? b : endp;
-      prtext(r, prbeg, prend);
-      if (!r->outleft || r->done_on_match) {
-        if (r->quiet) {
-          grep_out_flush();
-          exit(0);
-        }
-        break;
-      }
-    }
-  }
-  return outleft0 - r->outleft;
-}
-
-/* ---- input ------------------------------------------------------------------ */
-typedef struct src {
-  int fd;
-  bool mapped, eof;
-  char *map;
-  size_t map_total, size;
-} src;
-
-static size_t map_chunk(void) {
-  static size_t chunk;
-  if (!chunk) {
-    const char *e = getenv("QUARRY_GREP_CHUNK");
-    chunk = e && atol(e) > 0 ? (size_t)atol(e) : 1024 * 1024;
-  }
-  return chunk;
-}
-
-/* Keep the last `save` bytes and add new data after them. */
-static bool fillbuf(grep_run *r, src *s, size_t save) {
-  if (s->mapped) {
-    /* Windows over the mapping: binary detection and search stay in cache. */
-    size_t chunk = map_chunk();
-    if (!r->bufbeg) {
-      r->bufbeg = s->map;
-      r->buflim = s->map + QX_MIN(s->size, chunk);
-    } else {
-      r->bufbeg = r->buflim - save;
-      r->buflim += QX_MIN((size_t)(s->map + s->size - r->buflim), chunk);
-    }
-    return true;
-  }
-  char *old = save ? r->buflim - save : r->rbuf;
-  if (save + READ_INITIAL / 2 > r->rcap) {
-    size_t ncap = r->rcap ? r->rcap : READ_INITIAL;
-    while (save + READ_INITIAL / 2 > ncap) ncap *= 2;
-    char *nb = malloc(ncap + 1);
-    if (!nb) {
-      errno = ENOMEM;
-      return false;
-    }
-    if (save) memcpy(nb, old, save);
-    free(r->rbuf);
-    r->rbuf = nb;
-    r->rcap = ncap;
-  } else if (save) {
-    memmove(r->rbuf, old, save);
-  }
-  r->bufbeg = r->rbuf;
-  size_t got = 0;
-  while (!s->eof && save + got < r->rcap) {
-    ssize_t n = read(s->fd, r->rbuf + save + got, r->rcap - save - got);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      r->buflim = r->rbuf + save + got;
-      return false;
-    }
-    if (n == 0) {
-      s->eof = true;
-      break;
-    }
-    got += (size_t)n;
-    if (got >= READ_INITIAL / 4) break; /* enough to work on; keeps pipes responsive */
-  }
-  r->buflim = r->rbuf + save + got;
-  return true;
-}
-
-static void src_open(src *s, int fd) {
-  memset(s, 0, sizeof *s);
-  s->fd = fd;
-  struct stat st;
-  if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size <= 0) return;
-  long pg = sysconf(_SC_PAGESIZE);
-  size_t size = (size_t)st.st_size, total = (size + 1 + (size_t)pg - 1) / (size_t)pg * (size_t)pg;
-  void *base = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (base == MAP_FAILED) return;
-  void *f = mmap(base, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0);
-  if (f == MAP_FAILED) {
-    munmap(base, total);
+/* A whole line, its matches coloured when it is a matching line. */
+static void put_line(scan *s, const char *line, size_t len, bool selected) {
+  const grep_run *r = s->r;
+  size_t body = len > 0 && line[len - 1] == '\r' ? len - 1 : len;
+  if (!r->color) {
+    grep_out(line, len);
+    out_byte('\n');
     return;
   }
-  madvise(f, size, MADV_SEQUENTIAL);
-  s->mapped = true;
-  s->map = f;
-  s->map_total = total;
-  s->size = size;
+  const char *lc = selected ? r->col.sl : r->col.cx;
+  const char *mcol = selected ? r->col.ms : r->col.mc;
+  size_t pos = 0, ms, me, done = 0;
+  bool any = false;
+  if (selected != r->invert) {
+    while (next_match(r, line, len, &pos, &ms, &me)) {
+      if (!any) grep_out_sgr_start(r, lc);
+      any = true;
+      if (done > 0 && ms > done) grep_out_sgr_start(r, lc);
+      grep_out(line + done, ms - done);
+      grep_out_sgr_start(r, mcol);
+      grep_out(line + ms, me - ms);
+      grep_out_sgr_end(r, mcol);
+      done = me;
+    }
+  }
+  if (done < body) {
+    grep_out_sgr_start(r, lc);
+    grep_out(line + done, body - done);
+    grep_out_sgr_end(r, lc);
+    done = body;
+  }
+  grep_out(line + done, len - done);
+  out_byte('\n');
 }
 
-static void src_close(src *s) {
-  if (s->mapped) munmap(s->map, s->map_total);
+/* Write the line [off, end) (end just past its '\n'), selected or context. */
+static void emit(scan *s, intmax_t off, intmax_t end, bool selected) {
+  grep_run *r = s->r;
+  const char *line = at(s, off);
+  size_t len = (size_t)(end - off - 1);
+  bool json = r->json;
+  if (!json && !r->only && r->binary_mode != GREP_BIN_TEXT &&
+      !qx_grep_utf8_valid(line, len)) {
+    s->bad_utf8 = true; /* not written, and not counted as shown */
+    return;
+  }
+  s->shown = end;
+  if (json) put_json(s, line, len, off, selected);
+  else if (r->only) {
+    if (selected && !r->invert) put_matches(s, line, len, off);
+  } else {
+    put_prefix(s, off, off, selected ? ':' : '-');
+    put_line(s, line, len, selected);
+  }
 }
 
-static void zap_nuls(char *p, char *lim) {
-  while ((p = memchr(p, 0, (size_t)(lim - p)))) *p++ = '\n';
+/* A group of lines starts at `off`: "--" first unless it follows the lines
+ * shown last (only when context was asked for; not in JSON). */
+static void group_start(scan *s, intmax_t off) {
+  grep_run *r = s->r;
+  if ((r->before >= 0 || r->after >= 0) && r->used && off != s->shown && !r->json) {
+    grep_out_sgr_start(r, r->col.se);
+    grep_out("--", 2);
+    grep_out_sgr_end(r, r->col.se);
+    out_byte('\n');
+  }
+  r->used = true;
 }
 
-static void read_error(grep_run *r, const char *name) {
-  int e = errno;
+static bool printing(const grep_run *r) {
+  return !r->count && !r->quiet && r->list == GREP_LIST_NONE;
+}
+
+/* Trailing context owed after the last selected line, up to `limit`. */
+static void pay_owed(scan *s, intmax_t limit) {
+  s->tail_from = QX_MAX(s->tail_from, s->woff);
+  while (s->owed > 0 && s->tail_from < limit) {
+    const char *p = at(s, s->tail_from);
+    const char *nl = memchr(p, '\n', (size_t)(limit - s->tail_from));
+    intmax_t end = s->tail_from + (nl - p) + 1;
+    if (s->binary) {
+      s->owed = 0;
+      return;
+    }
+    emit(s, s->tail_from, end, false);
+    s->tail_from = end;
+    s->owed--;
+  }
+}
+
+/* Emit the lines of [from, to) as selected or context lines. */
+static void emit_lines(scan *s, intmax_t from, intmax_t to, bool selected) {
+  while (from < to) {
+    const char *nl = memchr(at(s, from), '\n', (size_t)(to - from));
+    intmax_t e = from + (nl - at(s, from)) + 1;
+    emit(s, from, e, selected);
+    from = e;
+  }
+}
+
+/* A run of consecutive selected lines [off, end): one line, or with -v the
+ * lines between two matching ones. The run is one group for context. */
+static void take(scan *s, intmax_t off, intmax_t end) {
+  grep_run *r = s->r;
+  if (r->quiet) {
+    grep_out_flush();
+    exit(0); /* -q: the first selected line decides */
+  }
+  if (r->list != GREP_LIST_NONE) {
+    s->selected++;
+    s->stop = true;
+    return;
+  }
+  intmax_t n = 1, room = r->max_count - s->selected;
+  if (r->invert) {
+    n = (intmax_t)qx_count_newlines(at(s, off), (size_t)(end - off));
+    if (n > room) { /* -m: cut the run after `room` lines */
+      intmax_t e = off;
+      for (intmax_t k = 0; k < room; k++) e += (const char *)memchr(at(s, e), '\n', (size_t)(end - e)) - at(s, e) + 1;
+      end = e;
+      n = room;
+    }
+  }
+  s->selected += n;
+  if (s->selected >= r->max_count) s->stop = s->limit_hit = true;
+  if (!printing(r)) {
+    s->tail_from = end;
+    return;
+  }
+  if (s->binary) {
+    s->stop = s->notice = true; /* binary: the notice replaces the lines */
+    return;
+  }
+  pay_owed(s, off);
+  intmax_t b = off, lo = QX_MAX(s->shown, s->woff); /* before-context, not past what is shown */
+  for (intmax_t k = 0; k < r->before && b > lo; k++) {
+    const char *q = b - 1 > lo ? memrchr(at(s, lo), '\n', (size_t)(b - 1 - lo)) : NULL;
+    b = q ? s->woff + (q - s->win) + 1 : lo;
+  }
+  group_start(s, b);
+  emit_lines(s, b, off, false);
+  emit_lines(s, off, end, true);
+  /* trailing context resumes after the last line written: a line held back
+   * (not UTF-8) leaves that point where it was */
+  s->owed = r->after > 0 ? r->after : 0;
+  s->tail_from = QX_MAX(s->shown, 0);
+}
+
+/* Scan the complete lines of [from, woff + wlen); returns where it stopped. */
+static intmax_t scan_lines(scan *s, intmax_t from) {
+  grep_run *r = s->r;
+  size_t end = s->wlen, pos = (size_t)(from - s->woff), ls, le;
+  while (pos < end && !s->stop) {
+    size_t lim = classify(s, pos);
+    if (s->stop) break;
+    int rc = qx_grep_find_line(r->m, s->win, pos, lim, &ls, &le);
+    if (rc < 0) {
+      r->errseen = true;
+      if (!r->no_messages) {
+        grep_out_flush();
+        fprintf(stderr, "quarry: %s: %s\n", s->name, quarry_error_last());
+      }
+      s->stop = true;
+      break;
+    }
+    if (!r->invert) {
+      if (rc == 0) {
+        pos = lim;
+        continue;
+      }
+      take(s, s->woff + (intmax_t)ls, s->woff + (intmax_t)le);
+      pos = le;
+      continue;
+    }
+    size_t upto = rc ? ls : lim;
+    if (upto > pos) take(s, s->woff + (intmax_t)pos, s->woff + (intmax_t)upto);
+    if (!s->stop) pos = rc ? le : lim;
+  }
+  return s->woff + (intmax_t)pos;
+}
+
+/* After -m's last line: its trailing context, whatever those lines hold. */
+static void finish_limit(scan *s) {
+  if (s->limit_hit && printing(s->r)) pay_owed(s, s->woff + (intmax_t)s->wlen);
+}
+
+static void begin(scan *s, grep_run *r, const char *name, bool with_fname) {
+  memset(s, 0, sizeof *s);
+  s->r = r;
+  s->name = name;
+  s->with_fname = with_fname;
+  s->shown = -1;
+}
+
+static void report_read_error(grep_run *r, const char *name, int err) {
   r->errseen = true;
   if (!r->no_messages) {
     grep_out_flush();
-    fprintf(stderr, "quarry: %s: %s\n", name, strerror(e));
+    fprintf(stderr, "quarry: %s: %s\n", name, strerror(err));
   }
 }
 
-/* A NUL byte was seen: from now on the file is binary (GNU grep's rules). */
-static bool set_binary(grep_run *r, intmax_t nlines) {
-  if (r->binary_mode == GREP_BIN_WITHOUT_MATCH) return false;
-  if (!r->count) r->done_on_match = r->out_quiet = true;
-  r->nlines_first_null = nlines;
-  return true;
+/* Whole buffer (mapped file or memory): buf[len] is writable if needed. */
+static void scan_whole(scan *s, char *buf, size_t len) {
+  s->win = buf;
+  s->wlen = len;
+  if (len && buf[len - 1] != '\n') buf[s->wlen++] = '\n';
+  scan_lines(s, 0);
+  finish_limit(s);
+  pay_owed(s, (intmax_t)s->wlen);
 }
 
-/* grepbuf, redone on a zapped window if the fused scan finds a NUL in it. */
-static bool grepbuf_checked(grep_run *r, char *beg, char *lim, intmax_t *nlines, bool *zap) {
-  *nlines += grepbuf(r, beg, lim);
-  if (!r->nul_found) return true;
-  r->nul_found = r->nul_watch = false;
-  if (!set_binary(r, *nlines)) return false;
-  *zap = true;
-  zap_nuls(beg, r->buflim);
-  *nlines += grepbuf(r, beg, lim);
-  return true;
+/* Streaming: read() into a growing buffer, keeping the partial last line
+ * and up to `before` lines ahead of the scan position. */
+static void scan_stream(scan *s, int fd) {
+  grep_run *r = s->r;
+  size_t have = 0; /* bytes in r->rbuf (complete lines + partial) */
+  intmax_t pos = 0;
+  bool eof = false;
+  while (!eof && (!s->stop || (s->limit_hit && s->owed > 0))) {
+    if (r->rcap - have < READ_CHUNK + 1) {
+      size_t cap = QX_MAX(r->rcap * 2, have + READ_CHUNK + 1);
+      char *nb = realloc(r->rbuf, cap);
+      if (!nb) {
+        report_read_error(r, s->name, ENOMEM);
+        return;
+      }
+      r->rbuf = nb;
+      r->rcap = cap;
+    }
+    ssize_t n = read(fd, r->rbuf + have, READ_CHUNK);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      report_read_error(r, s->name, errno);
+      return;
+    }
+    if (n == 0) eof = true;
+    have += (size_t)n;
+    s->win = r->rbuf;
+    char *lastnl = have ? memrchr(r->rbuf, '\n', have) : NULL;
+    s->wlen = lastnl ? (size_t)(lastnl - r->rbuf) + 1 : 0;
+    if (eof && s->wlen < have) r->rbuf[have++] = '\n', s->wlen = have;
+    pos = scan_lines(s, pos);
+    if (eof) break;
+    if (s->limit_hit) finish_limit(s);
+    else pay_owed(s, s->woff + (intmax_t)s->wlen);
+    if (s->stop && !(s->limit_hit && s->owed > 0)) break;
+    /* keep: the before-context of the next line and the partial tail */
+    intmax_t keep = s->woff + (intmax_t)s->wlen;
+    for (intmax_t k = 0; k < r->before && keep > s->woff; k++) {
+      const char *q = keep - 1 > s->woff ? memrchr(s->win, '\n', (size_t)(keep - 1 - s->woff)) : NULL;
+      keep = q ? s->woff + (q - s->win) + 1 : s->woff;
+    }
+    if (r->lineno) line_number(s, keep);
+    size_t drop = (size_t)(keep - s->woff);
+    memmove(r->rbuf, r->rbuf + drop, have - drop);
+    have -= drop;
+    s->woff = keep;
+  }
+  finish_limit(s);
+  pay_owed(s, s->woff + (intmax_t)s->wlen);
 }
 
-static intmax_t grep_src(grep_run *r, src *s) {
-  intmax_t nlines = 0;
-  size_t residue = 0, save = 0;
-  r->bufbeg = r->buflim = NULL;
-  r->lastout = NULL;
-  r->totalnl = 0;
-  r->totalcc = 0;
-  r->pending = 0;
-  r->outleft = r->max_count;
-  r->nlines_first_null = -1;
-  r->encoding_error_output = false;
-  r->done_on_match = r->done_on_match_0;
-  r->out_quiet = r->out_quiet_0;
-  bool zap = false;
-  r->nul_found = false;
-  if (!fillbuf(r, s, 0)) {
-    read_error(r, r->fname);
-    return 0;
-  }
-  for (;;) {
-    bool watch = r->nlines_first_null < 0 && r->binary_mode != GREP_BIN_TEXT;
-    r->nul_watch = watch && qx_grep_watches_nul(r->m);
-    if (watch && !r->nul_watch && r->buflim > r->bufbeg &&
-        memchr(r->bufbeg, 0, (size_t)(r->buflim - r->bufbeg))) {
-      if (!set_binary(r, nlines)) return 0;
-      zap = true;
-    }
-    r->lastnl = r->bufbeg;
-    if (r->lastout) r->lastout = r->bufbeg;
-    char *beg = r->bufbeg + save;
-    if (beg == r->buflim) break;
-    if (zap) zap_nuls(beg, r->buflim);
-    char *lim = beg == r->buflim ? NULL : memrchr(beg, '\n', (size_t)(r->buflim - beg));
-    lim = lim ? lim + 1 : beg - residue;
-    beg -= residue;
-    residue = (size_t)(r->buflim - lim);
-    if (beg < lim) {
-      if (r->outleft && !grepbuf_checked(r, beg, lim, &nlines, &zap)) return 0;
-      if (r->pending) prpending(r, lim);
-      if ((!r->outleft && !r->pending) || (r->done_on_match && QX_MAX(0, r->nlines_first_null) < nlines))
-        goto finish;
-    }
-    intmax_t i = 0;
-    beg = lim;
-    while (i < r->before && beg > r->bufbeg && beg != r->lastout) {
-      ++i;
-      do
-        --beg;
-      while (beg > r->bufbeg && beg[-1] != '\n');
-    }
-    if (beg != r->lastout) r->lastout = NULL;
-    save = residue + (size_t)(lim - beg);
-    r->totalcc += (r->buflim - r->bufbeg) - (intmax_t)save;
-    if (r->lineno || r->json) nlscan(r, beg);
-    if (!fillbuf(r, s, save)) {
-      read_error(r, r->fname);
-      goto finish;
-    }
-  }
-  if (residue) {
-    *r->buflim++ = '\n';
-    if (r->outleft && !grepbuf_checked(r, r->bufbeg + save - residue, r->buflim, &nlines, &zap)) return 0;
-    if (r->pending) prpending(r, r->buflim);
-  }
-finish:
-  r->done_on_match = r->done_on_match_0;
-  r->out_quiet = r->out_quiet_0;
-  if (!r->out_quiet && (r->encoding_error_output || (0 <= r->nlines_first_null && r->nlines_first_null < nlines))) {
-    grep_out_flush();
-    fprintf(stderr, "quarry: %s: binary file matches\n", r->fname);
-  }
-  return nlines;
-}
-
-static intmax_t grep_one(grep_run *r, src *s, const char *name, bool with_fname) {
-  r->fname = name;
-  r->with_fname = with_fname;
-  intmax_t count = grep_src(r, s);
-  r->bufbeg = r->buflim = r->lastout = r->lastnl = NULL;
+/* After a file: counts, file names, the binary notice. */
+static intmax_t finish(scan *s) {
+  grep_run *r = s->r;
+  if (s->skipped) s->selected = 0;
+  if (s->selected) r->any_selected = true;
   if (r->count) {
-    if (with_fname) {
-      print_filename(r);
-      if (r->null_after_name) out_c(0);
-      else print_sep(r, SEP_SELECTED);
+    if (s->with_fname) {
+      put_name(r, s->name);
+      if (r->null_after_name) out_byte('\0');
+      else put_sep(r, ':');
     }
-    print_num(r, count, NULL);
-    out_c('\n');
+    char t[32];
+    snprintf(t, sizeof t, "%jd\n", s->selected);
+    grep_out_str(t);
   }
-  bool status = !count;
-  if (r->list == (status ? GREP_LIST_NONMATCHING : GREP_LIST_MATCHING)) {
-    print_filename(r);
-    out_c(r->null_after_name ? 0 : '\n');
+  if ((r->list == GREP_LIST_MATCHING && s->selected) || (r->list == GREP_LIST_NONMATCHING && !s->selected)) {
+    put_name(r, s->name);
+    if (r->null_after_name) out_byte('\0');
+    else out_byte('\n');
   }
-  if (count) r->any_selected = true;
-  return count;
-}
-
-intmax_t grep_fd(grep_run *r, int fd, const char *name, bool with_fname) {
-  src s;
-  src_open(&s, fd);
-  intmax_t count = grep_one(r, &s, name, with_fname);
-  src_close(&s);
-  return count;
+  if (printing(r) && (s->notice || (s->bad_utf8 && r->binary_mode == GREP_BIN_BINARY)) && !s->skipped) {
+    grep_out_flush();
+    fprintf(stderr, "quarry: %s: binary file matches\n", s->name);
+  }
+  if (r->quiet && s->selected) grep_out_flush();
+  return s->selected;
 }
 
 intmax_t grep_mem(grep_run *r, char *buf, size_t len, const char *name, bool with_fname) {
-  src s;
-  memset(&s, 0, sizeof s);
-  s.fd = -1;
-  s.mapped = true; /* a window over memory we own, with one spare byte */
-  s.map = buf;
-  s.size = len;
-  return grep_one(r, &s, name, with_fname);
+  scan s;
+  begin(&s, r, name, with_fname);
+  scan_whole(&s, buf, len);
+  return finish(&s);
+}
+
+intmax_t grep_fd(grep_run *r, int fd, const char *name, bool with_fname) {
+  scan s;
+  begin(&s, r, name, with_fname);
+  struct stat st;
+  long page = sysconf(_SC_PAGESIZE);
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && lseek(fd, 0, SEEK_CUR) == 0) {
+    size_t len = (size_t)st.st_size;
+    char *map = mmap(NULL, len + 1, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    if (map != MAP_FAILED) {
+      madvise(map, len, MADV_SEQUENTIAL);
+      if (map[len - 1] == '\n' || len % (size_t)page != 0) {
+        scan_whole(&s, map, len);
+        munmap(map, len + 1);
+        return finish(&s);
+      }
+      munmap(map, len + 1);
+    }
+  }
+  scan_stream(&s, fd);
+  return finish(&s);
 }

@@ -133,7 +133,7 @@ int qx_search_fused(quarry_results *r, quarry_index *ix, const char *query, cons
   if (!rc && !(c = malloc(sizeof *c * ((size_t)nv + br.n + 1)))) rc = qx_err(QUARRY_ENOMEM, "out of memory");
   /* union of the legs, keyed by passage id */
   for (uint32_t i = 0; !rc && i < nv; i++) c[nc++] = (cand){.pid = vids[i], .vec_rank = i + 1};
-  qsort(c, nc, sizeof *c, cmp_pid);
+  if (!rc && nc) qsort(c, nc, sizeof *c, cmp_pid);
   if (!rc) rc = apply_constraints(c, &nc, ix, q);
   size_t nvc = nc;
   for (size_t i = 0; !rc && i < br.n; i++) {
