@@ -35,6 +35,8 @@ static void usage(FILE *f) {
              "  --qid-by-position     number queries 1, 2, 3... in file order (Cranfield)\n"
              "  --topic-desc          TREC topics: search title + description\n"
              "  --mode M              bm25 (default), vector, hybrid\n"
+             "  --fusion F            hybrid fusion: rrf (default) or convex\n"
+             "  --rrf-k N, --alpha A  fusion constant / convex weight of the vector leg\n"
              "  -k, --depth N         documents retrieved per query (default 1000)\n"
              "  --k1 X, --b X         BM25 parameters at query time\n"
              "  --sweep SPEC          grid, e.g. k1=0.6:1.6:0.1,b=0.2:1.0:0.1\n"
@@ -109,7 +111,7 @@ static int parse_double(const char *s, double *out) {
 }
 
 int cmd_eval(int argc, char **argv) {
-  eval_opts o = {.depth = 1000, .mode = "bm25", .metrics = QX_METRICS_DEFAULT, .k1 = -1, .b = -1};
+  eval_opts o = {.depth = 1000, .mode = "bm25", .metrics = QX_METRICS_DEFAULT, .k1 = -1, .b = -1, .fusion = "rrf", .rrf_k = -1, .alpha = -1};
   const char *qrels_fmt = "auto", *queries_fmt = "auto";
   enum {
     O_QRELS = 256,
@@ -126,7 +128,10 @@ int cmd_eval(int argc, char **argv) {
     O_METRICS,
     O_PERQ,
     O_JSON,
-    O_WRITE
+    O_WRITE,
+    O_FUSION,
+    O_RRFK,
+    O_ALPHA
   };
   static const struct option lo[] = {{"qrels", 1, 0, O_QRELS},
                                      {"qrels-format", 1, 0, O_QRELS_FMT},
@@ -145,6 +150,9 @@ int cmd_eval(int argc, char **argv) {
                                      {"per-query", 0, 0, O_PERQ},
                                      {"json", 0, 0, O_JSON},
                                      {"write-run", 1, 0, O_WRITE},
+                                     {"fusion", 1, 0, O_FUSION},
+                                     {"rrf-k", 1, 0, O_RRFK},
+                                     {"alpha", 1, 0, O_ALPHA},
                                      {"help", 0, 0, 'h'},
                                      {0, 0, 0, 0}};
   const char *qrels_path = NULL, *run_path = NULL;
@@ -162,6 +170,21 @@ int cmd_eval(int argc, char **argv) {
     case O_BYPOS: o.topic_flags |= QX_TOPICS_BY_POSITION; break;
     case O_DESC: o.topic_flags |= QX_TOPICS_TREC_DESC; break;
     case O_MODE: o.mode = optarg; break;
+    case O_FUSION:
+      if (strcmp(optarg, "rrf") && strcmp(optarg, "convex"))
+        return cli_fail("eval: --fusion expects rrf or convex, got '%s'", optarg);
+      o.fusion = optarg;
+      break;
+    case O_RRFK:
+    case O_ALPHA: {
+      char *e;
+      double v = strtod(optarg, &e);
+      if (*e || !(v >= 0) || (c == O_ALPHA && v > 1) || (c == O_RRFK && v == 0))
+        return cli_fail("eval: --%s: bad value '%s'", c == O_ALPHA ? "alpha" : "rrf-k", optarg);
+      if (c == O_ALPHA) o.alpha = v;
+      else o.rrf_k = v;
+      break;
+    }
     case 'k': {
       char *e;
       long v = strtol(optarg, &e, 10);

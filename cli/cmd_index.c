@@ -22,6 +22,11 @@ static const char usage[] =
     "      --passage-tokens N analysed tokens per passage (default 200)\n"
     "      --passage-overlap N tokens shared by consecutive passages (default 50)\n"
     "      --format F         input: files (default), beir (corpus.jsonl), trec (SGML), smart (.I/.T/.W)\n"
+    "      --no-vectors       BM25 only: do not embed passages\n"
+    "      --model M          embedding model: multilingual-e5-small (default), all-MiniLM-L6-v2,\n"
+    "                         a model file or a Hugging Face folder\n"
+    "      --vector-index K   auto (default: flat up to 200k passages, then hnsw), flat, hnsw, ivfpq\n"
+    "      --hnsw-m N         HNSW links per node (default 32)\n"
     "  -q, --quiet            no notes, no progress, no summary\n";
 
 typedef struct ui {
@@ -49,9 +54,13 @@ static void on_progress(void *ctx, const quarry_build_progress *p) {
   for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
   bar[width] = '\0';
   char a[32], b[32];
-  fprintf(stderr, "\r\033[K%-8s [%s] %llu/%llu  %s / %s", p->phase, bar, (unsigned long long)p->done,
-          (unsigned long long)p->total, cli_human_bytes(a, sizeof a, p->bytes_done),
-          cli_human_bytes(b, sizeof b, p->bytes_total));
+  if (p->bytes_total)
+    fprintf(stderr, "\r\033[K%-9s [%s] %llu/%llu  %s / %s", p->phase, bar, (unsigned long long)p->done,
+            (unsigned long long)p->total, cli_human_bytes(a, sizeof a, p->bytes_done),
+            cli_human_bytes(b, sizeof b, p->bytes_total));
+  else
+    fprintf(stderr, "\r\033[K%-9s [%s] %llu/%llu", p->phase, bar, (unsigned long long)p->done,
+            (unsigned long long)p->total);
   u->drawn = 1;
 }
 
@@ -62,9 +71,14 @@ int cmd_index(int argc, char **argv) {
                                            {"passage-overlap", required_argument, 0, 'O'},
                                            {"quiet", no_argument, 0, 'q'},
                                            {"format", required_argument, 0, 'F'},
+                                           {"no-vectors", no_argument, 0, 'N'},
+                                           {"model", required_argument, 0, 'm'},
+                                           {"vector-index", required_argument, 0, 'V'},
+                                           {"hnsw-m", required_argument, 0, 'H'},
                                            {"help", no_argument, 0, 'h'},
                                            {0, 0, 0, 0}};
   quarry_build_opts o = QUARRY_BUILD_OPTS_INIT;
+  o.vectors = 1; /* the CLI embeds by default; the library default is BM25 only */
   const char *out = NULL;
   ui u = {0};
   int c;
@@ -84,6 +98,19 @@ int cmd_index(int argc, char **argv) {
       break;
     case 'q': u.quiet = 1; break;
     case 'F': o.format = optarg; break;
+    case 'N': o.vectors = 0; break;
+    case 'm': o.model = optarg; break;
+    case 'V':
+      if (strcmp(optarg, "flat") && strcmp(optarg, "hnsw") && strcmp(optarg, "ivfpq") && strcmp(optarg, "auto"))
+        return cli_fail("--vector-index: expected flat, hnsw, ivfpq or auto, got '%s'", optarg);
+      o.vector_index = optarg;
+      break;
+    case 'H': {
+      uint32_t m = 0;
+      if (cli_parse_u32(&m, optarg, 4, 256)) return cli_fail("--hnsw-m: expected an integer from 4 to 256, got '%s'", optarg);
+      o.hnsw_m = (int)m;
+      break;
+    }
     case 'h': fputs(usage, stdout); return 0;
     default: return cli_fail("index: bad option '%s' (try 'quarry index --help')", argv[optind - 1]);
     }

@@ -1,6 +1,7 @@
 /*
  * cmd_search.c: `quarry search [-x DIR] [-k N] [--json|--trec] [--k1 X]
- * [--b Y] QUERY...` BM25 search over an index. Output: human (rank, score,
+ * [--b Y] [--mode bm25|vector|hybrid] [--explain] QUERY...` BM25, vector or
+ * hybrid (fused) search over an index. Output: human (rank, score,
  * path:line, title, snippet with highlights on a tty), --json (one object
  * per hit and line), --trec (a 6-column TREC run, one line per document).
  * Exit status like grep: 0 if something was found, 1 if not, 2 on error.
@@ -24,10 +25,22 @@ static const char usage[] =
     "      --tag TAG     run tag for --trec (default quarry)\n"
     "      --per-doc     keep only the best passage of each document\n"
     "      --k1 X, --b Y BM25 parameters (default 0.9, 0.4)\n"
+    "      --mode M      bm25, vector or hybrid (default: hybrid when the index has vectors)\n"
+    "      --fusion F    rrf (default) or convex (min-max normalised scores)\n"
+    "      --rrf-k N     reciprocal rank fusion constant (default 60)\n"
+    "      --alpha A     convex fusion weight of the vector leg, 0..1 (default 0.5)\n"
+    "      --depth N     candidates per leg in hybrid (default max(k, 100))\n"
+    "      --ef-search N HNSW search breadth (vector indexes built with --vector-index hnsw)\n"
+    "      --model M     query encoder (must be the model the index was built with)\n"
+    "      --explain     show each hit's BM25 and vector rank and score, and the fused score\n"
     "      --color WHEN  highlight matches: auto (default, on a tty), always, never\n"
     "Query syntax (docs/QUERY.md): word +required -excluded \"exact phrase\" prefix*\n";
 
 enum { OUT_HUMAN, OUT_JSON, OUT_TREC };
+
+static const char *mode_name(quarry_mode m) {
+  return m == QUARRY_MODE_VECTOR ? "vector" : m == QUARRY_MODE_HYBRID ? "hybrid" : "bm25";
+}
 
 /* At most max code points of s, "…" when cut. */
 static const char *short_title(char *buf, size_t cap, const char *s, size_t max) {
@@ -87,11 +100,20 @@ int cmd_search(int argc, char **argv) {
                                            {"color", optional_argument, 0, 'C'},
                                            {"colour", optional_argument, 0, 'C'},
                                            {"dump-query", no_argument, 0, 'D'},
+                                           {"mode", required_argument, 0, 'M'},
+                                           {"fusion", required_argument, 0, 'F'},
+                                           {"rrf-k", required_argument, 0, 'R'},
+                                           {"alpha", required_argument, 0, 'A'},
+                                           {"depth", required_argument, 0, 'd'},
+                                           {"ef-search", required_argument, 0, 'E'},
+                                           {"model", required_argument, 0, 'm'},
+                                           {"explain", no_argument, 0, 'X'},
                                            {"help", no_argument, 0, 'h'},
                                            {0, 0, 0, 0}};
   quarry_search_opts so = QUARRY_SEARCH_OPTS_INIT;
   const char *dir = NULL, *qid = "1", *tag = "quarry";
-  int mode = OUT_HUMAN, color = -1, dump = 0, c;
+  int mode = OUT_HUMAN, color = -1, dump = 0, explain = 0, c;
+  uint32_t u32 = 0;
   optind = 1;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "x:k:h", longopts, NULL)) != -1) {
@@ -119,6 +141,33 @@ int cmd_search(int argc, char **argv) {
       else return cli_fail("--color: expected auto, always or never, got '%s'", optarg);
       break;
     case 'D': dump = 1; break;
+    case 'M':
+      if (!strcmp(optarg, "bm25")) so.mode = QUARRY_MODE_BM25;
+      else if (!strcmp(optarg, "vector")) so.mode = QUARRY_MODE_VECTOR;
+      else if (!strcmp(optarg, "hybrid")) so.mode = QUARRY_MODE_HYBRID;
+      else return cli_fail("--mode: expected bm25, vector or hybrid, got '%s'", optarg);
+      break;
+    case 'F':
+      if (!strcmp(optarg, "rrf")) so.fusion = QUARRY_FUSION_RRF;
+      else if (!strcmp(optarg, "convex")) so.fusion = QUARRY_FUSION_CONVEX;
+      else return cli_fail("--fusion: expected rrf or convex, got '%s'", optarg);
+      break;
+    case 'R':
+      if (cli_parse_double(&so.rrf_k, optarg) || !(so.rrf_k > 0)) return cli_fail("--rrf-k: expected a number > 0, got '%s'", optarg);
+      break;
+    case 'A':
+      if (cli_parse_double(&so.alpha, optarg) || !(so.alpha >= 0 && so.alpha <= 1))
+        return cli_fail("--alpha: expected a number from 0 to 1, got '%s'", optarg);
+      break;
+    case 'd':
+      if (cli_parse_u32(&so.depth, optarg, 1, 100000)) return cli_fail("--depth: expected an integer from 1 to 100000, got '%s'", optarg);
+      break;
+    case 'E':
+      if (cli_parse_u32(&u32, optarg, 1, 100000)) return cli_fail("--ef-search: expected an integer from 1 to 100000, got '%s'", optarg);
+      so.ef_search = (int)u32;
+      break;
+    case 'm': so.model = optarg; break;
+    case 'X': explain = 1; break;
     case 'h': fputs(usage, stdout); return 0;
     default: return cli_fail("search: bad option '%s' (try 'quarry search --help')", argv[optind - 1]);
     }
@@ -181,8 +230,12 @@ int cmd_search(int argc, char **argv) {
       cli_json_str(stdout, h->id, strlen(h->id));
       printf(",\"title\":");
       cli_json_str(stdout, h->title, strlen(h->title));
-      printf(",\"passage\":%u,\"start\":%llu,\"end\":%llu,\"line\":%u,\"snippet\":", h->passage,
+      printf(",\"passage\":%u,\"start\":%llu,\"end\":%llu,\"line\":%u,", h->passage,
              (unsigned long long)h->start, (unsigned long long)h->end, h->line);
+      if (explain)
+        printf("\"mode\":\"%s\",\"bm25_rank\":%u,\"bm25_score\":%.6f,\"vector_rank\":%u,\"vector_score\":%.6f,",
+               mode_name(quarry_search_mode(ix, &so)), h->bm25_rank, h->bm25_score, h->vec_rank, h->vec_score);
+      printf("\"snippet\":");
       cli_json_str(stdout, snip, strlen(snip));
       printf("}\n");
     } else {
@@ -193,6 +246,13 @@ int cmd_search(int argc, char **argv) {
                h->score, h->path, h->line, title, snip);
       else
         printf("%2zu. %.4f  %s:%u  %s\n    %s\n", i + 1, h->score, h->path, h->line, title, snip);
+      if (explain) {
+        char b[64] = "-", v[64] = "-";
+        if (h->bm25_rank) snprintf(b, sizeof b, "#%u %.4f", h->bm25_rank, h->bm25_score);
+        snprintf(v, sizeof v, "%s%.0u %.4f", h->vec_rank ? "#" : "(not retrieved) ", h->vec_rank, h->vec_score);
+        if (quarry_search_mode(ix, &so) == QUARRY_MODE_BM25) snprintf(v, sizeof v, "-");
+        printf("    [%s] bm25 %s | vector %s | fused %.6f\n", mode_name(quarry_search_mode(ix, &so)), b, v, h->score);
+      }
     }
     quarry_free(snip);
   }

@@ -82,6 +82,10 @@ static int run_topics(qx_run **out, size_t *empty, size_t *dups, quarry_index *i
   quarry_search_opts so = QUARRY_SEARCH_OPTS_INIT;
   so.k = (uint32_t)o->depth;
   so.per_doc = 1;
+  so.mode = !strcmp(o->mode, "vector") ? QUARRY_MODE_VECTOR : !strcmp(o->mode, "hybrid") ? QUARRY_MODE_HYBRID : QUARRY_MODE_BM25;
+  if (!strcmp(o->fusion, "convex")) so.fusion = QUARRY_FUSION_CONVEX;
+  if (o->rrf_k > 0) so.rrf_k = o->rrf_k;
+  if (o->alpha >= 0) so.alpha = o->alpha;
   if (k1 >= 0) so.k1 = k1;
   if (b >= 0) so.b = b;
   *empty = *dups = 0;
@@ -127,8 +131,8 @@ static int run_topics(qx_run **out, size_t *empty, size_t *dups, quarry_index *i
 }
 
 int eval_search(const eval_opts *o, const qx_qrels *qrels, const qx_metric *m, size_t nm) {
-  if (strcasecmp(o->mode, "bm25"))
-    return cli_fail("eval: --mode %s is not available yet (bm25 only in this build)", o->mode);
+  if (strcmp(o->mode, "bm25") && strcmp(o->mode, "vector") && strcmp(o->mode, "hybrid"))
+    return cli_fail("eval: --mode: expected bm25, vector or hybrid, got '%s'", o->mode);
   range k1 = {o->k1, o->k1, 1}, b = {o->b, o->b, 1};
   if (o->sweep) { /* a parameter not swept keeps --k1/--b, else the library default */
     quarry_search_opts d = QUARRY_SEARCH_OPTS_INIT;

@@ -40,6 +40,7 @@ static int rank_from_index(grep_run *r, const grep_rank_opts *ro_in, quarry_inde
   so.k = ro->top > 0 ? (uint32_t)QX_MIN(ro->top, 100000L) : 1000;
   so.k1 = ro->k1;
   so.b = ro->b;
+  so.mode = QUARRY_MODE_BM25; /* --rank is BM25 over the index (--semantic/--hybrid use the vector leg) */
   quarry_results *res = NULL;
   if (quarry_search(&res, ix, ro->query, &so) < 0) return cli_fail_lib("grep: --index");
   qx_lang lang = QX_LANG_FR;

@@ -144,6 +144,8 @@ short_map:
   return qx_err(QUARRY_EMODEL, "%s: E5S1 normalisation map runs past its %u bytes", f->path, nbytes);
 }
 
+static int cmp_name(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
 static int parse_tensors(qx_e5s1 *f, cursor *c) {
   int32_t n;
   const uint8_t *p = NULL;
@@ -190,7 +192,18 @@ static int parse_tensors(qx_e5s1 *f, cursor *c) {
           t->name, (unsigned long long)t->offset, (unsigned long long)(t->offset + t->bytes), f->map.len);
     t->data = f->map.data + t->offset;
   }
-  return 0;
+  /* names must be unique: a lookup by name must find the one tensor meant */
+  const char **names = qx_malloc(f->n_tensors * sizeof *names);
+  if (!names) return qx_err(QUARRY_ENOMEM, "%s: tensor directory", f->path);
+  for (size_t i = 0; i < f->n_tensors; i++) names[i] = f->tensors[i].name;
+  qsort(names, f->n_tensors, sizeof *names, cmp_name);
+  for (size_t i = 1; i < f->n_tensors; i++)
+    if (!strcmp(names[i - 1], names[i])) {
+      rc = qx_err(QUARRY_EMODEL, "%s: E5S1 tensor '%s' appears twice in the directory", f->path, names[i]);
+      break;
+    }
+  free(names);
+  return rc;
 }
 
 int qx_e5s1_open(qx_e5s1 **out, const char *path) {

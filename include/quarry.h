@@ -75,8 +75,19 @@ typedef struct quarry_build_opts {
    * test collection whose records carry their own ids: "beir"
    * (corpus.jsonl), "trec" (SGML <DOC>), "smart" (.I/.T/.W). */
   const char *format;
+  /* Vector index (docs/FORMAT.md, vectors.*): every passage is embedded with
+   * `model` (NULL: multilingual-e5-small) and stored in vectors.f32 and a
+   * FAISS index vectors.faiss of kind `vector_index`: "auto" (NULL: flat up
+   * to 200,000 passages, hnsw above), "flat" (exact inner product), "hnsw"
+   * (graph, hnsw_m links per node) or "ivfpq" (inverted lists + product
+   * quantisation, for very large collections). vectors = 0 builds a
+   * BM25-only index (the library default; the CLI embeds by default). */
+  int vectors;
+  const char *model;
+  const char *vector_index;
+  int hnsw_m; /* default 32 */
 } quarry_build_opts;
-#define QUARRY_BUILD_OPTS_INIT {QUARRY_BUILD_OPTS_VERSION, "fr", 200, 50, NULL, NULL, NULL, NULL}
+#define QUARRY_BUILD_OPTS_INIT {QUARRY_BUILD_OPTS_VERSION, "fr", 200, 50, NULL, NULL, NULL, NULL, 0, NULL, NULL, 32}
 
 typedef struct quarry_build_stats {
   uint64_t docs, passages, terms, postings, tokens;
@@ -165,13 +176,25 @@ int quarry_index_text(char **out, size_t *out_len, quarry_index *ix, uint32_t do
 /* ======================================================================== */
 
 #define QUARRY_SEARCH_OPTS_VERSION 1
+/*! Retrieval modes. AUTO is HYBRID when the index has vectors, else BM25. */
+typedef enum quarry_mode { QUARRY_MODE_AUTO = 0, QUARRY_MODE_BM25, QUARRY_MODE_VECTOR, QUARRY_MODE_HYBRID } quarry_mode;
+/*! Hybrid fusion: reciprocal rank fusion (Cormack et al. 2009), or a convex
+ *  sum alpha * vector + (1 - alpha) * bm25 of min-max normalised scores. */
+typedef enum quarry_fusion { QUARRY_FUSION_RRF = 0, QUARRY_FUSION_CONVEX } quarry_fusion;
 typedef struct quarry_search_opts {
   unsigned version; /* QUARRY_SEARCH_OPTS_VERSION */
   uint32_t k;       /* hits wanted (default 10) */
   double k1, b;     /* BM25 parameters (default 0.9, 0.4), free per query */
   int per_doc;      /* 1: best passage per document only (for document-level runs) */
+  quarry_mode mode; /* default AUTO */
+  quarry_fusion fusion;
+  double rrf_k;      /* RRF constant (default 60) */
+  double alpha;      /* convex fusion weight of the vector leg (default 0.5) */
+  uint32_t depth;    /* candidates per leg in hybrid (0: max(k, 100)) */
+  const char *model; /* query encoder (NULL: the model the index was built with) */
+  int ef_search;     /* HNSW search breadth (0: max(64, 2 * depth)) */
 } quarry_search_opts;
-#define QUARRY_SEARCH_OPTS_INIT {QUARRY_SEARCH_OPTS_VERSION, 10, 0.9, 0.4, 0}
+#define QUARRY_SEARCH_OPTS_INIT {QUARRY_SEARCH_OPTS_VERSION, 10, 0.9, 0.4, 0, QUARRY_MODE_AUTO, QUARRY_FUSION_RRF, 60.0, 0.5, 0, NULL, 0}
 
 typedef struct quarry_hit {
   uint32_t passage, doc;
@@ -179,7 +202,12 @@ typedef struct quarry_hit {
   const char *id;           /* external document id (the path for plain files) */
   uint64_t start, end;      /* byte range of the passage in its document */
   uint32_t line;            /* 1-based line number of byte `start` */
-  double score;             /* BM25 (docs/QUERY.md) */
+  double score;             /* BM25 (docs/QUERY.md), cosine (vector mode) or the fused score */
+  /* Per-leg detail (--explain): 1-based rank in each leg's candidate list
+   * (0: not retrieved by that leg), the leg's raw score (BM25; cosine
+   * computed exactly for every fused candidate), and in hybrid the fused score. */
+  uint32_t bm25_rank, vec_rank;
+  double bm25_score, vec_score;
 } quarry_hit;
 
 typedef struct quarry_results quarry_results;
@@ -190,6 +218,10 @@ typedef struct quarry_results quarry_results;
  *  quarry_results_note() for why it may be empty (only stopwords...).
  *  @return : 0, QUARRY_EINVAL (empty or malformed query), QUARRY_ECORRUPT. */
 int quarry_search(quarry_results **out, quarry_index *ix, const char *query, const quarry_search_opts *opts);
+/*! 1 if the index holds passage vectors (built without --no-vectors). */
+int quarry_index_has_vectors(const quarry_index *ix);
+/*! The mode a search with these options runs in (AUTO resolved). */
+quarry_mode quarry_search_mode(const quarry_index *ix, const quarry_search_opts *opts);
 size_t quarry_results_count(const quarry_results *r);
 const quarry_hit *quarry_results_hit(const quarry_results *r, size_t i);
 /*! Why the result may be empty or partial ("every query term is a stopword"), or NULL. */

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "qx_build.h"
+#include "qx_vectors.h"
 
 /* ---- dictionaries: open addressing (FNV-1a), slot = hash32 << 32 | id+1 ---- */
 
@@ -454,7 +455,7 @@ static const build_step steps[] = {
     {"reading", step_collect},
     {"postings", qx_build_write_postings},
     {"tables", qx_build_write_tables},
-    /* {"vectors", embed step}: issue 4 */
+    {"vectors", qx_build_vectors},
     {"manifest", step_manifest},
 };
 

@@ -126,6 +126,7 @@ struct quarry_index {
   const uint8_t *docs_strings;
   uint64_t docs_strings_len;
   qx_store *st;
+  struct qx_vectors *vec; /* NULL when the index has no vectors (index/vectors.c) */
 };
 
 /* Term by id (0 <= id < nterms), bounds-checked. */

@@ -12,6 +12,7 @@
 
 #include "qx_index.h"
 #include "qx_postings.h"
+#include "qx_vectors.h"
 
 typedef struct file_slot {
   const char *name, *magic;
@@ -154,6 +155,7 @@ int quarry_index_open(quarry_index **out, const char *dir) {
   ix->passage_tokens = (uint32_t)pt;
   ix->passage_overlap = (uint32_t)po;
   if (!rc) rc = check_tables(ix);
+  if (!rc) rc = qx_vectors_open(&ix->vec, ix);
   if (rc) {
     quarry_index_close(ix);
     return rc;
@@ -164,6 +166,7 @@ int quarry_index_open(quarry_index **out, const char *dir) {
 
 void quarry_index_close(quarry_index *ix) {
   if (!ix) return;
+  qx_vectors_close(ix->vec);
   for (size_t i = 0; i < QX_ARRAY_LEN(slots); i++) qx_map_close(slot_map(ix, i));
   qx_store_free(ix->st);
   qx_manifest_free(&ix->man);
@@ -404,3 +407,5 @@ int quarry_index_text(char **out, size_t *out_len, quarry_index *ix, uint32_t do
   int rc = qx_store_read(out, out_len, ix->st, doc, start, end);
   return rc ? qx_err_wrap(rc, "%s", ix->dir) : 0;
 }
+
+int quarry_index_has_vectors(const quarry_index *ix) { return ix && ix->vec != NULL; }

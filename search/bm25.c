@@ -319,3 +319,27 @@ int qx_evaluate(quarry_results *r, quarry_index *ix, const qx_query *q, const qu
   r->n = n;
   return 0;
 }
+
+/* ---- constraints for other retrieval legs --------------------------------- */
+
+/* For passages pids[0..n) (ascending), keep[i] = 1 when passage pids[i]
+ * satisfies the query's +required and -excluded clauses (terms, phrases,
+ * prefixes), so vector and hybrid results obey the same operators. */
+int qx_query_constraints(uint8_t *keep, quarry_index *ix, const qx_query *q, const uint32_t *pids, size_t n) {
+  for (size_t i = 0; i < n; i++) keep[i] = 1;
+  int rc = 0;
+  for (size_t c = 0; !rc && c < q->n; c++) {
+    const qx_qclause *cl = &q->c[c];
+    if (cl->occur == QX_OCC_SHOULD) continue;
+    matcher m;
+    rc = m_open(&m, ix, cl);
+    for (size_t i = 0; !rc && i < n; i++) {
+      if (m.doc < pids[i] && m.doc != QX_DOC_END) rc = m_advance(&m, pids[i]);
+      if (rc) break;
+      int has = m.doc == pids[i];
+      if ((cl->occur == QX_OCC_MUST && !has) || (cl->occur == QX_OCC_NOT && has)) keep[i] = 0;
+    }
+    m_free(&m);
+  }
+  return rc;
+}

@@ -55,4 +55,14 @@ struct quarry_results {
 /* Evaluate a parsed query: fills r->hits (top k, best first). */
 int qx_evaluate(quarry_results *r, quarry_index *ix, const qx_query *q, const quarry_search_opts *o);
 
+/* keep[i] = 1 when passage pids[i] (ascending) satisfies the query's
+ * +required and -excluded clauses (bm25.c). */
+int qx_query_constraints(uint8_t *keep, quarry_index *ix, const qx_query *q, const uint32_t *pids, size_t n);
+
+/* Vector or hybrid retrieval (hybrid.c): fills r->hits with passage, doc,
+ * fused score and the per-leg detail. bm25_leg = 0 when the query has no
+ * positive lexical clause (only stopwords): the vector leg alone answers. */
+int qx_search_fused(quarry_results *r, quarry_index *ix, const char *query, const qx_query *q, int bm25_leg,
+                    const quarry_search_opts *o, quarry_mode mode);
+
 #endif

@@ -49,6 +49,11 @@ int quarry_search(quarry_results **out, quarry_index *ix, const char *query, con
   quarry_search_opts defaults = QUARRY_SEARCH_OPTS_INIT;
   if (!opts) opts = &defaults;
   if (opts->version != QUARRY_SEARCH_OPTS_VERSION) return qx_err(QUARRY_EINVAL, "unknown search options version");
+  if (opts->mode < QUARRY_MODE_AUTO || opts->mode > QUARRY_MODE_HYBRID || opts->fusion < QUARRY_FUSION_RRF ||
+      opts->fusion > QUARRY_FUSION_CONVEX)
+    return qx_err(QUARRY_EINVAL, "unknown search mode or fusion");
+  if (!(opts->rrf_k > 0) || !(opts->alpha >= 0 && opts->alpha <= 1))
+    return qx_err(QUARRY_EINVAL, "fusion parameters out of range (rrf-k > 0, 0 <= alpha <= 1)");
   if (!(opts->k1 >= 0) || !(opts->b >= 0 && opts->b <= 1))
     return qx_err(QUARRY_EINVAL, "BM25 parameters out of range (k1 >= 0, 0 <= b <= 1)");
   if (!query) return qx_err(QUARRY_EINVAL, "empty query");
@@ -67,13 +72,23 @@ int quarry_search(quarry_results **out, quarry_index *ix, const char *query, con
       rc = c->kind == QX_Q_PREFIX ? push_str(&r->prefixes, &r->nprefixes, c->terms[j])
                                   : push_str(&r->terms, &r->nterms, c->terms[j]);
   }
+  quarry_mode mode = quarry_search_mode(ix, opts);
+  if (!rc && mode != QUARRY_MODE_BM25 && !ix->vec)
+    rc = qx_err(QUARRY_EUNSUPPORTED, "the index %s has no vectors (built with --no-vectors): use --mode bm25", ix->dir);
   if (!rc && !positive) {
-    if (q.n == 0)
-      rc = set_note(r, "every query word is a stopword: nothing to search for");
-    else
+    if (q.n != 0)
       rc = qx_err(QUARRY_EINVAL, "the query only excludes: add a word to search for");
+    else if (mode == QUARRY_MODE_BM25)
+      rc = set_note(r, "every query word is a stopword: nothing to search for");
   }
-  if (!rc && positive) rc = qx_evaluate(r, ix, &q, opts);
+  if (!rc && mode == QUARRY_MODE_BM25 && positive) {
+    rc = qx_evaluate(r, ix, &q, opts);
+    for (size_t i = 0; !rc && i < r->n; i++) {
+      r->hits[i].bm25_rank = (uint32_t)i + 1;
+      r->hits[i].bm25_score = r->hits[i].score;
+    }
+  }
+  if (!rc && mode != QUARRY_MODE_BM25) rc = qx_search_fused(r, ix, query, &q, positive, opts, mode);
   if (!rc) rc = fill_hits(r, ix);
   qx_query_free(&q);
   qx_analyzer_free(an);
@@ -83,6 +98,12 @@ int quarry_search(quarry_results **out, quarry_index *ix, const char *query, con
   }
   *out = r;
   return 0;
+}
+
+quarry_mode quarry_search_mode(const quarry_index *ix, const quarry_search_opts *opts) {
+  quarry_mode m = opts ? opts->mode : QUARRY_MODE_AUTO;
+  if (m == QUARRY_MODE_AUTO) m = ix && ix->vec ? QUARRY_MODE_HYBRID : QUARRY_MODE_BM25;
+  return m;
 }
 
 size_t quarry_results_count(const quarry_results *r) { return r ? r->n : 0; }

@@ -25,7 +25,7 @@ expect() {
   fi
 }
 
-"$QUARRY" index -q -o idx "$SRC/seeds"
+"$QUARRY" index --no-vectors -q -o idx "$SRC/seeds"
 good() { # the index still answers as before
   "$QUARRY" search -x idx --trec "levée de fonds xAI" > now.trec || fail "index damaged ($1)"
   cmp -s now.trec ref.trec || fail "index answers differently ($1)"
@@ -54,18 +54,18 @@ expect 0 "$QUARRY" search -x idx '"levée de fonds'
 expect 2 "$QUARRY" info -x nonexistent
 
 # ---- index ----
-expect 2 "$QUARRY" index -o idx does-not-exist
+expect 2 "$QUARRY" index --no-vectors -o idx does-not-exist
 grep -q "does-not-exist" err.txt || fail "missing path message: $(cat err.txt)"
 good "missing input path"
-expect 2 "$QUARRY" index -o idx --lang xx "$SRC/seeds"
-expect 2 "$QUARRY" index -o idx --passage-tokens 3 "$SRC/seeds"
-expect 2 "$QUARRY" index -o idx --passage-overlap 150 "$SRC/seeds"
-expect 2 "$QUARRY" index -o idx
+expect 2 "$QUARRY" index --no-vectors -o idx --lang xx "$SRC/seeds"
+expect 2 "$QUARRY" index --no-vectors -o idx --passage-tokens 3 "$SRC/seeds"
+expect 2 "$QUARRY" index --no-vectors -o idx --passage-overlap 150 "$SRC/seeds"
+expect 2 "$QUARRY" index --no-vectors -o idx
 mkdir -p precious && echo keep > precious/file
-expect 2 "$QUARRY" index -o precious "$SRC/seeds"
+expect 2 "$QUARRY" index --no-vectors -o precious "$SRC/seeds"
 [ "$(cat precious/file)" = keep ] || fail "a non-index directory was touched"
 echo plain > afile
-expect 2 "$QUARRY" index -o afile "$SRC/seeds"
+expect 2 "$QUARRY" index --no-vectors -o afile "$SRC/seeds"
 
 # empty, binary, invalid UTF-8 files: skipped / repaired with a note, exit 0
 mkdir in
@@ -74,7 +74,7 @@ printf '  \n\t\n' > in/blank.txt
 printf 'ELF\0\0\0binary\0data\0' > in/bin.dat
 printf 'caf\xe9 cr\xe8me \xff\xfe br\xfbl\xe9e\nsecond line\n' > in/latin1.txt
 cp "$SRC/seeds/000_446b4627d861f2ba.txt" in/good.txt
-expect 0 "$QUARRY" index -o idx2 in
+expect 0 "$QUARRY" index --no-vectors -o idx2 in
 grep -q "in/empty.txt: skipped (empty file)" err.txt || fail "empty file note: $(cat err.txt)"
 grep -q "in/blank.txt: skipped (empty file)" err.txt || fail "blank file note: $(cat err.txt)"
 grep -q "in/bin.dat: skipped (binary file)" err.txt || fail "binary file note: $(cat err.txt)"
@@ -86,7 +86,7 @@ expect 0 "$QUARRY" info -x idx2 --verify
 
 # nothing indexable: error, previous index intact
 mkdir junk && : > junk/empty && printf '\0\0\0' > junk/bin
-expect 2 "$QUARRY" index -o idx junk
+expect 2 "$QUARRY" index --no-vectors -o idx junk
 grep -q "nothing to index" err.txt || fail "nothing to index message: $(cat err.txt)"
 good "nothing to index"
 
@@ -94,13 +94,13 @@ good "nothing to index"
 mkdir big
 { yes "mot clef " || true; } | head -c 104857600 | tr -d "\n" > big/line.txt
 echo "une aiguille dans la botte" >> big/line.txt
-expect 0 "$QUARRY" index -q -o idxbig big
+expect 0 "$QUARRY" index --no-vectors -q -o idxbig big
 expect 0 "$QUARRY" search -x idxbig -k 1 aiguille
 grep -q "aiguille" out.txt || fail "100 MB line: the needle is not found"
 expect 0 "$QUARRY" info -x idxbig --verify
 
 # a killed build leaves the previous index intact
-"$QUARRY" index -q -o idx big & pid=$!
+"$QUARRY" index --no-vectors -q -o idx big & pid=$!
 sleep 0.5
 kill -9 $pid 2>/dev/null || true
 wait $pid 2>/dev/null || true

@@ -7,8 +7,8 @@ set -euo pipefail
 command -v python3 > /dev/null || { echo "python3 not found: skipped"; exit 77; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"$QUARRY" index -q -o "$tmp/idx" "$SRC/seeds"
+"$QUARRY" index --no-vectors -q -o "$tmp/idx" "$SRC/seeds"
 python3 "$SRC/tests/ref/bm25_ref.py" "$QUARRY" "$tmp/idx"
 # a second index with small passages (more passages, different norms)
-"$QUARRY" index -q -o "$tmp/idx2" --passage-tokens 40 --passage-overlap 10 "$SRC/seeds"
+"$QUARRY" index --no-vectors -q -o "$tmp/idx2" --passage-tokens 40 --passage-overlap 10 "$SRC/seeds"
 python3 "$SRC/tests/ref/bm25_ref.py" "$QUARRY" "$tmp/idx2"

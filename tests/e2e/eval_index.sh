@@ -5,7 +5,7 @@
 set -euo pipefail
 D=$SRC/tests/data/eval
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-"$QUARRY" index --format beir --lang en -o "$T/idx" "$D/corpus.jsonl" > /dev/null
+"$QUARRY" index --no-vectors --format beir --lang en -o "$T/idx" "$D/corpus.jsonl" > /dev/null
 "$QUARRY" search -x "$T/idx" --trec -k 3 "solar electricity" | head -1 | grep -q '^1 Q0 d01 1 '
 M=ndcg@10,map,mrr@10,recall@100,p@10
 "$QUARRY" eval -x "$T/idx" --queries "$D/queries.jsonl" --qrels "$D/qrels.tsv" --metrics $M \
@@ -29,7 +29,7 @@ set +e; "$QUARRY" eval -x "$T/idx" --queries "$D/queries.jsonl" --qrels "$D/qrel
 [ $rc = 2 ] && grep -q 'bad --sweep' "$T/err"
 # SMART records + positional query ids + cranqrel grades, end to end
 C=$SRC/tests/data/corpus
-"$QUARRY" index -q --format smart --lang en -o "$T/smart" "$C/mini.smart"
+"$QUARRY" index --no-vectors -q --format smart --lang en -o "$T/smart" "$C/mini.smart"
 "$QUARRY" eval -x "$T/smart" --queries "$C/mini.qry" --qid-by-position --qrels "$D/mini.cranqrel" \
   --qrels-format cranqrel --metrics map --json | tee "$T/smart.json"
 grep -q '"queries":3,' "$T/smart.json"

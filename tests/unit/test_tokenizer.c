@@ -171,6 +171,59 @@ static void test_hf_unigram(void) {
   unlink(path);
 }
 
+/* A sentencepiece charsmap built from four rules (A -> a, U+FB01 -> "fi",
+ * e + U+0301 -> U+00E9, U+2460 -> "1") by spm_train --normalization_rule_tsv;
+ * expected ids from the tokenizers library (see the quirks in embed/README.md). */
+static const char *small_charsmap =
+    "AAQAAAAAAQBBDQAAAgAAgMwYAgCBBQAABwAAgJGEAgCgPQAAAAAAgKwIAgCBBQAABAAAgA0AAAAMAAAADwAAAA4AAAARAAAA"
+    "EAAAABMAAAASAAAAFQAAABQAAAAXAAAAFgAAABkAAAAYAAAAGwAAABoAAAAdAAAAHAAAAB8AAAAeAAAAIQAAACAAAAAjAAAA"
+    "IgAAACUAAABlqAMAJwAAACYAAAApAAAAKAAAACsAAAAqAAAALQAAACwAAAAvAAAALgAAADEAAAAwAAAAMwAAADIAAAA1AAAA"
+    "NAAAADcAAAA2AAAAOQAAADgAAAA7AAAAOgAAAD0AAAA8AAAAPwAAAD4AAABBAAAAQAAAAEMAAABCAAAARQAAAEQAAABHAAAA"
+    "RgAAAEkAAABIAAAASwAAAEoAAABNAAAATAAAAE8AAABOAAAAUQAAAFAAAABTAAAAUgAAAFUAAABUAAAAVwAAAFYAAABZAAAA"
+    "WAAAAFsAAABaAAAAXQAAAFwAAABfAAAAXgAAAGEAAABgAAAAYwAAAGIAAABlAAAAZAAAAGcAAABmAAAAaQAAAGgAAABrAAAA"
+    "agAAAG0AAABsAAAAbwAAAG4AAABxAAAAcAAAAHMAAAByAAAAdQAAAHQAAAB3AAAAdgAAAHkAAAB4AAAAewAAAHoAAAB9AAAA"
+    "fAAAAH8AAAB+AAAAgQAAAIAAAACDAAAAggAAAIUAAACEAAAAhwAAAIYAAACJAAAAiAAAAIsAAACKAAAAjQAAAIwAAACPAAAA"
+    "jgAAAJEAAACQAAAAkwAAAJIAAACVAAAAlAAAAJcAAACWAAAAmQAAAJgAAACbAAAAmgAAAJ0AAACcAAAAnwAAAJ4AAAChAAAA"
+    "oAAAAOLUAACiAAAApQAAAKQAAACnAAAApgAAAKkAAACoAAAAqwAAAKoAAACtAAAArAAAAK8AAADvKAAAsQAAALAAAACzAAAA"
+    "sgAAALUAAAC0AAAAtwAAALYAAAC5AAAAuAAAALsAAAC6AAAAvQAAALwAAAC/AAAAvgAAAMEAAADAAAAAwwAAAMIAAADFAAAA"
+    "xAAAAMcAAADGAAAAyQAAAMgAAADLAAAAygAAAM0AAADMAAAAzwAAAM4AAADRAAAA0AAAANMAAADSAAAA1QAAANQAAADXAAAA"
+    "1gAAANkAAADYAAAA2wAAANoAAADdAAAA3AAAAN8AAADeAAAA4QAAAOAAAADjAAAA4gAAAOUAAADkAAAA5wAAAOYAAADpAAAA"
+    "6AAAAOsAAADqAAAA7QAAAOwAAADvAAAA7gAAAPEAAADwAAAA8wAAAPIAAAD1AAAA9AAAAPcAAAD2AAAA+QAAAPgAAAD7AAAA"
+    "+gAAAP0AAAD8AAAA/wAAAP4AAAAxAGEAZmkAw6kA";
+
+static void test_hf_precompiled(void) {
+  char path[128];
+  snprintf(path, sizeof path, "/tmp/quarry-test-%d-pc.json", (int)getpid());
+  qx_buf j = {0};
+  qx_buf_printf(
+      &j,
+      "{\"normalizer\": {\"type\": \"Sequence\", \"normalizers\": [{\"type\": \"Precompiled\","
+      " \"precompiled_charsmap\": \"%s\"}, {\"type\": \"Replace\", \"pattern\": {\"Regex\": \" {2,}\"},"
+      " \"content\": \" \"}]}, \"pre_tokenizer\": {\"type\": \"Metaspace\", \"replacement\": \"\\u2581\","
+      " \"prepend_scheme\": \"always\", \"split\": true}, \"model\": {\"type\": \"Unigram\", \"unk_id\": 0,"
+      " \"vocab\": [[\"<unk>\", 0.0], [\"<s>\", 0.0], [\"</s>\", 0.0], [\"\\u2581\", -2.0], [\"a\", -3.0],"
+      " [\"f\", -3.0], [\"i\", -3.0], [\"\\u00e9\", -3.0], [\"1\", -3.0], [\"e\", -3.0], [\"\\u0301\", -3.0],"
+      " [\"fi\", -2.5], [\"\\u2581a\", -2.5], [\"A\", -3.0]]}}",
+      small_charsmap);
+  qx_buf_putc(&j, 0);
+  write_file(path, (const char *)j.data);
+  qx_buf_free(&j);
+  qx_tokenizer *t = NULL;
+  CHECK_EQ_INT(qx_tokenizer_load_hf(&t, path), 0);
+  if (t) {
+    IDS(t, "A", 1, 12, 2);
+    IDS(t, "\xef\xac\x81", 1, 3, 11, 2);                         /* ligature -> "fi" */
+    IDS(t, "e\xcc\x81", 1, 3, 7, 2);                             /* e + U+0301 -> U+00E9 */
+    IDS(t, "\xe2\x91\xa0", 1, 3, 8, 2);                          /* circled 1 -> "1" */
+    IDS(t, "Ae\xcc\x81\xcc\x81", 1, 12, 7, 2);                   /* 5-byte cluster: 2nd accent lost */
+    IDS(t, "e\xcc\x81\xcc\x81\xcc\x81", 1, 3, 9, 10, 10, 10, 2); /* 7 bytes: char by char */
+    IDS(t, "A\xcc\x81", 1, 12, 2);                               /* "A" matches first: accent lost */
+    IDS(t, "x\xcc\x81", 1, 3, 0, 10, 2);
+  }
+  qx_tokenizer_free(t);
+  unlink(path);
+}
+
 /* WordPiece from a vocab.txt: greedy longest match, ## continuations, [UNK]. */
 static void test_vocab_txt(void) {
   char path[128];
@@ -246,6 +299,7 @@ int main(void) {
   test_utf8_repair();
   test_malformed_json();
   test_hf_unigram();
+  test_hf_precompiled();
   test_vocab_txt();
   test_real_models();
   return qx_test_result();

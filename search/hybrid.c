@@ -1,0 +1,200 @@
+/*
+ * hybrid.c: vector and hybrid retrieval. The vector leg embeds the query
+ * with the index's model and asks FAISS for the nearest passages; the
+ * hybrid mode runs both legs for depth = max(k, 100) candidates each and
+ * fuses them, by reciprocal rank fusion (Cormack, Clarke & Büttcher, SIGIR
+ * 2009: score = sum over legs of 1 / (rrf_k + rank)) or by a convex sum of
+ * min-max normalised scores. Every fused candidate is re-scored against
+ * the query vector with quarry's own SIMD dot product (search/qx_dot.h),
+ * so --explain shows an exact cosine even for passages only BM25 found.
+ * The BM25 leg is weighted by the query's lexical coverage (the share of
+ * its words the index holds; see lexical_coverage below).
+ */
+#include <stdlib.h>
+
+#include "qx_dot.h"
+#include "qx_search.h"
+#include "qx_vectors.h"
+
+typedef struct cand {
+  uint32_t pid, doc;
+  uint32_t bm25_rank, vec_rank;
+  double bm25_score, vec_score, fused;
+} cand;
+
+static int cmp_pid(const void *a, const void *b) {
+  uint32_t x = ((const cand *)a)->pid, y = ((const cand *)b)->pid;
+  return (x > y) - (x < y);
+}
+
+static int cmp_fused(const void *a, const void *b) {
+  const cand *x = a, *y = b;
+  if (x->fused != y->fused) return x->fused > y->fused ? -1 : 1;
+  return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/* The query text the encoder sees: the words, without the operators of
+ * docs/QUERY.md (quotes, +, trailing *) and without excluded (-word) words. */
+static char *vector_text(const char *q, size_t *len) {
+  size_t n = strlen(q), o = 0;
+  char *s = malloc(n + 1);
+  if (!s) return NULL;
+  size_t i = 0;
+  while (i < n) {
+    while (i < n && (q[i] == ' ' || q[i] == '\t' || q[i] == '\n')) s[o++] = q[i++];
+    int skip = q[i] == '-' && i + 1 < n && q[i + 1] != ' ';
+    if (q[i] == '+') i++;
+    while (i < n && q[i] != ' ' && q[i] != '\t' && q[i] != '\n') {
+      char c = q[i++];
+      int last = i == n || q[i] == ' ' || q[i] == '\t' || q[i] == '\n';
+      if (skip || c == '"' || (c == '*' && last)) continue;
+      s[o++] = c;
+    }
+  }
+  s[o] = '\0';
+  *len = o;
+  return s;
+}
+
+/* Share of the query's positive lexical terms that occur in the index.
+ * The BM25 leg of a fusion is weighted by it: a query whose words the
+ * collection does not have (a paraphrase, another language) gets its
+ * lexical candidates from incidental matches, which should not outvote the
+ * vector leg; a query whose words are all there keeps full weight. */
+static double lexical_coverage(quarry_index *ix, const qx_query *q) {
+  uint32_t all = 0, found = 0;
+  for (size_t i = 0; i < q->n; i++) {
+    const qx_qclause *c = &q->c[i];
+    if (c->occur == QX_OCC_NOT) continue;
+    for (uint32_t j = 0; j < c->nterms; j++) {
+      qx_term_info t;
+      all++;
+      if (c->kind == QX_Q_PREFIX) {
+        uint64_t lo = 0, hi = 0;
+        found += !qx_index_surface_range(&lo, &hi, ix, c->terms[j], strlen(c->terms[j])) && hi > lo;
+      } else {
+        found += qx_index_find_term(&t, ix, c->terms[j], strlen(c->terms[j])) == 1 && t.df > 0;
+      }
+    }
+  }
+  return all ? (double)found / all : 0.0;
+}
+
+/* Drop vector candidates (sorted by pid) that break a +required or
+ * -excluded clause: every leg obeys the query's operators. */
+static int apply_constraints(cand *c, size_t *nc, quarry_index *ix, const qx_query *q) {
+  int any = 0;
+  for (size_t i = 0; i < q->n; i++) any |= q->c[i].occur != QX_OCC_SHOULD;
+  if (!any || *nc == 0) return 0;
+  uint32_t *pids = malloc(sizeof *pids * *nc);
+  uint8_t *keep = malloc(*nc);
+  int rc = pids && keep ? 0 : qx_err(QUARRY_ENOMEM, "out of memory");
+  for (size_t i = 0; !rc && i < *nc; i++) pids[i] = c[i].pid;
+  if (!rc) rc = qx_query_constraints(keep, ix, q, pids, *nc);
+  size_t o = 0;
+  for (size_t i = 0; !rc && i < *nc; i++)
+    if (keep[i]) c[o++] = c[i];
+  if (!rc) *nc = o;
+  free(pids);
+  free(keep);
+  return rc;
+}
+
+static cand *find(cand *c, size_t n, uint32_t pid) {
+  cand key = {.pid = pid};
+  return bsearch(&key, c, n, sizeof *c, cmp_pid);
+}
+
+int qx_search_fused(quarry_results *r, quarry_index *ix, const char *query, const qx_query *q, int bm25_leg,
+                    const quarry_search_opts *o, quarry_mode mode) {
+  qx_vectors *v = ix->vec;
+  uint32_t k = o->k ? o->k : 10;
+  uint32_t depth = o->depth ? o->depth : QX_MAX(k, 100u);
+  if (depth < k) depth = k;
+  uint32_t vdepth = o->per_doc ? depth * 4 : depth; /* passages, collapsed to documents below */
+  int dim = qx_vectors_dim(v);
+  float *qv = malloc(sizeof *qv * (size_t)dim);
+  uint32_t *vids = malloc(sizeof *vids * vdepth);
+  float *vsc = malloc(sizeof *vsc * vdepth);
+  size_t tlen = 0;
+  char *text = vector_text(query, &tlen);
+  quarry_results br = {0};
+  cand *c = NULL;
+  size_t nc = 0;
+  uint32_t nv = 0;
+  int rc = (!qv || !vids || !vsc || !text) ? qx_err(QUARRY_ENOMEM, "out of memory") : 0;
+  if (!rc) rc = qx_vectors_embed_query(v, o->model, text, tlen, qv);
+  if (!rc) rc = qx_vectors_search(v, qv, vdepth, o->ef_search, vids, vsc, &nv);
+  if (!rc && mode == QUARRY_MODE_HYBRID && bm25_leg) {
+    quarry_search_opts bo = *o;
+    bo.k = depth;
+    rc = qx_evaluate(&br, ix, q, &bo);
+  }
+  if (!rc && !(c = malloc(sizeof *c * ((size_t)nv + br.n + 1)))) rc = qx_err(QUARRY_ENOMEM, "out of memory");
+  /* union of the legs, keyed by passage id */
+  for (uint32_t i = 0; !rc && i < nv; i++) c[nc++] = (cand){.pid = vids[i], .vec_rank = i + 1};
+  qsort(c, nc, sizeof *c, cmp_pid);
+  if (!rc) rc = apply_constraints(c, &nc, ix, q);
+  size_t nvc = nc;
+  for (size_t i = 0; !rc && i < br.n; i++) {
+    cand *x = find(c, nvc, br.hits[i].passage);
+    if (!x) x = &c[nc++], *x = (cand){.pid = br.hits[i].passage};
+    x->bm25_rank = (uint32_t)i + 1;
+    x->bm25_score = br.hits[i].score;
+  }
+  double wb = mode == QUARRY_MODE_HYBRID && bm25_leg ? lexical_coverage(ix, q) : 0.0;
+  /* exact cosine for every candidate, and the document of each */
+  double bmin = 0, bmax = 0, vmin = 0, vmax = 0;
+  for (size_t i = 0; !rc && i < nc; i++) {
+    const float *row = qx_vectors_row(v, c[i].pid);
+    qx_passage_info p;
+    if (!row) rc = qx_err(QUARRY_ECORRUPT, "%s: passage %u has no vector", ix->dir, c[i].pid);
+    if (!rc) rc = qx_index_passage(&p, ix, c[i].pid);
+    if (rc) break;
+    c[i].doc = p.doc;
+    c[i].vec_score = qx_dot(qv, row, (size_t)dim);
+    if (i == 0 || c[i].vec_score < vmin) vmin = c[i].vec_score;
+    if (i == 0 || c[i].vec_score > vmax) vmax = c[i].vec_score;
+  }
+  for (size_t i = 0; i < br.n; i++) {
+    if (i == 0 || br.hits[i].score < bmin) bmin = br.hits[i].score;
+    if (i == 0 || br.hits[i].score > bmax) bmax = br.hits[i].score;
+  }
+  for (size_t i = 0; !rc && i < nc; i++) {
+    cand *x = &c[i];
+    if (mode == QUARRY_MODE_VECTOR) {
+      x->fused = x->vec_score;
+    } else if (o->fusion == QUARRY_FUSION_CONVEX) {
+      double nb = x->bm25_rank ? (bmax > bmin ? (x->bm25_score - bmin) / (bmax - bmin) : 1.0) : 0.0;
+      double nvv = vmax > vmin ? (x->vec_score - vmin) / (vmax - vmin) : 1.0;
+      x->fused = o->alpha * nvv + (1.0 - o->alpha) * wb * nb;
+    } else {
+      x->fused = (x->bm25_rank ? wb / (o->rrf_k + x->bm25_rank) : 0.0) +
+                 (x->vec_rank ? 1.0 / (o->rrf_k + x->vec_rank) : 0.0);
+    }
+  }
+  if (!rc) qsort(c, nc, sizeof *c, cmp_fused);
+  if (!rc && !(r->hits = qx_calloc(k, sizeof *r->hits))) rc = qx_err(QUARRY_ENOMEM, "out of memory");
+  for (size_t i = 0; !rc && i < nc && r->n < k; i++) {
+    if (o->per_doc) { /* best passage per document: skip a document already taken */
+      int seen = 0;
+      for (size_t j = 0; j < r->n && !seen; j++) seen = r->hits[j].doc == c[i].doc;
+      if (seen) continue;
+    }
+    quarry_hit *h = &r->hits[r->n++];
+    h->passage = c[i].pid;
+    h->doc = c[i].doc;
+    h->score = c[i].fused;
+    h->bm25_rank = c[i].bm25_rank;
+    h->bm25_score = c[i].bm25_score;
+    h->vec_rank = c[i].vec_rank;
+    h->vec_score = c[i].vec_score;
+  }
+  free(br.hits);
+  free(c);
+  free(text);
+  free(qv);
+  free(vids);
+  free(vsc);
+  return rc;
+}
