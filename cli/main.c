@@ -15,6 +15,7 @@ static const cli_command commands[] = {
     {"index", cmd_index, "build an index from files and folders"},
     {"search", cmd_search, "search an index (BM25)"},
     {"info", cmd_info, "describe an index, verify it"},
+    {"embed", cmd_embed, "print embeddings of stdin lines as JSON (encoder debugging, shell use)"},
     {"eval", cmd_eval, "measure ranking quality (nDCG, MAP, MRR, recall, P) against qrels"},
     {"bench", cmd_bench, "query latency and throughput benchmark (p50/p95/p99, QPS, stages)"},
     {"version", cmd_version, "print the version"},

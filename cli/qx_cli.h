@@ -41,5 +41,6 @@ int cli_parse_double(double *out, const char *s);
 int cmd_eval(int argc, char **argv);
 int cmd_grep(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
+int cmd_embed(int argc, char **argv);
 
 #endif

@@ -182,16 +182,22 @@ static void linear(qx_enc_scratch *s, const float *x, qx_enc_mat w, const float 
 static void embed_tokens(const qx_encoder *e, const int32_t *ids, const size_t *off, size_t nseq,
                          float *x) {
   size_t H = (size_t)e->hidden;
-  for (size_t s = 0; s < nseq; s++)
+  for (size_t s = 0; s < nseq; s++) {
+    size_t p = (size_t)e->pos_offset;
     for (size_t t = off[s]; t < off[s + 1]; t++) {
       float *row = x + t * H;
       if (e->word.q4)
         kern()->q4_dequant(e->word.q4 + (size_t)ids[t] * (H / QX_Q4_BLOCK) * QX_Q4_BYTES, H, row);
       else
         memcpy(row, e->word.f32 + (size_t)ids[t] * H, H * sizeof(float));
-      const float *p = e->pos + (size_t)(e->pos_offset + (t - off[s])) * H;
-      for (size_t i = 0; i < H; i++) row[i] += p[i] + e->type[i];
+      const float *pe = e->pos + p * H;
+      if (ids[t] == e->pad_id)
+        pe = e->pos_offset > 0 ? e->pos + (size_t)(e->pos_offset - 1) * H : NULL;
+      else
+        p++;
+      for (size_t i = 0; i < H; i++) row[i] += (pe ? pe[i] : 0.f) + e->type[i];
     }
+  }
   kern()->add_layernorm(x, NULL, e->emb_ln_g, e->emb_ln_b, off[nseq], H, e->eps);
 }
 

@@ -174,7 +174,22 @@ int qx_model_load(qx_model **out, const char *path) {
 
 const char *qx_model_name(const qx_model *m) { return m->name; }
 int qx_model_dim(const qx_model *m) { return m->enc.hidden; }
-uint64_t qx_model_checksum(const qx_model *m) { return m->checksum; }
+/* Hashing 70-90 MB of weights takes tens of milliseconds and pulls the whole
+ * file into memory: done only when asked (indexing, checking an index). */
+uint64_t qx_model_checksum(const qx_model *mc) {
+  qx_model *m = (qx_model *)mc; /* one thread at a time (qx_embed.h) */
+  if (m->checksum) return m->checksum;
+  uint64_t h = 0;
+  if (m->e5) h = qx_xxh64(m->e5->map.data, m->e5->map.len);
+  if (m->st) h ^= qx_xxh64(m->st->map.data, m->st->map.len);
+  qx_map tj;
+  if (m->tokenizer_path && !qx_map_open(&tj, m->tokenizer_path)) {
+    h ^= qx_xxh64(tj.data, tj.len) * 0x9e3779b97f4a7c15ULL;
+    qx_map_close(&tj);
+  }
+  m->checksum = h ? h : 1;
+  return m->checksum;
+}
 int qx_model_max_tokens(const qx_model *m) { return m->max_tokens; }
 uint64_t qx_model_windowed(const qx_model *m) { return m->windowed; }
 
@@ -302,5 +317,6 @@ void qx_model_free(qx_model *m) {
   free(m->prefix[0]);
   free(m->prefix[1]);
   free(m->name);
+  free(m->tokenizer_path);
   free(m);
 }

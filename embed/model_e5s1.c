@@ -42,11 +42,11 @@ int qx_model_load_e5s1(qx_model *m, const char *file) {
   e->type_vocab = hp->type_vocab;
   e->eps = hp->eps;
   e->pos_offset = 0; /* the file's position table already starts at padding_idx + 1 */
+  e->pad_id = m->e5->pad_id;
   if (hp->block != QX_Q4_BLOCK)
     return qx_err(QUARRY_EMODEL, "%s: Q4 block size %d (32 expected)", file, hp->block);
   if ((rc = qx_encoder_check(e, file))) return rc;
   m->max_tokens = e->max_pos;
-  m->checksum = qx_xxh64(m->e5->map.data, m->e5->map.len);
 
   uint64_t H = (uint64_t)e->hidden, F = (uint64_t)e->ffn;
   if ((rc = mat(m, "emb.word", (uint64_t)e->vocab, H, &e->word)) ||

@@ -82,7 +82,9 @@ static int read_config(qx_model *m, const char *dir) {
              !(rc = cfg_int(cfg, "pad_token_id", &pad, 0, path))) {
     json_t *eps = json_object_get(cfg, "layer_norm_eps");
     e->eps = eps ? (float)json_number_value(eps) : 1e-12f;
-    e->pos_offset = strcmp(type, "bert") ? pad + 1 : 0; /* RoBERTa family: padding_idx + 1 */
+    int roberta = strcmp(type, "bert") != 0;
+    e->pos_offset = roberta ? pad + 1 : 0; /* RoBERTa family: positions start at padding_idx + 1 */
+    e->pad_id = roberta ? pad : -1;
     if (e->type_vocab == 0) e->type_vocab = 1;
     rc = qx_encoder_check(e, path);
   }
@@ -159,7 +161,6 @@ static int read_weights(qx_model *m, const char *dir) {
                 path);
   free(path);
   if (rc) return rc;
-  m->checksum ^= qx_xxh64(st->map.data, st->map.len);
   /* weights may be named "embeddings..." or "<base>.embeddings..." (bert., roberta.) */
   char pfx[128] = "";
   static const char anchor[] = "embeddings.word_embeddings.weight";
@@ -218,12 +219,8 @@ int qx_model_load_hf(qx_model *m, const char *dir) {
   if (rc == QUARRY_ENOTFOUND)
     rc = qx_err(QUARRY_EMODEL, "%s: missing (a Hugging Face model folder needs tokenizer.json)", tj);
   if (!rc) {
-    qx_map mp;
-    if (!qx_map_open(&mp, tj)) {
-      m->checksum ^= qx_xxh64(mp.data, mp.len) * 31;
-      qx_map_close(&mp);
-    }
-    if (qx_tokenizer_vocab_size(m->tok) > (size_t)m->enc.vocab)
+    if (!(m->tokenizer_path = qx_strdup(tj))) rc = qx_err(QUARRY_ENOMEM, "out of memory");
+    else if (qx_tokenizer_vocab_size(m->tok) > (size_t)m->enc.vocab)
       rc = qx_err(QUARRY_EMODEL, "%s: %zu tokens but the model's vocabulary has %d", tj,
                   qx_tokenizer_vocab_size(m->tok), m->enc.vocab);
   }

@@ -19,7 +19,8 @@ struct qx_model {
   qx_enc_scratch scratch;
   int max_tokens;                     /* one window, specials included */
   char *prefix[2];                    /* by qx_embed_kind; "" for none */
-  uint64_t checksum;
+  uint64_t checksum;                  /* computed on first request (reads every weight) */
+  char *tokenizer_path;               /* HF: tokenizer.json, part of the checksum */
   uint64_t windowed;                  /* texts cut into several windows */
   float **owned;                      /* f32 tensors to free */
   size_t n_owned, cap_owned;

@@ -33,6 +33,11 @@ typedef struct qx_encoder {
   int hidden, layers, heads, ffn, vocab, max_pos, type_vocab;
   float eps;
   int pos_offset; /* position id of the first token (XLM-R: padding_idx + 1 = 2) */
+  /* RoBERTa family (else -1): a token with this id (a literal "<pad>" in the
+   * text) takes position id pos_offset - 1, the padding row (zeros when the
+   * table has no such row), and does not advance the positions of the tokens
+   * after it, as transformers' create_position_ids_from_input_ids does. */
+  int32_t pad_id;
   int pool_cls;   /* 1: pooled = first token's hidden state; 0: mean over tokens */
   qx_enc_mat word;         /* [vocab, hidden] */
   const float *pos;        /* [max_pos, hidden], row p = position id p */

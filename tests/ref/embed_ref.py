@@ -10,8 +10,10 @@
       hyper-parameters and its Q4_0 weights dequantised here (reader written
       from the layout in embed/qx_e5s1.h), run on the token ids quarry fed
       (one {"ids": [...]} per line, windows applied by the same rule).
-  embed_ref.py compare A.npy B.npy MIN_COSINE [LABEL]
-      per-row cosine; prints min / mean and the worst rows, exit 1 below MIN.
+  embed_ref.py compare A B MIN_COSINE [LABEL]
+      per-row cosine of two sets of vectors (.npy, or .jsonl as printed by
+      `quarry embed`: one array, or one {"embedding": [...]} object, a line);
+      prints min / mean and the worst rows, exit 1 below MIN.
 """
 import json
 import struct
@@ -159,8 +161,19 @@ def e5_torch(path, ids_path, out):
     np.save(out, np.stack(vecs))
 
 
+def load_vectors(path):
+    if path.endswith(".npy"):
+        return np.load(path)
+    rows = []
+    with open(path) as f:
+        for line in f:
+            v = json.loads(line)
+            rows.append(v["embedding"] if isinstance(v, dict) else v)
+    return np.array(rows, dtype=np.float32)
+
+
 def compare(a, b, minimum, label=""):
-    x, y = np.load(a), np.load(b)
+    x, y = load_vectors(a), load_vectors(b)
     if x.shape != y.shape:
         print(f"{label}: shape {x.shape} vs {y.shape}")
         return 1

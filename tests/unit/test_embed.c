@@ -8,10 +8,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "encoder_kern.h"
 #include "qx_common.h"
+#include "qx_embed.h"
 #include "qx_encoder.h"
 #include "qx_safetensors.h"
 #include "qx_test.h"
@@ -217,6 +219,7 @@ static void make_encoder(tiny *t, int pos_offset, int q4) {
   qx_encoder *e = &t->e;
   e->hidden = TH, e->layers = TL, e->heads = TNH, e->ffn = TF, e->vocab = TV, e->max_pos = TP;
   e->type_vocab = 2, e->eps = 1e-12f, e->pos_offset = pos_offset;
+  e->pad_id = pos_offset ? 9 : -1; /* RoBERTa-like: id 9 takes the padding position */
   int no = 0;
   e->word = rnd_mat(TV, TH, 4.f, q4, t->owned + no);
   t->word = (float *)(q4 ? t->owned[no + 1] : t->owned[no]);
@@ -265,9 +268,10 @@ static void naive_ln(double *x, const float *g, const float *b) {
 static void naive_forward(const tiny *tn, const int32_t *ids, int L, int cls, double *pool) {
   const qx_encoder *e = &tn->e;
   double x[TP][TH], q[TP][TH], k[TP][TH], v[TP][TH], c[TP][TH], h[TP][TF];
-  for (int t = 0; t < L; t++) {
+  for (int t = 0, p = e->pos_offset; t < L; t++) {
+    int pp = ids[t] == e->pad_id ? e->pos_offset - 1 : p++;
     for (int i = 0; i < TH; i++)
-      x[t][i] = tn->word[ids[t] * TH + i] + e->pos[(e->pos_offset + t) * TH + i] + e->type[i];
+      x[t][i] = tn->word[ids[t] * TH + i] + e->pos[pp * TH + i] + e->type[i];
     naive_ln(x[t], e->emb_ln_g, e->emb_ln_b);
   }
   int hd = TH / TNH;
@@ -409,12 +413,201 @@ static void test_gemm(void) {
   free(x), free(w), free(b);
 }
 
+/* ---- real models: loading, damaged copies, the embedding API ------------- */
+static char *cache_models(void) {
+  const char *qc = getenv("QUARRY_CACHE"), *home = getenv("HOME");
+  char buf[4096];
+  if (qc && *qc) snprintf(buf, sizeof buf, "%s/models", qc);
+  else snprintf(buf, sizeof buf, "%s/.cache/quarry/models", home ? home : ".");
+  return qx_strdup(buf);
+}
+
+static int copy_file(const char *from, const char *to, size_t cut, const char *find,
+                     const char *repl) {
+  char *d;
+  size_t n;
+  if (qx_file_read(&d, &n, from)) return -1;
+  if (find) {
+    size_t fl = strlen(find);
+    for (size_t i = 0; i + fl <= n; i++)
+      if (!memcmp(d + i, find, fl)) {
+        memcpy(d + i, repl, fl);
+        break;
+      }
+  }
+  int rc = qx_file_write(to, d, n > cut ? n - cut : 0);
+  free(d);
+  return rc;
+}
+
+/* Load `dir` and expect `code` with every needle in the message. */
+static void expect_load(const char *path, int code, const char *n1, const char *n2) {
+  qx_model *m = NULL;
+  int rc = qx_model_load(&m, path);
+  CHECK_EQ_INT(rc, code);
+  CHECK(rc ? m == NULL : m != NULL);
+  const char *msg = quarry_error_last();
+  int ok = !rc || ((!n1 || strstr(msg, n1)) && (!n2 || strstr(msg, n2)));
+  CHECK(ok);
+  if (!ok) fprintf(stderr, "  %s: got \"%s\"\n", path, msg);
+  qx_model_free(m);
+}
+
+static void test_damaged(const char *models) {
+  char *minilm = qx_path_join(models, "all-MiniLM-L6-v2");
+  char *e5dir = qx_path_join(models, "multilingual-e5-small");
+  char *e5 = qx_path_join(e5dir, "e5-small-q4.bin");
+  char *hf = qx_path_join(tmpdir, "hf");
+  mkdir(hf, 0755);
+  const char *small[] = {"config.json", "tokenizer.json", "sentence_bert_config.json",
+                         "config_sentence_transformers.json"};
+  char from[4096], to[4096];
+  for (size_t i = 0; i < QX_ARRAY_LEN(small); i++) {
+    snprintf(from, sizeof from, "%s/%s", minilm, small[i]);
+    snprintf(to, sizeof to, "%s/%s", hf, small[i]);
+    copy_file(from, to, 0, NULL, NULL);
+  }
+  snprintf(from, sizeof from, "%s/model.safetensors", minilm);
+  snprintf(to, sizeof to, "%s/model.safetensors", hf);
+  CHECK_EQ_INT(symlink(from, to), 0);
+  expect_load(hf, 0, NULL, NULL); /* the healthy copy loads */
+  char cfg[4096], cfg_save[4096], st[4096], tok[4096];
+  snprintf(cfg, sizeof cfg, "%s/config.json", hf);
+  snprintf(cfg_save, sizeof cfg_save, "%s/config.json", minilm);
+  snprintf(st, sizeof st, "%s/model.safetensors", hf);
+  snprintf(tok, sizeof tok, "%s/tokenizer.json", hf);
+  /* config: bad JSON, unsupported model, wrong size (tensor shapes then disagree), missing */
+  copy_file(cfg_save, cfg, 30, NULL, NULL);
+  expect_load(hf, QUARRY_EMODEL, "config.json", "bad JSON");
+  copy_file(cfg_save, cfg, 0, "\"bert\"", "\"gpt2\"");
+  expect_load(hf, QUARRY_EMODEL, "config.json", "gpt2");
+  copy_file(cfg_save, cfg, 0, "\"intermediate_size\": 1536", "\"intermediate_size\": 1535");
+  expect_load(hf, QUARRY_EMODEL, "model.safetensors", "intermediate.dense.weight' has shape [1536x384], expected [1535x384]");
+  copy_file(cfg_save, cfg, 0, "\"num_hidden_layers\": 6", "\"num_hidden_layers\": 7");
+  expect_load(hf, QUARRY_EMODEL, "model.safetensors", "missing tensor 'encoder.layer.6.");
+  unlink(cfg);
+  expect_load(hf, QUARRY_EMODEL, hf, "no model here");
+  copy_file(cfg_save, cfg, 0, NULL, NULL);
+  /* weights: truncated, a tensor renamed, missing */
+  unlink(st);
+  copy_file(from, st, 1000, NULL, NULL);
+  expect_load(hf, QUARRY_EMODEL, "model.safetensors", "truncated");
+  copy_file(from, st, 0, "encoder.layer.3.output.dense.weight", "encoder.layer.3.output.dense.weighX");
+  expect_load(hf, QUARRY_EMODEL, "model.safetensors", "missing tensor 'encoder.layer.3.output.dense.weight'");
+  unlink(st);
+  expect_load(hf, QUARRY_EMODEL, "model.safetensors", "missing");
+  CHECK_EQ_INT(symlink(from, st), 0);
+  /* tokenizer missing */
+  unlink(tok);
+  expect_load(hf, QUARRY_EMODEL, "tokenizer.json", "missing");
+
+  /* E5S1: truncated, a tensor renamed, not a model at all, a folder holding one */
+  char *bad = qx_path_join(tmpdir, "bad.bin");
+  copy_file(e5, bad, 4096, NULL, NULL);
+  expect_load(bad, QUARRY_EMODEL, "bad.bin", NULL);
+  copy_file(e5, bad, 0, "l5.fi.w", "l5.fx.w");
+  expect_load(bad, QUARRY_EMODEL, "bad.bin", "l5.fi.w");
+  qx_file_write(bad, "hello, not a model", 18);
+  expect_load(bad, QUARRY_EMODEL, "bad.bin", "unknown model format");
+  expect_load(e5dir, 0, NULL, NULL);
+  expect_load("no-such-model-name", QUARRY_ENOTFOUND, "no-such-model-name", "not found");
+  expect_load("/no/such/dir", QUARRY_ENOTFOUND, "/no/such/dir", NULL);
+  /* name resolution through $QUARRY_MODELS */
+  char *prev = getenv("QUARRY_MODELS") ? qx_strdup(getenv("QUARRY_MODELS")) : NULL;
+  setenv("QUARRY_MODELS", models, 1);
+  qx_model *m = NULL;
+  CHECK_EQ_INT(qx_model_load(&m, "all-MiniLM-L6-v2"), 0);
+  if (m) CHECK_EQ_STR(qx_model_name(m), "all-MiniLM-L6-v2");
+  qx_model_free(m);
+  if (prev) setenv("QUARRY_MODELS", prev, 1);
+  else unsetenv("QUARRY_MODELS");
+  free(prev);
+  free(bad), free(hf), free(e5), free(e5dir), free(minilm);
+}
+
+static float cosine(const float *a, const float *b, int d) {
+  double s = 0, na = 0, nb = 0;
+  for (int i = 0; i < d; i++) s += a[i] * b[i], na += a[i] * a[i], nb += b[i] * b[i];
+  return (float)(s / sqrt(na * nb));
+}
+
+static void test_api(const char *models) {
+  char *path = qx_path_join(models, "all-MiniLM-L6-v2");
+  qx_model *m;
+  CHECK_EQ_INT(qx_model_load(&m, path), 0);
+  free(path);
+  if (!m) return;
+  int d = qx_model_dim(m);
+  CHECK_EQ_INT(d, 384);
+  CHECK_EQ_INT(qx_model_max_tokens(m), 256);
+  CHECK(qx_model_checksum(m) != 0);
+  /* sentence-transformers 3.0.1 gives these first components for "Hello world" */
+  const char *hello = "Hello world";
+  float v[384 * 6];
+  CHECK_EQ_INT(qx_embed_batch(m, QX_EMBED_QUERY, &hello, NULL, 1, v), 0);
+  CHECK_NEAR(v[0], -0.03447724, 2e-5);
+  CHECK_NEAR(v[1], 0.03102315, 2e-5);
+  CHECK_NEAR(v[4], -0.03936203, 2e-5);
+  /* a batch equals one-by-one calls; empty text, NUL byte, invalid UTF-8 all work */
+  static char longtext[20000];
+  for (size_t i = 0; i + 6 < sizeof longtext; i += 6) memcpy(longtext + i, "word. ", 6);
+  const char *texts[6] = {"Hello world", "", "a\0b", "caf\xe9 \xff\xfe", longtext, "short"};
+  size_t lens[6] = {11, 0, 3, 7, strlen(longtext), 5};
+  CHECK_EQ_INT(qx_model_windowed(m), 0);
+  CHECK_EQ_INT(qx_embed_batch(m, QX_EMBED_PASSAGE, texts, lens, 6, v), 0);
+  CHECK_EQ_INT(qx_model_windowed(m), 1); /* the long text was cut into windows */
+  for (int i = 0; i < 6; i++) {
+    float one[384], n = 0;
+    CHECK_EQ_INT(qx_embed_batch(m, QX_EMBED_PASSAGE, texts + i, lens + i, 1, one), 0);
+    CHECK(cosine(one, v + i * d, d) > 0.99999f);
+    for (int k = 0; k < d; k++) n += v[i * d + k] * v[i * d + k];
+    CHECK_NEAR(n, 1.0, 1e-5);
+  }
+  int32_t *ids;
+  size_t nid;
+  CHECK_EQ_INT(qx_model_tokenize(m, QX_EMBED_QUERY, "Hello world", 11, &ids, &nid), 0);
+  CHECK_EQ_INT(nid, 4);
+  if (nid == 4) CHECK(ids[0] == 101 && ids[1] == 7592 && ids[2] == 2088 && ids[3] == 102);
+  free(ids);
+  qx_model_free(m);
+
+  /* E5: prefixes make queries and passages differ */
+  path = qx_path_join(models, "multilingual-e5-small");
+  CHECK_EQ_INT(qx_model_load(&m, path), 0);
+  free(path);
+  if (!m) return;
+  CHECK_EQ_STR(qx_model_name(m), "multilingual-e5-small");
+  CHECK_EQ_INT(qx_model_max_tokens(m), 512);
+  float q[384], p[384];
+  CHECK_EQ_INT(qx_embed_batch(m, QX_EMBED_QUERY, &hello, NULL, 1, q), 0);
+  CHECK_EQ_INT(qx_embed_batch(m, QX_EMBED_PASSAGE, &hello, NULL, 1, p), 0);
+  CHECK(cosine(q, p, 384) < 0.999f && cosine(q, p, 384) > 0.8f);
+  CHECK_EQ_INT(qx_model_tokenize(m, QX_EMBED_QUERY, "", 0, &ids, &nid), 0);
+  CHECK(nid >= 3 && ids[0] == 0 && ids[nid - 1] == 2); /* <s> query: </s> */
+  free(ids);
+  qx_model_free(m);
+}
+
+static void test_models(void) {
+  char *models = cache_models();
+  char *probe = qx_path_join(models, "all-MiniLM-L6-v2/model.safetensors");
+  char *probe2 = qx_path_join(models, "multilingual-e5-small/e5-small-q4.bin");
+  if (access(probe, R_OK) || access(probe2, R_OK)) {
+    fprintf(stderr, "models not in %s (scripts/fetch-models.sh): model tests skipped\n", models);
+  } else {
+    test_damaged(models);
+    test_api(models);
+  }
+  free(probe), free(probe2), free(models);
+}
+
 int main(void) {
   if (!mkdtemp(tmpdir)) return 1;
   test_kernels();
   test_safetensors();
   test_gemm();
   test_forward();
+  test_models();
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
   if (system(cmd)) fprintf(stderr, "could not remove %s\n", tmpdir);

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# all-MiniLM-L6-v2 through quarry's encoder vs sentence-transformers (Debian's
+# torch + pinned transformers/sentence-transformers, tests/requirements.txt):
+# cosine >= 0.9999 on every line of tests/data/embed-texts.txt (French,
+# English, accents, emoji, long texts, the empty string). Texts longer than
+# one window are compared with the same window rule run on transformers'
+# BertModel (tests/ref/embed_ref.py). Token ids are checked by tokenizer_ref_minilm.sh.
+set -euo pipefail
+PY=$(bash "$SRC/scripts/test-venv.sh") || { echo "test venv unavailable: skipped"; exit 77; }
+MODEL=$QUARRY_CACHE/models/all-MiniLM-L6-v2
+[ -f "$MODEL/model.safetensors" ] || { echo "missing $MODEL: run scripts/fetch-models.sh"; exit 1; }
+# Debian's torch multiplies through OpenBLAS, which falls back to slow generic
+# kernels on CPUs newer than it (quarry corrects this itself, embed/encoder.c)
+grep -qw avx512f /proc/cpuinfo && export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}
+grep -qw avx2 /proc/cpuinfo && export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+TEXTS=$SRC/tests/data/embed-texts.txt
+"$QUARRY" embed --model "$MODEL" --passage < "$TEXTS" > "$T/quarry.jsonl" 2> "$T/err"
+cat "$T/err"
+[ "$(wc -l < "$T/quarry.jsonl")" -eq "$(wc -l < "$TEXTS")" ] || { echo "line count differs"; exit 1; }
+grep -q "embedded as overlapping windows" "$T/err" || { echo "no notice for windowed inputs"; exit 1; }
+HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 "$PY" "$SRC/tests/ref/embed_ref.py" minilm "$MODEL" "$TEXTS" "$T/ref.npy"
+"$PY" "$SRC/tests/ref/embed_ref.py" compare "$T/quarry.jsonl" "$T/ref.npy" 0.9999 "all-MiniLM-L6-v2 vs sentence-transformers"
+# queries and passages are the same for MiniLM (no prefix)
+head -5 "$TEXTS" | "$QUARRY" embed --model all-MiniLM-L6-v2 --query > "$T/q.jsonl"
+head -5 "$T/quarry.jsonl" | cmp - "$T/q.jsonl"
