@@ -225,7 +225,7 @@ static void grep_dir(walk *w, const char *path, bool omit_dot) {
     if (names[n]) n++;
   }
   closedir(d);
-  qsort(names, n, sizeof *names, cmp_names);
+  if (n) qsort(names, n, sizeof *names, cmp_names);
   for (size_t i = 0; i < n; i++) {
     char *child = omit_dot ? qx_strdup(names[i]) : qx_path_join(path, names[i]);
     if (child) grep_path(w, child, false, false);

@@ -74,6 +74,12 @@ typedef struct qx_map {
   size_t len;
 } qx_map;
 int qx_map_open(qx_map *out, const char *path);
+/* The same for `name` relative to the directory fd `dirfd` (AT_FDCWD: the
+ * working directory); `path` is only used in messages. Opening every file of
+ * a folder through one directory fd sees one version of the folder even if
+ * it is renamed or swapped meanwhile. */
+int qx_map_openat(qx_map *out, int dirfd, const char *name, const char *path);
+int qx_file_readat(char **out, size_t *out_len, int dirfd, const char *name, const char *path);
 void qx_map_close(qx_map *m);
 
 /* Join a directory and a name into a heap string. */

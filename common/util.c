@@ -129,9 +129,13 @@ int qx_varint_get(const uint8_t **p, const uint8_t *end, uint64_t *out) {
 }
 
 int qx_file_read(char **out, size_t *out_len, const char *path) {
+  return qx_file_readat(out, out_len, AT_FDCWD, path, path);
+}
+
+int qx_file_readat(char **out, size_t *out_len, int dirfd, const char *name, const char *path) {
   *out = NULL;
   if (out_len) *out_len = 0;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return qx_err_errno(errno == ENOENT ? QUARRY_ENOTFOUND : QUARRY_EIO, "%s", path);
   struct stat st;
   if (fstat(fd, &st) != 0) {
@@ -196,10 +200,12 @@ int qx_file_write(const char *path, const void *data, size_t len) {
   return 0;
 }
 
-int qx_map_open(qx_map *out, const char *path) {
+int qx_map_open(qx_map *out, const char *path) { return qx_map_openat(out, AT_FDCWD, path, path); }
+
+int qx_map_openat(qx_map *out, int dirfd, const char *name, const char *path) {
   out->data = NULL;
   out->len = 0;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return qx_err_errno(errno == ENOENT ? QUARRY_ENOTFOUND : QUARRY_EIO, "%s", path);
   struct stat st;
   if (fstat(fd, &st) != 0) {

@@ -6,9 +6,12 @@
  * files is bounds-checked by the accessors here and in postings.c, so a
  * damaged index yields QUARRY_ECORRUPT naming the file, never a crash.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "qx_index.h"
 #include "qx_postings.h"
@@ -111,19 +114,40 @@ static int check_tables(quarry_index *ix) {
   return 0;
 }
 
+static int index_open_once(quarry_index **out, const char *dir, int *swapped);
+
 int quarry_index_open(quarry_index **out, const char *dir) {
+  /* A build that swaps a new index into `dir` deletes the old folder right
+   * after; an open that started on the old folder may then find its files
+   * gone. It is retried on the new folder (a few times: builds are slow). */
+  int swapped = 0, rc = 0;
+  for (int attempt = 0; attempt < 8; attempt++) {
+    rc = index_open_once(out, dir, &swapped);
+    if (rc == 0 || !swapped) break;
+  }
+  return rc;
+}
+
+static int index_open_once(quarry_index **out, const char *dir, int *swapped) {
   *out = NULL;
+  *swapped = 0;
   struct stat st;
   if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
     return qx_err(QUARRY_ENOTFOUND, "no index at %s (build one with 'quarry index -o %s PATH...')", dir, dir);
+  /* Every file is opened relative to one fd of the folder: if a build swaps
+   * a new index into `dir` meanwhile (renameat2 RENAME_EXCHANGE), this open
+   * still sees the old folder's MANIFEST and files together, never a mix. */
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return qx_err_errno(errno == ENOENT ? QUARRY_ENOTFOUND : QUARRY_EIO, "%s", dir);
   quarry_index *ix = qx_calloc(1, sizeof *ix);
   if (!ix || !(ix->dir = qx_strdup(dir))) {
     free(ix);
+    close(dfd);
     return qx_err(QUARRY_ENOMEM, "out of memory");
   }
   char *mpath = qx_path_join(dir, "MANIFEST"), *text = NULL;
   size_t len = 0;
-  int rc = mpath ? qx_file_read(&text, &len, mpath) : qx_err(QUARRY_ENOMEM, "out of memory");
+  int rc = mpath ? qx_file_readat(&text, &len, dfd, "MANIFEST", mpath) : qx_err(QUARRY_ENOMEM, "out of memory");
   if (rc == QUARRY_ENOTFOUND) rc = qx_err(QUARRY_ENOTFOUND, "%s is not a quarry index (no MANIFEST)", dir);
   if (!rc) rc = qx_manifest_parse(&ix->man, text, len, mpath);
   free(text);
@@ -133,7 +157,7 @@ int quarry_index_open(quarry_index **out, const char *dir) {
     char *path = qx_path_join(dir, slots[i].name);
     if (!path) rc = qx_err(QUARRY_ENOMEM, "out of memory");
     else if (!mf) rc = qx_err(QUARRY_ECORRUPT, "%s/MANIFEST: no entry for %s", dir, slots[i].name);
-    else if ((rc = qx_map_open(slot_map(ix, i), path)) != 0) {
+    else if ((rc = qx_map_openat(slot_map(ix, i), dfd, slots[i].name, path)) != 0) {
       if (rc == QUARRY_ENOTFOUND) rc = qx_err(QUARRY_ECORRUPT, "%s: missing", path);
     } else if (slot_map(ix, i)->len != mf->size)
       rc = qx_err(QUARRY_ECORRUPT, "%s: %zu bytes, MANIFEST says %" PRIu64 " (truncated or damaged)", path,
@@ -156,6 +180,11 @@ int quarry_index_open(quarry_index **out, const char *dir) {
   ix->passage_overlap = (uint32_t)po;
   if (!rc) rc = check_tables(ix);
   if (!rc) rc = qx_vectors_open(&ix->vec, ix);
+  if (rc) { /* did the folder change under us (swapped by a build)? */
+    struct stat now, was;
+    *swapped = fstat(dfd, &was) == 0 && (stat(dir, &now) != 0 || now.st_ino != was.st_ino || now.st_dev != was.st_dev);
+  }
+  close(dfd);
   if (rc) {
     quarry_index_close(ix);
     return rc;

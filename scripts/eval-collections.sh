@@ -11,9 +11,9 @@ mkdir -p "$W"
 shift $(( $# < 3 ? $# : 3 )); [ "${1:-}" = "--" ] && shift
 M=ndcg@10,map,mrr@10,recall@100,p@10
 [ -f "$E/scifact/corpus.jsonl" ] || { echo "no test collections in $E" >&2; exit 77; }
-"$Q" index -q --format beir --lang en -o "$W/scifact" "$E/scifact/corpus.jsonl"
-"$Q" index -q --format smart --lang en -o "$W/cranfield" "$E/cranfield/cran.all.1400"
-"$Q" index -q --format smart --lang en -o "$W/cisi" "$E/cisi/CISI.ALL"
+"$Q" index -q --no-vectors --format beir --lang en -o "$W/scifact" "$E/scifact/corpus.jsonl"
+"$Q" index -q --no-vectors --format smart --lang en -o "$W/cranfield" "$E/cranfield/cran.all.1400"
+"$Q" index -q --no-vectors --format smart --lang en -o "$W/cisi" "$E/cisi/CISI.ALL"
 printf 'scifact '
 "$Q" eval -x "$W/scifact" --queries "$E/scifact/queries.jsonl" --qrels "$E/scifact/qrels/test.tsv" --metrics $M --json "$@"
 printf 'cranfield '

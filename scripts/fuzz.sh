@@ -30,9 +30,10 @@ if [ ! -f "$rt" ]; then echo "fuzz: libFuzzer runtime missing ($rt): install lib
 
 cache=${QUARRY_CACHE:-$HOME/.cache/quarry}
 if [ ! -f "$B/CMakeCache.txt" ]; then
+  mkdir -p "$B"
   cmake -S "$SRC" -B "$B" -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" -DQUARRY_FUZZ=ON \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUARRY_CACHE="$cache" > "$B.cmake.log" 2>&1 ||
-    { cat "$B.cmake.log"; exit 2; }
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUARRY_CACHE="$cache" > "$B/cmake.log" 2>&1 ||
+    { cat "$B/cmake.log"; exit 2; }
 fi
 cmake --build "$B" -j "$J" --target fuzz_all > "$B/build.log" 2>&1 || { tail -50 "$B/build.log"; exit 2; }
 

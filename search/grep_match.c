@@ -139,8 +139,16 @@ int qx_grep_compile(qx_grep **out, const char *const *pats, const size_t *lens, 
     qx_grep_free(g);
     return rc;
   }
-  /* Literal prefilter: ASCII-only needles when case-insensitive. */
-  if (n == 1 && info.must.len > 0) {
+  /* Literal prefilter: ASCII-only needles when case-insensitive. A partial
+   * literal must be selective (3+ bytes, or 2 without a lowercase letter or
+   * space): a lone " " or "e" would send nearly every line to PCRE2 twice. */
+  int selective = info.pure || info.must.len >= 3;
+  if (info.must.len == 2) {
+    selective = 1;
+    for (size_t i = 0; i < 2; i++)
+      if (info.must.data[i] == ' ' || (info.must.data[i] >= 'a' && info.must.data[i] <= 'z')) selective = 0;
+  }
+  if (n == 1 && info.must.len > 0 && selective) {
     int ascii = 1;
     for (size_t i = 0; i < info.must.len; i++)
       if (info.must.data[i] >= 0x80) ascii = 0;

@@ -236,7 +236,7 @@ int qx_rank_finish(qx_rank *r, const qx_rank_hit **hits, size_t *n) {
     r->units[u].score = s;
   }
   free(idf);
-  qsort(r->units, r->nunits, sizeof *r->units, cmp_hits);
+  if (r->nunits) qsort(r->units, r->nunits, sizeof *r->units, cmp_hits);
   *hits = r->units;
   *n = r->nunits;
   return 0;

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Resource limits: a full disk, an unwritable target and too little memory
+# make `quarry index` fail with one clear "quarry: " line (exit 2), leave the
+# previous index exactly as it was (it verifies and answers as before), and
+# leave no temporary folder behind. Searching under a memory limit either
+# answers or fails cleanly.
+#   - full disk: a 1 MiB tmpfs (needs root / CAP_SYS_ADMIN, else skipped);
+#   - read-only file system: the same tmpfs remounted read-only;
+#   - unwritable folder: the build run as user nobody (setpriv) in a folder
+#     it cannot write;
+#   - memory: `ulimit -v` from just below the smallest limit at which quarry
+#     starts to 18 MB above it, in 1 MB steps (each run either completes or
+#     fails cleanly; never a crash nor a hang); not under ASan, whose shadow
+#     memory needs terabytes of address space.
+. "$SRC/tests/reliability/common.sh"
+. "$SRC/tests/reliability/index_common.sh"
+T=$(mktemp -d)
+MNT=$T/mnt
+cleanup() { mountpoint -q "$MNT" 2> /dev/null && umount "$MNT"; rm -rf "$T"; }
+trap cleanup EXIT
+rel_make_corpus_b "$T"
+"$QUARRY" index -q --no-vectors -o "$T/A" "$SRC/seeds" || rel_fail "index A"
+"$QUARRY" index -q --no-vectors --format beir -o "$T/B" "$T/corpus.jsonl" || rel_fail "index B"
+ANS_A=$(rel_answers "$T/A") || rel_fail "search A"
+ANS_B=$(rel_answers "$T/B") || rel_fail "search B"
+parts=0
+
+# expect_clean_failure RC ERRFILE WHAT PATTERN
+expect_clean_failure() {
+  [ "$1" = 2 ] || rel_fail "$3: exit $1 (expected 2): $(cat "$2")"
+  [ "$(wc -l < "$2")" = 1 ] && grep -q "^quarry: .*$4" "$2" || rel_fail "$3: unclear error: $(cat "$2")"
+}
+no_leftovers() { # dir-containing-index what
+  local left
+  left=$(find "$1" -maxdepth 1 -name '*.tmp-*')
+  [ -z "$left" ] || rel_fail "$2: temporary folder left behind: $left"
+}
+
+# ---- full disk and read-only file system -----------------------------------
+mkdir -p "$MNT"
+if mount -t tmpfs -o size=1m,mode=0755 tmpfs "$MNT" 2> /dev/null; then
+  "$QUARRY" index -q --no-vectors -o "$MNT/idx" "$SRC/seeds" || rel_fail "index A on a 1 MiB tmpfs"
+  rc=0; "$QUARRY" index -q --no-vectors --format beir -o "$MNT/idx" "$T/corpus.jsonl" > /dev/null 2> "$T/err" || rc=$?
+  expect_clean_failure $rc "$T/err" "build on a full disk" "No space left on device"
+  [ "$(rel_state "$MNT/idx")" = A ] || rel_fail "full disk: previous index damaged: $(rel_state "$MNT/idx")"
+  no_leftovers "$MNT" "full disk"
+  echo "full disk: $(cat "$T/err")"
+  # fill what is left, then search still works (read-only use needs no space)
+  dd if=/dev/zero of="$MNT/fill" bs=4k 2> /dev/null || true
+  [ "$(rel_state "$MNT/idx")" = A ] || rel_fail "search on a full disk"
+  rm -f "$MNT/fill"
+  mount -o remount,ro "$MNT"
+  rc=0; "$QUARRY" index -q --no-vectors -o "$MNT/idx" "$SRC/seeds" > /dev/null 2> "$T/err" || rc=$?
+  expect_clean_failure $rc "$T/err" "build on a read-only file system" "Read-only file system"
+  [ "$(rel_state "$MNT/idx")" = A ] || rel_fail "read-only: previous index damaged"
+  echo "read-only file system: $(cat "$T/err")"
+  umount "$MNT"
+  parts=$((parts + 2))
+else
+  echo "note: cannot mount a tmpfs (not root?): full-disk and read-only checks skipped"
+fi
+
+# ---- unwritable folder --------------------------------------------------------
+if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
+  U=$T/unwritable
+  mkdir -p "$U"
+  cp -a "$T/A" "$U/idx"
+  chmod 0755 "$U" "$T"
+  chmod -R a+rX "$U/idx"
+  as_nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+  if "${as_nobody[@]}" test -r "$QUARRY"; then
+    rc=0; "${as_nobody[@]}" "$QUARRY" index -q --no-vectors -o "$U/idx" "$SRC/seeds" > /dev/null 2> "$T/err" || rc=$?
+    expect_clean_failure $rc "$T/err" "build into an unwritable folder" "Permission denied"
+    [ "$(rel_state "$U/idx")" = A ] || rel_fail "unwritable: previous index damaged"
+    no_leftovers "$U" "unwritable"
+    echo "unwritable folder: $(cat "$T/err")"
+    parts=$((parts + 1))
+  else
+    echo "note: user nobody cannot run $QUARRY: unwritable-folder check skipped"
+  fi
+else
+  echo "note: not root or no setpriv: unwritable-folder check skipped"
+fi
+
+# ---- memory ------------------------------------------------------------------
+if ! rel_sanitized; then
+  # OpenBLAS starts its thread pool when the program loads and hangs when it
+  # cannot create the threads (a known limitation of OpenBLAS, not of
+  # quarry): one thread here. Find the smallest limit at which quarry starts,
+  # then sweep 18 MB above it in 1 MB steps.
+  export OPENBLAS_NUM_THREADS=1
+  start=0
+  for ((kb = 8000; kb <= 1000000; kb += 4000)); do
+    if (ulimit -v $kb; exec timeout 60 "$QUARRY" version) > /dev/null 2>&1; then start=$kb; break; fi
+  done
+  [ $start -gt 0 ] || rel_fail "quarry does not start under ulimit -v 1 GB"
+  ok=0 fail=0 nostart=0 aborts=0
+  for ((kb = start - 2000; kb <= start + 18000; kb += 1000)); do
+    rm -rf "$T/idx" "$T"/idx.tmp-*; cp -a "$T/A" "$T/idx"
+    rc=0; (ulimit -v $kb; exec timeout 120 "$QUARRY" index -q --no-vectors --format beir -o "$T/idx" "$T/corpus.jsonl") > /dev/null 2> "$T/err" || rc=$?
+    if [ $rc = 127 ] && grep -q "error while loading shared libraries" "$T/err"; then
+      nostart=$((nostart + 1)); continue   # the dynamic loader itself ran out: quarry never started
+    fi
+    case $rc in
+      0) ok=$((ok + 1)); want=B ;;
+      2) [ "$(wc -l < "$T/err")" = 1 ] && grep -q "^quarry: " "$T/err" || rel_fail "ulimit -v $kb: unclear error: $(cat "$T/err")"
+         fail=$((fail + 1)); want=A ;;
+      134) # KNOWN BUG (docs/RELIABILITY.md): a C++ allocation in a linked
+           # library (FAISS / OpenMP) throws std::bad_alloc, uncaught: abort.
+           # Counted and reported; the previous index must still be intact.
+           grep -q "std::bad_alloc" "$T/err" || rel_fail "ulimit -v $kb: index aborted: $(cat "$T/err")"
+           echo "KNOWN BUG: ulimit -v $kb: quarry index aborted on an uncaught std::bad_alloc"
+           aborts=$((aborts + 1)); want=A ;;
+      *) rel_fail "ulimit -v $kb: index exit $rc: $(cat "$T/err")" ;;
+    esac
+    st=$(rel_state "$T/idx")
+    [ "$st" = "$want" ] || rel_fail "ulimit -v $kb (exit $rc): index is $st, expected $want"
+    no_leftovers "$T" "ulimit -v $kb"
+    rc=0; (ulimit -v $kb; exec timeout 120 "$QUARRY" search -x "$T/A" -k 5 -- "levée de fonds") > /dev/null 2> "$T/err" || rc=$?
+    case $rc in
+      0 | 1 | 2 | 127) ;;
+      134) grep -q "std::bad_alloc" "$T/err" || rel_fail "search under ulimit -v $kb: aborted: $(cat "$T/err")"
+           echo "KNOWN BUG: ulimit -v $kb: quarry search aborted on an uncaught std::bad_alloc" ;;
+      *) rel_fail "search under ulimit -v $kb: exit $rc: $(cat "$T/err")" ;;
+    esac
+  done
+  echo "memory (quarry starts at ${start} kB): $((ok + fail + aborts)) limits tried: $fail failed cleanly (previous index intact), $ok completed, $aborts aborted on std::bad_alloc (previous index intact) ($nostart too small to start)"
+  [ $fail -gt 0 ] && [ $ok -gt 0 ] || rel_fail "the memory sweep did not cross the failure threshold"
+  parts=$((parts + 1))
+fi
+[ $parts -gt 0 ] || rel_skip "no resource-limit check could run here"
