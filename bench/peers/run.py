@@ -423,19 +423,9 @@ def write_markdown(path, R):
         f.write("\n".join(L))
 
 
-def update_readme(readme, R, base):
-    """Replace the text between the bench markers of README.md with a short
-    table for the largest corpus of this run (all numbers: the .md file)."""
-    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
-    n = max(int(x) for x in R["sizes"])
+def readme_table(R, n):
     S = R["sizes"][str(n)]
-    rel = os.path.relpath(base, os.path.dirname(os.path.abspath(readme)))
-    m = R["machine"]
-    L = [begin, f"Latest run: {R['date']}, {m['cpu']} ({m['cores']} cores, shared machine), "
-         f"{size_label(n)} generated passages ({S['corpus']['text_bytes'] / 1e6:.0f} MB of text), "
-         f"{R['params']['queries']} queries of 1-6 terms; latency = CPU time per query in µs (wall time on this "
-         "shared machine is mostly other jobs' load), single thread, warm. "
-         f"Full tables: [{rel}.md]({rel}.md), plot: [{rel}.png]({rel}.png).", "",
+    L = [f"{size_label(n)} passages ({S['corpus']['text_bytes'] / 1e6:.0f} MB of text):", "",
          "| engine | top-10 p50 | top-10 p99 | top-1000 p50 | top-1000 p99 | index MB/s | index MB | RSS search MB |"
          " quarry/peer top-10 p50 | quarry/peer top-10 p99 |",
          "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -443,7 +433,6 @@ def update_readme(readme, R, base):
     qk = q.get("search", {}).get("k", {})
     for e, r in S["engines"].items():
         if "search" not in r:
-            L.append(f"| {e} | {r.get('error', r.get('skipped', 'not run'))} |" + " |" * 8)
             continue
         k = r["search"]["k"]
         t10, t1k = k.get("10", {}), k.get("1000", {})
@@ -452,6 +441,26 @@ def update_readme(readme, R, base):
             fmt_num(r["index"]["mb_per_s"]), fmt_num(r["index"]["bytes"] / 1e6), fmt_num(r["search"]["peak_rss"] / 1e6),
             "" if e == "quarry" else fmt_ratio(cpu(qk.get("10"), "p50"), cpu(t10, "p50")),
             "" if e == "quarry" else fmt_ratio(cpu(qk.get("10"), "p99"), cpu(t10, "p99"))]) + " |")
+    skipped = [e for e, r in S["engines"].items() if "search" not in r]
+    if skipped:
+        L += ["", "Not run at this size: " + ", ".join(skipped) + "."]
+    return L + [""]
+
+
+def update_readme(readme, R, base):
+    """Replace the text between the bench markers of README.md with short
+    tables for the two largest corpora of this run (the slow peers are often
+    limited to the smaller one; all numbers: the .md file)."""
+    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+    show = sorted(int(x) for x in R["sizes"])[-2:]
+    rel = os.path.relpath(base, os.path.dirname(os.path.abspath(readme)))
+    m = R["machine"]
+    L = [begin, f"Latest run: {R['date']}, {m['cpu']} ({m['cores']} cores, shared machine), "
+         f"{R['params']['queries']} queries of 1-6 terms; latency = CPU time per query in µs (wall time on this "
+         "shared machine is mostly other jobs' load), single thread, warm. "
+         f"Full tables: [{rel}.md]({rel}.md), plot: [{rel}.png]({rel}.png).", ""]
+    for n in show:
+        L += readme_table(R, n)
     L.append(end)
     text = open(readme).read() if os.path.exists(readme) else ""
     block = "\n".join(L)
@@ -549,11 +558,12 @@ def main():
                 ok, why = False, f"above --limit {e.name}={limits[e.name]}"
             if not ok:
                 S["engines"][e.name] = {"bm25_k1_b": BM25_PARAMS[e.name], "skipped": f"skipped: {why}"}
-                continue
-            try:
-                S["engines"][e.name] = bench_engine(a, e, n, data, stats)
-            except Exception as ex:  # one engine failing must not lose the others' numbers
-                S["engines"][e.name] = {"bm25_k1_b": BM25_PARAMS[e.name], "error": f"{type(ex).__name__}: {ex}"}
+            else:
+                try:
+                    S["engines"][e.name] = bench_engine(a, e, n, data, stats)
+                except Exception as ex:  # one engine failing must not lose the others' numbers
+                    S["engines"][e.name] = {"bm25_k1_b": BM25_PARAMS[e.name],
+                                            "error": f"{type(ex).__name__}: {ex}"}
             r = S["engines"][e.name]
             if "error" in r:
                 log(f"{e.name} n={n}: {r['error']}")
