@@ -1,22 +1,27 @@
 /*
- * cmd_bench.c: `quarry bench -x DIR --queries FILE [-k N[,N...]] [--mode bm25]
- * [--json] [--latencies] [--threads N] [--repeat R] [--budget S] [--k1 X] [--b Y]`
+ * cmd_bench.c: `quarry bench -x DIR --queries FILE [-k N[,N...]]
+ * [--mode M[,M...]] [--json] [--latencies] [--threads N] [--repeat R]
+ * [--budget S] [--k1 X] [--b Y]`
  *
- * Query latency through the public API, with the protocol of the peer
- * runners in bench/peers (so the numbers compare): the index is opened once;
- * for each k, one untimed warm pass over the queries, then R timed passes,
- * single thread, a query's latency being the median of its R timings (a
- * shared machine interrupts a few calls; the median drops those without
- * hiding slow queries); the thread's CPU time per query is kept too (on a
- * loaded machine it is the steadier measure). Reported: p50, p95, p99, max, mean, QPS on one
- * thread (1 / mean) and with N threads (each with its own index handle,
- * queries dealt from a shared counter, R passes). Per stage:
- *   analyse   parsing and analysing the query text (qx_query_parse);
- *   retrieve  the rest of quarry_search: postings, scoring, top-k, hit
- *             metadata (per query: search latency - analyse);
- *   fuse      hybrid only (not in this build: bm25 is the only mode);
- *   snippets  quarry_snippet for the first 10 hits (not part of latency,
- *             as the peers make none).
+ * Query latency and throughput through the public API, with the protocol of
+ * the peer runners in bench/peers (so the numbers compare): the index is
+ * opened once; for each mode (bm25, vector, hybrid) and each k, one untimed
+ * warm pass over the queries, then R timed passes, single thread, a query's
+ * latency being the median of its R timings (a shared machine interrupts a
+ * few calls; the median drops those without hiding slow queries); the
+ * thread's CPU time per query is kept too (on a loaded machine it is the
+ * steadier measure). Reported: p50, p95, p99, max, mean, QPS on one thread
+ * (1 / mean) and with N threads (N threads searching the same index handle,
+ * as an application would: the library keeps one searcher per concurrent
+ * thread; queries dealt from a shared counter, R passes). Per stage, as
+ * measured inside quarry_search (quarry_results_times), median of the R
+ * timed passes per query:
+ *   analyse   parsing and analysing the query text, and embedding it
+ *             (vector, hybrid);
+ *   retrieve  BM25 evaluation and/or the vector index search, hit metadata;
+ *   fuse      vector, hybrid: union of the legs, exact cosines, fusion;
+ *   snippets  quarry_snippet for the first 10 hits, in a pass of its own
+ *             (not part of the latency, as the peers make none).
  * Each timed phase stops after --budget seconds (the queries come in random
  * order, so a prefix is a fair sample; "n" says how many were timed).
  * Output: a table, or with --json one object (bench/README.md documents the
@@ -32,16 +37,16 @@
 #include <unistd.h>
 
 #include "qx_cli.h"
-#include "qx_search.h"
 #include "quarry.h"
 
 static const char usage[] =
-    "usage: quarry bench [-x DIR] --queries FILE [-k N[,N...]] [--mode bm25|vector|hybrid] [--json]\n"
+    "usage: quarry bench [-x DIR] --queries FILE [-k N[,N...]] [--mode M[,M...]] [--json]\n"
     "                    [--latencies] [--threads N] [--repeat R] [--budget S] [--k1 X] [--b Y]\n"
     "  -x, --index DIR     index directory (default: $QUARRY_INDEX or .quarry)\n"
     "      --queries FILE  one query per line (quarry's query syntax)\n"
     "  -k N[,N...]         hits per query, one benchmark per value (default 10)\n"
-    "      --mode M        bm25 (default; vector and hybrid need an index with vectors)\n"
+    "      --mode M[,M...] bm25 (default), vector, hybrid: one benchmark per mode\n"
+    "                      (vector and hybrid need an index built with vectors)\n"
     "      --json          one JSON object instead of the table\n"
     "      --latencies     with --json: every query's latency (us) and hit count\n"
     "      --threads N     threads for the throughput run (default: all cores)\n"
@@ -50,10 +55,14 @@ static const char usage[] =
     "      --k1 X, --b Y   BM25 parameters (default 0.9, 0.4)\n";
 
 #define MAX_KS 8
+#define MAX_MODES 3
 #define SNIPPET_HITS 10
+#define NSTAGES 3 /* analyse, retrieve, fuse (from quarry_results_times) */
+
+static const char *const stage_names[NSTAGES + 1] = {"analyse", "retrieve", "fuse", "snippets"};
+static const char *const mode_names[] = {"auto", "bm25", "vector", "hybrid"};
 
 typedef struct bench_cfg {
-  const char *dir;
   char **queries;
   size_t nq;
   quarry_search_opts so;
@@ -66,14 +75,16 @@ typedef struct summary {
 } summary;
 
 typedef struct kresult {
+  quarry_mode mode;
   uint32_t k;
   size_t n;         /* queries timed */
   double *lat;      /* [n] median latency per query, us */
   double *cpu;      /* [n] median thread CPU time per query, us */
   uint32_t *hits;   /* [n] hits per query */
-  summary all, cpu_all, analyse, retrieve, snippets;
-  size_t n_stage;   /* queries measured for the stages */
+  summary all, cpu_all, stage[NSTAGES + 1];
+  size_t n_snip;    /* queries measured for snippets */
   double qps1, qpsn;
+  double tp_wall, tp_cpu; /* throughput run: seconds of wall and of process CPU time */
   uint64_t errors;  /* queries rejected (QUARRY_EINVAL), timed anyway */
 } kresult;
 
@@ -111,17 +122,24 @@ static int summarize(summary *s, const double *v, size_t n) {
   return 0;
 }
 
-/* One search; returns its latency (us), its thread CPU time in *cpu (may be
- * NULL), the hit count in *hits, or -1 on a hard error (message in
- * quarry_error_last). QUARRY_EINVAL counts as an answered query with no hit
- * (a query the syntax rejects is still timed). */
+/* Median of v[0..n) (sorts v in place). */
+static double median(double *v, size_t n) {
+  qsort(v, n, sizeof *v, cmp_double);
+  return n ? v[(n - 1) / 2] : 0;
+}
+
+/* One search; returns its latency (us), its thread CPU time in *cpu and its
+ * stage times in *st (both may be NULL), the hit count in *hits, or -1 on a
+ * hard error (message in quarry_error_last). QUARRY_EINVAL counts as an
+ * answered query with no hit (a query the syntax rejects is still timed). */
 static double one_search(quarry_index *ix, const char *q, const quarry_search_opts *so, uint32_t *hits,
-                         uint64_t *errors, double *cpu) {
+                         uint64_t *errors, double *cpu, quarry_search_times *st) {
   quarry_results *r = NULL;
   double c0 = cpu ? cpu_us() : 0, t0 = now_us();
   int rc = quarry_search(&r, ix, q, so);
   double dt = now_us() - t0;
   if (cpu) *cpu = cpu_us() - c0;
+  if (st) memset(st, 0, sizeof *st);
   if (rc == QUARRY_EINVAL) {
     ++*errors;
     *hits = 0;
@@ -129,6 +147,7 @@ static double one_search(quarry_index *ix, const char *q, const quarry_search_op
   }
   if (rc) return -1;
   *hits = (uint32_t)quarry_results_count(r);
+  if (st) quarry_results_times(st, r);
   quarry_results_free(r);
   return dt;
 }
@@ -160,9 +179,10 @@ static int load_queries(bench_cfg *c, const char *path) {
   return 0;
 }
 
-/* ---- throughput with N threads --------------------------------------------- */
+/* ---- throughput with N threads on one index handle ------------------------------- */
 typedef struct tp_shared {
   const bench_cfg *c;
+  quarry_index *ix;
   quarry_search_opts so;
   size_t total; /* queries to deal: repeat passes over the list */
   atomic_size_t next;
@@ -172,100 +192,95 @@ typedef struct tp_shared {
 
 static void *tp_worker(void *arg) {
   tp_shared *s = arg;
-  quarry_index *ix = NULL;
-  if (quarry_index_open(&ix, s->c->dir)) {
-    atomic_store(&s->failed, 1);
-    return NULL;
-  }
   uint64_t errors = 0;
   for (;;) {
     size_t i = atomic_fetch_add(&s->next, 1);
     if (i >= s->total || now_us() > s->deadline) break;
     uint32_t h;
-    if (one_search(ix, s->c->queries[i % s->c->nq], &s->so, &h, &errors, NULL) < 0) {
+    if (one_search(s->ix, s->c->queries[i % s->c->nq], &s->so, &h, &errors, NULL, NULL) < 0) {
       atomic_store(&s->failed, 1);
       break;
     }
   }
-  quarry_index_close(ix);
   return NULL;
 }
 
-static int throughput(double *qps, const bench_cfg *c, const quarry_search_opts *so) {
-  tp_shared s = {.c = c, .so = *so, .total = c->nq * c->repeat};
+static int throughput(kresult *kr, quarry_index *ix, const bench_cfg *c, const quarry_search_opts *so) {
+  tp_shared s = {.c = c, .ix = ix, .so = *so, .total = c->nq * c->repeat};
   atomic_init(&s.next, 0);
   atomic_init(&s.failed, 0);
   pthread_t th[256];
   uint32_t nt = c->threads > 256 ? 256 : c->threads, started = 0;
-  double t0 = now_us();
+  double t0 = now_us(), c0 = clock_us(CLOCK_PROCESS_CPUTIME_ID);
   s.deadline = t0 + c->budget * 1e6;
   for (uint32_t i = 0; i < nt; i++)
     if (!pthread_create(&th[i], NULL, tp_worker, &s)) started++;
   for (uint32_t i = 0; i < started; i++) pthread_join(th[i], NULL);
   double wall = now_us() - t0;
+  kr->tp_cpu = (clock_us(CLOCK_PROCESS_CPUTIME_ID) - c0) / 1e6;
+  kr->tp_wall = wall / 1e6;
   size_t done = atomic_load(&s.next);
   if (done > s.total) done = s.total;
   if (atomic_load(&s.failed) || !started) return -1;
-  *qps = wall > 0 ? (double)done / (wall / 1e6) : 0;
+  kr->qpsn = wall > 0 ? (double)done / (wall / 1e6) : 0;
   return 0;
 }
 
-/* ---- one k ------------------------------------------------------------------ */
-static int bench_k(kresult *kr, quarry_index *ix, qx_analyzer *an, const bench_cfg *c, uint32_t k) {
+/* ---- one mode and k ------------------------------------------------------------- */
+static int bench_k(kresult *kr, quarry_index *ix, const bench_cfg *c, quarry_mode mode, uint32_t k) {
   quarry_search_opts so = c->so;
   so.k = k;
+  so.mode = mode;
   kr->k = k;
-  size_t nq = c->nq;
-  double *times = calloc(nq * c->repeat, sizeof *times), *cpus = calloc(nq * c->repeat, sizeof *cpus);
+  kr->mode = mode;
+  size_t nq = c->nq, R = c->repeat;
+  double *times = calloc(nq * R, sizeof *times), *cpus = calloc(nq * R, sizeof *cpus);
+  double *stt = calloc(nq * R * NSTAGES, sizeof *stt); /* [query][stage][repeat] */
+  double *stage_us = calloc(nq * (NSTAGES + 1), sizeof *stage_us); /* [stage][query] */
   uint32_t *nt = calloc(nq, sizeof *nt);
   kr->lat = calloc(nq, sizeof *kr->lat);
   kr->cpu = calloc(nq, sizeof *kr->cpu);
   kr->hits = calloc(nq, sizeof *kr->hits);
-  double *an_us = calloc(nq, sizeof *an_us), *rt_us = calloc(nq, sizeof *rt_us), *sn_us = calloc(nq, sizeof *sn_us);
   int rc = -1;
-  if (!times || !cpus || !kr->cpu || !nt || !kr->lat || !kr->hits || !an_us || !rt_us || !sn_us) {
-    cli_fail("out of memory");
-    goto out;
-  }
+  if (!times || !cpus || !stt || !stage_us || !kr->cpu || !nt || !kr->lat || !kr->hits) goto oom;
   uint32_t h;
   uint64_t warm_errors = 0;
   double end = now_us() + c->budget * 1e6;
   for (size_t i = 0; i < nq && now_us() < end; i++) /* warm-up pass */
-    if (one_search(ix, c->queries[i], &so, &h, &warm_errors, NULL) < 0) goto fail;
+    if (one_search(ix, c->queries[i], &so, &h, &warm_errors, NULL, NULL) < 0) goto fail;
   end = now_us() + c->budget * 1e6;
-  for (uint32_t r = 0; r < c->repeat && now_us() < end; r++)
+  for (uint32_t r = 0; r < R && now_us() < end; r++)
     for (size_t i = 0; i < nq && now_us() < end; i++) {
       uint64_t *errs = r == 0 ? &kr->errors : &warm_errors;
-      double u, t = one_search(ix, c->queries[i], &so, &h, errs, &u);
+      quarry_search_times st;
+      double u, t = one_search(ix, c->queries[i], &so, &h, errs, &u, &st);
       if (t < 0) goto fail;
-      cpus[i * c->repeat + nt[i]] = u;
-      times[i * c->repeat + nt[i]++] = t;
+      double *q = stt + i * R * NSTAGES;
+      q[0 * R + nt[i]] = st.analyse_us;
+      q[1 * R + nt[i]] = st.retrieve_us;
+      q[2 * R + nt[i]] = st.fuse_us;
+      cpus[i * R + nt[i]] = u;
+      times[i * R + nt[i]++] = t;
       if (r == 0) kr->hits[i] = h;
     }
   for (size_t i = 0; i < nq && nt[i]; i++) {
-    qsort(times + i * c->repeat, nt[i], sizeof *times, cmp_double);
-    qsort(cpus + i * c->repeat, nt[i], sizeof *cpus, cmp_double);
-    kr->cpu[kr->n] = cpus[i * c->repeat + (nt[i] - 1) / 2];
-    kr->lat[kr->n++] = times[i * c->repeat + (nt[i] - 1) / 2];
+    for (int s = 0; s < NSTAGES; s++) stage_us[s * nq + kr->n] = median(stt + (i * NSTAGES + s) * R, nt[i]);
+    kr->cpu[kr->n] = median(cpus + i * R, nt[i]);
+    kr->lat[kr->n++] = median(times + i * R, nt[i]);
   }
   if (summarize(&kr->all, kr->lat, kr->n) || summarize(&kr->cpu_all, kr->cpu, kr->n)) goto oom;
   kr->qps1 = kr->all.mean > 0 ? 1e6 / kr->all.mean : 0;
 
-  /* Stages, in their own pass over the timed queries. */
+  /* Snippets, in their own pass over the timed queries. */
+  double *sn_us = stage_us + NSTAGES * nq;
   quarry_snippet_opts sno = QUARRY_SNIPPET_OPTS_INIT;
   end = now_us() + c->budget * 1e6;
   for (size_t i = 0; i < kr->n && now_us() < end; i++) {
-    qx_query q;
-    double t0 = now_us();
-    int prc = qx_query_parse(&q, an, c->queries[i]);
-    an_us[i] = now_us() - t0;
-    if (!prc) qx_query_free(&q);
-    rt_us[i] = kr->lat[i] > an_us[i] ? kr->lat[i] - an_us[i] : 0;
     quarry_results *res = NULL;
     sn_us[i] = 0;
     if (!quarry_search(&res, ix, c->queries[i], &so)) {
       size_t nh = quarry_results_count(res);
-      t0 = now_us();
+      double t0 = now_us();
       for (size_t j = 0; j < nh && j < SNIPPET_HITS; j++) {
         char *snip = NULL;
         if (!quarry_snippet(&snip, ix, res, j, &sno)) quarry_free(snip);
@@ -273,21 +288,21 @@ static int bench_k(kresult *kr, quarry_index *ix, qx_analyzer *an, const bench_c
       sn_us[i] = now_us() - t0;
       quarry_results_free(res);
     }
-    kr->n_stage = i + 1;
+    kr->n_snip = i + 1;
   }
-  if (summarize(&kr->analyse, an_us, kr->n_stage) || summarize(&kr->retrieve, rt_us, kr->n_stage) ||
-      summarize(&kr->snippets, sn_us, kr->n_stage))
-    goto oom;
-  if (throughput(&kr->qpsn, c, &so)) goto fail;
+  for (int s = 0; s < NSTAGES; s++)
+    if (summarize(&kr->stage[s], stage_us + s * nq, kr->n)) goto oom;
+  if (summarize(&kr->stage[NSTAGES], sn_us, kr->n_snip)) goto oom;
+  if (throughput(kr, ix, c, &so)) goto fail;
   rc = 0;
   goto out;
 oom:
   cli_fail("out of memory");
   goto out;
 fail:
-  cli_fail_lib("bench -k %u", k);
+  cli_fail_lib("bench --mode %s -k %u", mode_names[mode], k);
 out:
-  free(times), free(cpus), free(nt), free(an_us), free(rt_us), free(sn_us);
+  free(times), free(cpus), free(stt), free(stage_us), free(nt);
   return rc;
 }
 
@@ -297,71 +312,85 @@ static void json_summary(const char *name, const summary *s, int comma) {
          comma ? "," : "", name, s->p50, s->p95, s->p99, s->max, s->mean);
 }
 
-static void print_json(const bench_cfg *c, const quarry_index_info *info, double open_us, const kresult *kr,
-                       size_t nk, int latencies) {
+static void json_k(const bench_cfg *c, const kresult *r, int latencies) {
+  printf("{\"n\":%zu,\"p50_us\":%.3f,\"p95_us\":%.3f,\"p99_us\":%.3f,\"max_us\":%.3f,\"mean_us\":%.3f,"
+         "\"qps_1\":%.1f,\"qps_threads\":%.1f,\"threads\":%u,\"threads_wall_s\":%.3f,\"threads_cpu_s\":%.3f,"
+         "\"rejected\":%llu,\"clocks\":{",
+         r->n, r->all.p50, r->all.p95, r->all.p99, r->all.max, r->all.mean, r->qps1, r->qpsn, c->threads, r->tp_wall,
+         r->tp_cpu, (unsigned long long)r->errors);
+  json_summary("cpu", &r->cpu_all, 0);
+  printf("},\"stages\":{");
+  for (int s = 0; s <= NSTAGES; s++) json_summary(stage_names[s], &r->stage[s], s > 0);
+  printf(",\"n\":%zu,\"n_snippets\":%zu}", r->n, r->n_snip);
+  if (latencies) {
+    printf(",\"lat_us\":[");
+    for (size_t i = 0; i < r->n; i++) printf("%s%.3f", i ? "," : "", r->lat[i]);
+    printf("],\"cpu_us\":[");
+    for (size_t i = 0; i < r->n; i++) printf("%s%.3f", i ? "," : "", r->cpu[i]);
+    printf("],\"hits\":[");
+    for (size_t i = 0; i < r->n; i++) printf("%s%u", i ? "," : "", r->hits[i]);
+    printf("]");
+  }
+  printf("}");
+}
+
+/* kr holds nm modes x nk values of k, mode-major. The first mode's results
+ * are also at the top level ("mode", "k": the form the driver reads). */
+static void print_json(const bench_cfg *c, const char *dir, const quarry_index_info *info, double open_us,
+                       const kresult *kr, size_t nm, size_t nk, int latencies) {
   printf("{\"index\":");
-  cli_json_str(stdout, c->dir, strlen(c->dir));
-  printf(",\"passages\":%llu,\"index_bytes\":%llu,\"open_us\":%.1f,\"mode\":\"bm25\",\"queries\":%zu,"
-         "\"repeat\":%u,\"threads\":%u,\"k1\":%g,\"b\":%g,\"k\":{",
-         (unsigned long long)info->passages, (unsigned long long)info->bytes, open_us, c->nq, c->repeat,
-         c->threads, c->so.k1, c->so.b);
-  for (size_t j = 0; j < nk; j++) {
-    const kresult *r = &kr[j];
-    printf("%s\"%u\":{\"n\":%zu,\"p50_us\":%.3f,\"p95_us\":%.3f,\"p99_us\":%.3f,\"max_us\":%.3f,\"mean_us\":%.3f,"
-           "\"qps_1\":%.1f,\"qps_threads\":%.1f,\"rejected\":%llu,\"clocks\":{",
-           j ? "," : "", r->k, r->n, r->all.p50, r->all.p95, r->all.p99, r->all.max, r->all.mean, r->qps1, r->qpsn,
-           (unsigned long long)r->errors);
-    json_summary("cpu", &r->cpu_all, 0);
-    printf("}");
-    printf(",\"stages\":{");
-    json_summary("analyse", &r->analyse, 0);
-    json_summary("retrieve", &r->retrieve, 1);
-    json_summary("snippets", &r->snippets, 1);
-    printf(",\"n\":%zu}", r->n_stage);
-    if (latencies) {
-      printf(",\"lat_us\":[");
-      for (size_t i = 0; i < r->n; i++) printf("%s%.3f", i ? "," : "", r->lat[i]);
-      printf("],\"cpu_us\":[");
-      for (size_t i = 0; i < r->n; i++) printf("%s%.3f", i ? "," : "", r->cpu[i]);
-      printf("],\"hits\":[");
-      for (size_t i = 0; i < r->n; i++) printf("%s%u", i ? "," : "", r->hits[i]);
-      printf("]");
+  cli_json_str(stdout, dir, strlen(dir));
+  printf(",\"passages\":%llu,\"index_bytes\":%llu,\"open_us\":%.1f,\"mode\":\"%s\",\"queries\":%zu,"
+         "\"repeat\":%u,\"threads\":%u,\"k1\":%g,\"b\":%g,\"modes\":{",
+         (unsigned long long)info->passages, (unsigned long long)info->bytes, open_us, mode_names[kr[0].mode], c->nq,
+         c->repeat, c->threads, c->so.k1, c->so.b);
+  for (size_t m = 0; m < nm; m++) {
+    printf("%s\"%s\":{\"k\":{", m ? "," : "", mode_names[kr[m * nk].mode]);
+    for (size_t j = 0; j < nk; j++) {
+      printf("%s\"%u\":", j ? "," : "", kr[m * nk + j].k);
+      json_k(c, &kr[m * nk + j], latencies);
     }
-    printf("}");
+    printf("}}");
+  }
+  printf("},\"k\":{");
+  for (size_t j = 0; j < nk; j++) {
+    printf("%s\"%u\":", j ? "," : "", kr[j].k);
+    json_k(c, &kr[j], latencies);
   }
   printf("}}\n");
 }
 
-static void print_table(const bench_cfg *c, const quarry_index_info *info, double open_us, const kresult *kr,
-                        size_t nk) {
+static void print_table(const bench_cfg *c, const char *dir, const quarry_index_info *info, double open_us,
+                        const kresult *kr, size_t n) {
   char hb[32];
-  printf("index %s: %llu passages, %s, opened in %.0f us; %zu queries, mode bm25 (k1 %g, b %g)\n", c->dir,
-         (unsigned long long)info->passages, cli_human_bytes(hb, sizeof hb, info->bytes), open_us, c->nq,
-         c->so.k1, c->so.b);
-  printf("latency per query in us (single thread, warm, median of %u passes)\n\n", c->repeat);
-  printf("%6s %7s %9s %9s %9s %9s %9s %10s %10s\n", "k", "queries", "p50", "p95", "p99", "max", "mean", "QPS 1",
-         "QPS");
-  for (size_t j = 0; j < nk; j++) {
+  printf("index %s: %llu passages, %s, opened in %.0f us; %zu queries (BM25 k1 %g, b %g)\n", dir,
+         (unsigned long long)info->passages, cli_human_bytes(hb, sizeof hb, info->bytes), open_us, c->nq, c->so.k1,
+         c->so.b);
+  printf("latency per query in us (single thread, warm, median of %u passes); QPS 1 = 1 / mean, "
+         "QPS %u = %u threads on one index handle\n\n", c->repeat, c->threads, c->threads);
+  printf("%-6s %6s %7s %9s %9s %9s %9s %9s %9s %9s\n", "mode", "k", "queries", "p50", "p95", "p99", "max", "mean",
+         "QPS 1", "QPS N");
+  for (size_t j = 0; j < n; j++) {
     const kresult *r = &kr[j];
-    printf("%6u %7zu %9.1f %9.1f %9.1f %9.1f %9.1f %10.0f %10.0f\n", r->k, r->n, r->all.p50, r->all.p95,
-           r->all.p99, r->all.max, r->all.mean, r->qps1, r->qpsn);
+    printf("%-6s %6u %7zu %9.1f %9.1f %9.1f %9.1f %9.1f %9.0f %9.0f\n", mode_names[r->mode], r->k, r->n, r->all.p50,
+           r->all.p95, r->all.p99, r->all.max, r->all.mean, r->qps1, r->qpsn);
   }
-  for (size_t j = 0; j < nk; j++)
-    printf("%6u %7s %9.1f %9.1f %9.1f %9.1f %9.1f   (thread CPU time)\n", kr[j].k, "", kr[j].cpu_all.p50,
+  printf("\nthread CPU time per query (us)\n");
+  for (size_t j = 0; j < n; j++)
+    printf("%-6s %6u %7s %9.1f %9.1f %9.1f %9.1f %9.1f\n", mode_names[kr[j].mode], kr[j].k, "", kr[j].cpu_all.p50,
            kr[j].cpu_all.p95, kr[j].cpu_all.p99, kr[j].cpu_all.max, kr[j].cpu_all.mean);
-  printf("\n(last column: %u threads)\n\nstages (us)    %9s %9s %9s %9s\n", c->threads, "p50", "p99", "mean",
-         "max");
-  for (size_t j = 0; j < nk; j++) {
-    const kresult *r = &kr[j];
-    const summary *s[3] = {&r->analyse, &r->retrieve, &r->snippets};
-    static const char *names[3] = {"analyse", "retrieve", "snippets"};
-    for (int i = 0; i < 3; i++)
-      printf("k=%-5u %-8s %9.1f %9.1f %9.1f %9.1f\n", r->k, names[i], s[i]->p50, s[i]->p99, s[i]->mean,
-             s[i]->max);
-  }
-  for (size_t j = 0; j < nk; j++)
-    if (kr[j].errors) printf("k=%u: %llu queries rejected by the parser (timed anyway)\n", kr[j].k,
-                             (unsigned long long)kr[j].errors);
+  printf("\nstages (us)             %9s %9s %9s %9s %9s\n", "p50", "p95", "p99", "max", "mean");
+  for (size_t j = 0; j < n; j++)
+    for (int s = 0; s <= NSTAGES; s++) {
+      const summary *x = &kr[j].stage[s];
+      printf("%-6s k=%-6u %-8s %9.1f %9.1f %9.1f %9.1f %9.1f\n", mode_names[kr[j].mode], kr[j].k, stage_names[s],
+             x->p50, x->p95, x->p99, x->max, x->mean);
+    }
+  printf("(snippets: the first %d hits, not part of the latency)\n", SNIPPET_HITS);
+  for (size_t j = 0; j < n; j++)
+    if (kr[j].errors)
+      printf("%s k=%u: %llu queries rejected by the parser (timed anyway)\n", mode_names[kr[j].mode], kr[j].k,
+             (unsigned long long)kr[j].errors);
 }
 
 static int parse_ks(uint32_t *ks, size_t *nk, const char *s) {
@@ -376,6 +405,23 @@ static int parse_ks(uint32_t *ks, size_t *nk, const char *s) {
   return *nk ? 0 : -1;
 }
 
+static int parse_modes(quarry_mode *ms, size_t *nm, const char *s) {
+  *nm = 0;
+  while (*s) {
+    size_t len = strcspn(s, ",");
+    quarry_mode m = QUARRY_MODE_AUTO;
+    for (int i = QUARRY_MODE_BM25; i <= QUARRY_MODE_HYBRID; i++)
+      if (strlen(mode_names[i]) == len && !strncmp(s, mode_names[i], len)) m = (quarry_mode)i;
+    if (m == QUARRY_MODE_AUTO || *nm == MAX_MODES) return -1;
+    for (size_t i = 0; i < *nm; i++)
+      if (ms[i] == m) return -1;
+    ms[(*nm)++] = m;
+    s += len;
+    if (*s) s++;
+  }
+  return *nm ? 0 : -1;
+}
+
 int cmd_bench(int argc, char **argv) {
   static const struct option longopts[] = {
       {"index", required_argument, 0, 'x'},   {"queries", required_argument, 0, 'Q'},
@@ -387,9 +433,10 @@ int cmd_bench(int argc, char **argv) {
   bench_cfg c = {.so = QUARRY_SEARCH_OPTS_INIT, .repeat = 3, .budget = 60};
   long nproc = sysconf(_SC_NPROCESSORS_ONLN);
   c.threads = nproc > 0 ? (uint32_t)nproc : 1;
-  const char *qpath = NULL, *dir = NULL, *mode = "bm25";
+  const char *qpath = NULL, *dir = NULL;
   uint32_t ks[MAX_KS] = {10};
-  size_t nk = 1;
+  quarry_mode modes[MAX_MODES] = {QUARRY_MODE_BM25};
+  size_t nk = 1, nm = 1;
   int json = 0, latencies = 0, ch;
   char *end;
   optind = 1;
@@ -400,7 +447,10 @@ int cmd_bench(int argc, char **argv) {
     case 'k':
       if (parse_ks(ks, &nk, optarg)) return cli_fail("-k: expected N[,N...] with 1 <= N <= 1000000, got '%s'", optarg);
       break;
-    case 'M': mode = optarg; break;
+    case 'M':
+      if (parse_modes(modes, &nm, optarg))
+        return cli_fail("--mode: expected bm25, vector or hybrid (comma-separated, each once), got '%s'", optarg);
+      break;
     case 'J': json = 1; break;
     case 'L': latencies = 1; break;
     case 'T': {
@@ -434,43 +484,43 @@ int cmd_bench(int argc, char **argv) {
   }
   if (optind < argc) return cli_fail("bench: unexpected argument '%s' (try 'quarry bench --help')", argv[optind]);
   if (!qpath) return cli_fail("bench: --queries FILE is required (try 'quarry bench --help')");
-  if (strcmp(mode, "bm25")) {
-    if (!strcmp(mode, "vector") || !strcmp(mode, "hybrid"))
-      return cli_fail("bench --mode %s: not available in this build yet (bm25 only)", mode);
-    return cli_fail("bench --mode: expected bm25, vector or hybrid, got '%s'", mode);
-  }
-  c.dir = cli_index_dir(dir);
+  dir = cli_index_dir(dir);
   int rc = load_queries(&c, qpath);
   quarry_index *ix = NULL;
-  qx_analyzer *an = NULL;
-  kresult kr[MAX_KS];
+  kresult kr[MAX_MODES * MAX_KS];
   memset(kr, 0, sizeof kr);
   quarry_index_info info;
   double open_us = 0;
   if (rc) goto out;
   double t0 = now_us();
-  if (quarry_index_open(&ix, c.dir)) {
-    rc = cli_fail_lib("bench: cannot open index %s", c.dir);
+  if (quarry_index_open(&ix, dir)) {
+    rc = cli_fail_lib("bench: cannot open index %s", dir);
     goto out;
   }
   open_us = now_us() - t0;
-  if (quarry_index_stat(&info, ix) || qx_analyzer_new(&an, ix->lang)) {
-    rc = cli_fail_lib("bench: %s", c.dir);
+  if (quarry_index_stat(&info, ix)) {
+    rc = cli_fail_lib("bench: %s", dir);
     goto out;
   }
-  for (size_t j = 0; j < nk; j++)
-    if (bench_k(&kr[j], ix, an, &c, ks[j])) {
-      rc = 2;
+  for (size_t m = 0; m < nm; m++)
+    if (modes[m] != QUARRY_MODE_BM25 && !quarry_index_has_vectors(ix)) {
+      rc = cli_fail("bench --mode %s: the index %s has no vectors (built with --no-vectors): use --mode bm25",
+                    mode_names[modes[m]], dir);
       goto out;
     }
-  if (json) print_json(&c, &info, open_us, kr, nk, latencies);
-  else print_table(&c, &info, open_us, kr, nk);
+  for (size_t m = 0; m < nm; m++)
+    for (size_t j = 0; j < nk; j++)
+      if (bench_k(&kr[m * nk + j], ix, &c, modes[m], ks[j])) {
+        rc = 2;
+        goto out;
+      }
+  if (json) print_json(&c, dir, &info, open_us, kr, nm, nk, latencies);
+  else print_table(&c, dir, &info, open_us, kr, nm * nk);
   if (fflush(stdout) || ferror(stdout)) rc = 2;
 out:
-  for (size_t j = 0; j < MAX_KS; j++) free(kr[j].lat), free(kr[j].cpu), free(kr[j].hits);
+  for (size_t j = 0; j < MAX_MODES * MAX_KS; j++) free(kr[j].lat), free(kr[j].cpu), free(kr[j].hits);
   for (size_t i = 0; i < c.nq; i++) free(c.queries[i]);
   free(c.queries);
-  qx_analyzer_free(an);
   quarry_index_close(ix);
   return rc;
 }

@@ -228,6 +228,20 @@ const quarry_hit *quarry_results_hit(const quarry_results *r, size_t i);
 const char *quarry_results_note(const quarry_results *r);
 void quarry_results_free(quarry_results *r);
 
+/*! Where the time of one quarry_search() call went, in microseconds of
+ *  monotonic wall-clock time measured inside the call:
+ *  analyse  : parsing and analysing the query text, and in vector and hybrid
+ *             mode embedding it (query encoder);
+ *  retrieve : the rest: BM25 evaluation, the vector index search, the hits'
+ *             paths, titles and lines;
+ *  fuse     : vector and hybrid mode: union of the legs, exact cosine of each
+ *             candidate, fusion and ordering (0 in BM25 mode);
+ *  total_us = analyse_us + retrieve_us + fuse_us. */
+typedef struct quarry_search_times {
+  double analyse_us, retrieve_us, fuse_us, total_us;
+} quarry_search_times;
+void quarry_results_times(quarry_search_times *out, const quarry_results *r);
+
 #define QUARRY_SNIPPET_OPTS_VERSION 1
 typedef struct quarry_snippet_opts {
   unsigned version;  /* QUARRY_SNIPPET_OPTS_VERSION */

@@ -123,13 +123,16 @@ int qx_search_fused(quarry_results *r, quarry_index *ix, const char *query, cons
   size_t nc = 0;
   uint32_t nv = 0;
   int rc = (!qv || !vids || !vsc || !text) ? qx_err(QUARRY_ENOMEM, "out of memory") : 0;
+  double t0 = qx_now();
   if (!rc) rc = qx_vectors_embed_query(v, o->model, text, tlen, qv);
+  r->t_embed = qx_now() - t0;
   if (!rc) rc = qx_vectors_search(v, qv, vdepth, o->ef_search, vids, vsc, &nv);
   if (!rc && mode == QUARRY_MODE_HYBRID && bm25_leg) {
     quarry_search_opts bo = *o;
     bo.k = depth;
     rc = qx_evaluate(&br, ix, q, &bo);
   }
+  t0 = qx_now();
   if (!rc && !(c = malloc(sizeof *c * ((size_t)nv + br.n + 1)))) rc = qx_err(QUARRY_ENOMEM, "out of memory");
   /* union of the legs, keyed by passage id */
   for (uint32_t i = 0; !rc && i < nv; i++) c[nc++] = (cand){.pid = vids[i], .vec_rank = i + 1};
@@ -190,6 +193,7 @@ int qx_search_fused(quarry_results *r, quarry_index *ix, const char *query, cons
     h->vec_rank = c[i].vec_rank;
     h->vec_score = c[i].vec_score;
   }
+  r->t_fuse = qx_now() - t0;
   free(br.hits);
   free(c);
   free(text);

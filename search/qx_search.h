@@ -50,6 +50,9 @@ struct quarry_results {
   /* what matched, for snippets: analysed terms and folded prefixes */
   char **terms, **prefixes;
   size_t nterms, nprefixes;
+  /* stage times of the search, seconds (quarry_results_times); hybrid.c
+   * fills embed and fuse */
+  double t_parse, t_embed, t_fuse, t_total;
 };
 
 /* Evaluate a parsed query: fills r->hits (top k, best first). */

@@ -4,6 +4,7 @@
  * (bm25.c), then attach document path, title and line to each hit.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "qx_daat.h"
 
@@ -61,8 +62,10 @@ int quarry_search(quarry_results **out, quarry_index *ix, const char *query, con
   if (!r) return qx_err(QUARRY_ENOMEM, "out of memory");
   qx_searcher *sr = NULL;
   qx_query q = {0};
+  double t0 = qx_now();
   int rc = qx_searcher_get(&sr, ix);
   if (!rc) rc = qx_query_parse(&q, sr->an, query);
+  r->t_parse = qx_now() - t0;
   int positive = 0;
   for (size_t i = 0; !rc && i < q.n; i++) {
     const qx_qclause *c = &q.c[i];
@@ -92,6 +95,7 @@ int quarry_search(quarry_results **out, quarry_index *ix, const char *query, con
   if (!rc) rc = fill_hits(r, ix);
   qx_query_free(&q);
   qx_searcher_put(ix, sr);
+  r->t_total = qx_now() - t0;
   if (rc) {
     quarry_results_free(r);
     return rc;
@@ -111,6 +115,15 @@ const quarry_hit *quarry_results_hit(const quarry_results *r, size_t i) {
   return r && i < r->n ? &r->hits[i] : NULL;
 }
 const char *quarry_results_note(const quarry_results *r) { return r ? r->note : NULL; }
+
+void quarry_results_times(quarry_search_times *out, const quarry_results *r) {
+  memset(out, 0, sizeof *out);
+  if (!r) return;
+  out->total_us = r->t_total * 1e6;
+  out->analyse_us = (r->t_parse + r->t_embed) * 1e6;
+  out->fuse_us = r->t_fuse * 1e6;
+  out->retrieve_us = QX_MAX(0.0, out->total_us - out->analyse_us - out->fuse_us);
+}
 
 void quarry_results_free(quarry_results *r) {
   if (!r) return;

@@ -203,8 +203,9 @@ class Quarry(Engine):
 
     def index_cmd(self, data, idx):
         src = ["--format", "beir", os.path.join(data, "corpus.jsonl")] if self.beir else [os.path.join(data, "files")]
+        # --no-vectors: BM25 only, as the peers (quarry embeds every passage by default)
         return [self.a.quarry, "index", "-q", "-o", idx, "--lang", "none", "--passage-tokens", "1024",
-                "--passage-overlap", "0"] + src
+                "--passage-overlap", "0", "--no-vectors"] + src
 
     def search_cmd(self, data, idx):
         return [self.a.quarry, "bench", "-x", idx, "--queries", os.path.join(data, "queries.txt"), "-k", self.a.k,
