@@ -407,7 +407,7 @@ static int parse_ks(uint32_t *ks, size_t *nk, const char *s) {
 
 static int parse_modes(quarry_mode *ms, size_t *nm, const char *s) {
   *nm = 0;
-  while (*s) {
+  for (;;) {
     size_t len = strcspn(s, ",");
     quarry_mode m = QUARRY_MODE_AUTO;
     for (int i = QUARRY_MODE_BM25; i <= QUARRY_MODE_HYBRID; i++)
@@ -417,9 +417,9 @@ static int parse_modes(quarry_mode *ms, size_t *nm, const char *s) {
       if (ms[i] == m) return -1;
     ms[(*nm)++] = m;
     s += len;
-    if (*s) s++;
+    if (!*s) return 0;
+    s++; /* past the comma: another mode must follow */
   }
-  return *nm ? 0 : -1;
 }
 
 int cmd_bench(int argc, char **argv) {

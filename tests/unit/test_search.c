@@ -156,6 +156,13 @@ int main(void) {
   const quarry_hit *h = quarry_results_hit(r, 0);
   CHECK(h && strstr(h->path, "d003.txt") && h->line == 1 && h->start == 0 && h->end > 20);
   CHECK(!strcmp(h->id, h->path));
+  /* stage times: non-negative, adding up to the call's time, no fusion in BM25 */
+  quarry_search_times tm;
+  quarry_results_times(&tm, r);
+  CHECK(tm.total_us > 0 && tm.analyse_us > 0 && tm.retrieve_us >= 0 && tm.fuse_us == 0);
+  CHECK(fabs(tm.analyse_us + tm.retrieve_us + tm.fuse_us - tm.total_us) < 1e-6 * tm.total_us + 1e-9);
+  quarry_results_times(&tm, NULL);
+  CHECK(tm.total_us == 0);
   quarry_snippet_opts so = QUARRY_SNIPPET_OPTS_INIT;
   so.hl_open = "[";
   so.hl_close = "]";
