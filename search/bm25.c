@@ -223,46 +223,45 @@ int qx_m_open(qx_matcher *m, quarry_index *ix, const qx_qclause *cl, qx_scratch 
 
 /* ---- top-k collector (min-heap on "worse") ---------------------------------- */
 
-static int worse(const quarry_hit *a, const quarry_hit *b) {
+_Static_assert(sizeof(qx_topk_ent) <= sizeof(quarry_hit), "the heap lives in the hit array");
+
+static inline int worse(const qx_topk_ent *a, const qx_topk_ent *b) {
   return a->score < b->score || (a->score == b->score && a->passage > b->passage);
 }
 
 static void heap_push(qx_topk *t, uint32_t pid, uint32_t doc, double score) {
-  quarry_hit *h = t->h, x = {.passage = pid, .doc = doc, .score = score};
+  qx_topk_ent *h = t->e, x = {.score = score, .passage = pid, .doc = doc};
   if (t->n == t->k) {
     if (!worse(&h[0], &x)) return;
-    h[0] = x;
-    size_t i = 0;
-    for (;;) { /* sift down */
-      size_t l = 2 * i + 1, r = l + 1, m = i;
-      if (l < t->n && worse(&h[l], &h[m])) m = l;
-      if (r < t->n && worse(&h[r], &h[m])) m = r;
-      if (m == i) break;
-      quarry_hit tmp = h[i];
+    size_t i = 0, n = t->n;
+    for (;;) { /* sift x down from the root */
+      size_t l = 2 * i + 1, r = l + 1, m = l;
+      if (l >= n) break;
+      if (r < n && worse(&h[r], &h[l])) m = r;
+      if (!worse(&h[m], &x)) break;
       h[i] = h[m];
-      h[m] = tmp;
       i = m;
     }
+    h[i] = x;
     return;
   }
   size_t i = t->n++;
-  h[i] = x;
-  while (i > 0 && worse(&h[i], &h[(i - 1) / 2])) {
-    quarry_hit tmp = h[i];
+  while (i > 0 && worse(&x, &h[(i - 1) / 2])) {
     h[i] = h[(i - 1) / 2];
-    h[(i - 1) / 2] = tmp;
     i = (i - 1) / 2;
   }
+  h[i] = x;
 }
 
-static int cmp_hits(const void *a, const void *b) {
-  const quarry_hit *x = a, *y = b;
+static int cmp_ents(const void *a, const void *b) {
+  const qx_topk_ent *x = a, *y = b;
   return worse(x, y) ? 1 : worse(y, x) ? -1 : 0;
 }
 
 void qx_topk_init(qx_topk *t, quarry_hit *h, size_t k, int per_doc, quarry_index *ix) {
   memset(t, 0, sizeof *t);
   t->h = h;
+  t->e = (qx_topk_ent *)(void *)h; /* k entries fit: sizeof(qx_topk_ent) < sizeof(quarry_hit) */
   t->k = k;
   t->per_doc = per_doc;
   t->ix = ix;
@@ -293,7 +292,13 @@ int qx_topk_add(qx_topk *t, uint32_t d, double s) {
 size_t qx_topk_finish(qx_topk *t) {
   if (t->per_doc && t->cur_doc != QX_DOC_END) heap_push(t, t->best_pid, t->cur_doc, t->best);
   t->cur_doc = QX_DOC_END;
-  qsort(t->h, t->n, sizeof *t->h, cmp_hits);
+  qsort(t->e, t->n, sizeof *t->e, cmp_ents);
+  /* widen in place from the last entry: hit i starts at or after entry i's
+   * end for i >= 1, so entries not yet read are never overwritten */
+  for (size_t i = t->n; i-- > 0;) {
+    qx_topk_ent x = t->e[i];
+    t->h[i] = (quarry_hit){.passage = x.passage, .doc = x.doc, .score = x.score};
+  }
   return t->n;
 }
 

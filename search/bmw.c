@@ -57,6 +57,39 @@ static void bubble(bl *L, size_t n, size_t i) {
   }
 }
 
+/* One plain term and no excluded clause: the block-max loop without WAND's
+ * bookkeeping (as Tantivy's block_wand_single_scorer). A block whose bound
+ * cannot beat the threshold is skipped without being decoded; a block that
+ * may is decoded, scored whole by the SIMD kernel, and only its passages
+ * above the threshold are offered. Same scores as qx_daat_score (the kernel
+ * is bit-identical to qx_m_score's formula; (0 + s) x weight), and the same
+ * rule as the collector: a passage scoring <= a full heap's minimum comes
+ * after it and loses the tie. */
+static int single_term(qx_daat *e, qx_matcher *m) {
+  qx_pcursor *c = &m->cur[0];
+  double w = m->cl->weight, bw = m->idf[0] * w, th = qx_topk_threshold(&e->top);
+  uint32_t prev_last = 0, last = 0, mt = 0, mdl = 0;
+  int rc = 0;
+  for (uint32_t b = c->block; !rc && b < c->nblocks; b++, prev_last = last) {
+    qx_pcursor_block_info(c, b, &last, &mt, &mdl);
+    if (qx_below(qx_bm25_term_ub(bw, mt, mdl, e->k1, e->b, e->ix->avgdl), th)) continue;
+    if ((rc = qx_pcursor_advance(c, b ? prev_last + 1 : 0))) break;
+    if (c->doc == QX_DOC_END || c->block != b) return qx_err(QUARRY_ECORRUPT, "%s: term %u: skip table inconsistent",
+                                                             e->ix->dir, c->term);
+    for (uint32_t i = 0; i < c->n; i++) m->bnorm[i] = qx_index_norm(e->ix, c->docs[i]);
+    qx_bm25_block(m->bsc, c->tfs, m->bnorm, c->n, e->K, m->idf[0]);
+    m->bsc_block = c->decoded;
+    for (uint32_t i = c->i; !rc && i < c->n; i++) {
+      double s = m->bsc[i] * w;
+      if (s <= th) continue;
+      rc = qx_topk_add(&e->top, c->docs[i], s);
+      th = qx_topk_threshold(&e->top);
+    }
+  }
+  m->doc = QX_DOC_END;
+  return rc;
+}
+
 int qx_eval_bmw(qx_daat *e) {
   if (!e->top.k) return 0;
   bl L[QX_BMW_LISTS];
@@ -68,6 +101,7 @@ int qx_eval_bmw(qx_daat *e) {
       return qx_err(QUARRY_EINVAL, "internal: block-max WAND on a query it does not apply to");
     L[n++] = (bl){.m = m, .ub = m->ub, .weight = m->idf[0] * m->cl->weight, .bb = UINT32_MAX};
   }
+  if (n == 1 && e->nnot == 0) return single_term(e, L[0].m);
   for (size_t i = n; i-- > 0;) bubble(L, n, i);
   int rc = 0;
   while (!rc) {

@@ -65,9 +65,17 @@ int qx_m_advance(qx_matcher *m, uint32_t target);
 double qx_m_score(qx_matcher *m, const double K[256], uint8_t norm);
 
 /* Top-k collector: a bounded heap ordered by (score desc, passage asc); with
- * per_doc, consecutive passages of one document collapse to the best one. */
+ * per_doc, consecutive passages of one document collapse to the best one.
+ * The heap holds 16-byte entries (a quarry_hit is 96 bytes: sifting those
+ * was a visible share of top-1000 queries), kept in the memory of the
+ * caller's hit array h[k] and widened into hits by qx_topk_finish. */
+typedef struct qx_topk_ent {
+  double score;
+  uint32_t passage, doc;
+} qx_topk_ent;
 typedef struct qx_topk {
   quarry_hit *h;
+  qx_topk_ent *e; /* the heap, in h's memory */
   size_t n, k;
   int per_doc;
   quarry_index *ix;
@@ -81,7 +89,7 @@ int qx_topk_add(qx_topk *t, uint32_t d, double s);
 /* Flush the last document (per_doc) and sort best first; returns the count. */
 size_t qx_topk_finish(qx_topk *t);
 /* A passage scoring <= this can never enter (every later passage loses ties). */
-static inline double qx_topk_threshold(const qx_topk *t) { return t->n == t->k ? t->h[0].score : -1.0; }
+static inline double qx_topk_threshold(const qx_topk *t) { return t->n == t->k ? t->e[0].score : -1.0; }
 
 /* One query's evaluation state shared by the evaluators. */
 typedef struct qx_daat {
