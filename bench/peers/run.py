@@ -241,7 +241,7 @@ def bench_engine(a, eng, n, data, stats):
     idx = os.path.join(work, "index")
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
-    res = {"bm25_k1_b": BM25_PARAMS[eng.name]}
+    res = {"bm25_k1_b": BM25_PARAMS[eng.name], "load": [round(os.getloadavg()[0], 1)]}
     if hasattr(eng, "prepare"):
         eng.prepare(data)
     log(f"{eng.name} n={n}: indexing")
@@ -277,6 +277,7 @@ def bench_engine(a, eng, n, data, stats):
         if "stages" in v:
             st["stages"] = v["stages"]
         res["search"]["k"][k] = st
+    res["load"].append(round(os.getloadavg()[0], 1))  # 1-minute load average before and after
     if not a.keep_indexes:
         shutil.rmtree(idx, ignore_errors=True)
     return res
@@ -393,7 +394,13 @@ def write_markdown(path, R):
                 fmt_num(cpu(t1k, "p50")), fmt_num(cpu(t1k, "p99")), fmt_num(t1k.get("p50"))]) + " |")
         timed = [f"{e} {r['search']['k'].get('10', {}).get('n', 0)}" for e, r in S["engines"].items()
                  if "search" in r]
-        L += ["", "Queries timed (top-10): " + ", ".join(timed) + ".", ""]
+        timed1k = [f"{e} {r['search']['k'].get('1000', {}).get('n', 0)}" for e, r in S["engines"].items()
+                   if "search" in r]
+        loads = [f"{e} {r['load'][0]}-{r['load'][-1]}" for e, r in S["engines"].items() if len(r.get("load", [])) > 1]
+        L += ["", "Queries timed (top-10): " + ", ".join(timed) + "; (top-1000): " + ", ".join(timed1k) + ".", ""]
+        if loads:
+            L += [f"Machine load ({m['cores']} cores; 1-minute load average when the engine started and "
+                  "finished): " + ", ".join(loads) + ".", ""]
         q = S["engines"].get("quarry", {})
         if "search" in q:
             L += ["Ratios quarry / peer:", "",
