@@ -64,7 +64,8 @@ static void bubble(bl *L, size_t n, size_t i) {
  * above the threshold are offered. Same scores as qx_daat_score (the kernel
  * is bit-identical to qx_m_score's formula; (0 + s) x weight), and the same
  * rule as the collector: a passage scoring <= a full heap's minimum comes
- * after it and loses the tie. */
+ * after it and loses the tie. Runs per segment like the other evaluators
+ * (local ids, deleted passages skipped, offered with the segment's base). */
 static int single_term(qx_daat *e, qx_matcher *m) {
   qx_pcursor *c = &m->cur[0];
   double w = m->cl->weight, bw = m->idf[0] * w, th = qx_topk_threshold(&e->top);
@@ -76,13 +77,13 @@ static int single_term(qx_daat *e, qx_matcher *m) {
     if ((rc = qx_pcursor_advance(c, b ? prev_last + 1 : 0))) break;
     if (c->doc == QX_DOC_END || c->block != b) return qx_err(QUARRY_ECORRUPT, "%s: term %u: skip table inconsistent",
                                                              e->ix->dir, c->term);
-    for (uint32_t i = 0; i < c->n; i++) m->bnorm[i] = qx_index_norm(e->ix, c->docs[i]);
+    for (uint32_t i = 0; i < c->n; i++) m->bnorm[i] = m->normtab[c->docs[i]]; /* this segment's norms */
     qx_bm25_block(m->bsc, c->tfs, m->bnorm, c->n, e->K, m->idf[0]);
     m->bsc_block = c->decoded;
     for (uint32_t i = c->i; !rc && i < c->n; i++) {
       double s = m->bsc[i] * w;
-      if (s <= th) continue;
-      rc = qx_topk_add(&e->top, c->docs[i], s);
+      if (s <= th || !qx_daat_live(e, c->docs[i])) continue;
+      rc = qx_daat_offer(e, c->docs[i], s);
       th = qx_topk_threshold(&e->top);
     }
   }
@@ -126,7 +127,7 @@ int qx_eval_bmw(qx_daat *e) {
       if (L[0].m->doc == pd) { /* lists 0..p all sit on pd: score it */
         int excluded;
         rc = qx_daat_excluded(e, pd, &excluded);
-        if (!rc && !excluded) rc = qx_topk_add(&e->top, pd, qx_daat_score(e, pd));
+        if (!rc && !excluded && qx_daat_live(e, pd)) rc = qx_daat_offer(e, pd, qx_daat_score(e, pd));
         for (size_t i = p + 1; !rc && i-- > 0;) {
           rc = qx_m_advance(L[i].m, pd + 1);
           bubble(L, n, i);
