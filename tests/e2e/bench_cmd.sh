@@ -30,7 +30,7 @@ def check_k(r, n, k):
     c = r["clocks"]["cpu"]
     assert 0 <= c["p50_us"] <= c["p95_us"] <= c["p99_us"] <= c["max_us"], c
     assert r["qps_1"] > 0 and r["qps_threads"] > 0 and r["threads"] == 2, r
-    assert r["threads_wall_s"] > 0 and r["threads_cpu_s"] >= 0, r
+    assert r["threads_wall_s"] >= 0 and r["threads_cpu_s"] >= 0, r
     assert all(0 <= h <= k for h in r["hits"]), r["hits"]
     st = r["stages"]
     assert st["n"] == n and 0 < st["n_snippets"] <= n, st
