@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "qx_build.h"
+#include "qx_update.h"
 #include "qx_vectors.h"
 
 /* ---- dictionaries: open addressing (FNV-1a), slot = hash32 << 32 | id+1 ---- */
@@ -631,6 +632,8 @@ int quarry_index_build(quarry_build_stats *stats, const char *dir, const char *c
   qx_build b = {.opts = opts};
   int rc = qx_lang_parse(&b.lang, opts->lang ? opts->lang : "fr");
   if (rc) return qx_err(QUARRY_EINVAL, "unknown language '%s' (fr, en, none)", opts->lang);
+  int lock = -1;
+  if ((rc = qx_lock_acquire(&lock, dir))) return rc;
   rc = qx_cutter_init(&b.cut, opts->passage_tokens, opts->passage_overlap, on_passage, &b);
   int exists = 0;
   if (!rc) rc = check_target(dir, &exists);
@@ -674,5 +677,6 @@ int quarry_index_build(quarry_build_stats *stats, const char *dir, const char *c
     stats->seconds = qx_now() - t0;
   }
   build_free(&b);
+  qx_lock_release(lock);
   return rc;
 }
