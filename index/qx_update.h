@@ -21,6 +21,12 @@ void qx_lock_release(int fd);
 /* A table from passage text (xxh64 + length) to a vector row of an existing
  * segment, filled from the candidate documents of a segment build. */
 typedef struct qx_vec_reuse qx_vec_reuse;
+struct qx_seg;
+/* An empty table for the model named in man (vectors.model/checksum/dim). */
+int qx_vec_reuse_new(qx_vec_reuse **out, const qx_manifest *man);
+/* Hash the passages of document doc of segment sg (its text from store.zst). */
+int qx_vec_reuse_add_doc(qx_vec_reuse *r, struct qx_seg *sg, uint32_t doc);
+void qx_vec_reuse_free(qx_vec_reuse *r);
 /* The row for this passage text (dim floats), or NULL. */
 const float *qx_vec_reuse_find(const qx_vec_reuse *r, const char *text, size_t len);
 /* Model of the rows (name, checksum, dim), from the segments' MANIFEST. */
@@ -34,6 +40,17 @@ typedef struct qx_src_item {
   struct qx_seg *seg;
   uint32_t doc;
 } qx_src_item;
+
+/* A stored document read back (index/update.c): every field heap-owned. */
+typedef struct qx_stored_doc {
+  char *path, *id, *title; /* id NULL when it is the path (plain files) */
+  size_t title_len;
+  char *text;
+  size_t len;
+  int64_t mtime_ns;
+} qx_stored_doc;
+int qx_stored_doc_read(qx_stored_doc *out, struct qx_seg *seg, uint32_t doc);
+void qx_stored_doc_free(qx_stored_doc *d);
 
 typedef struct qx_segment_spec {
   const char *dir; /* the segment directory to create and fill */
@@ -67,6 +84,12 @@ int qx_fsync_dir(const char *path);
 /* fsync tmp, swap it into dir (renameat2 RENAME_EXCHANGE, or two renames),
  * remove the previous tree, fsync the parent. exists: dir exists now. */
 int qx_tree_commit(const char *tmp, const char *dir, int exists);
+
+/* Check the options shared by builds, updates and merges. */
+int qx_build_check_opts(const char *dir, const quarry_build_opts *opts);
+/* A full build of paths into dir (format 2.0, one segment), the lock held. */
+int qx_full_build_locked(quarry_build_stats *stats, const char *dir, const char *const *paths, size_t npaths,
+                         const quarry_build_opts *opts);
 
 /* ---- updates and merges (index/update.c) ---------------------------------- */
 /* Bits of a segment's deletion bitmap. */
