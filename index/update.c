@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "qx_embed.h"
 #include "qx_update.h"
 #include "qx_vectors.h"
 
@@ -149,6 +150,7 @@ typedef struct out_seg {
 
 typedef struct plan {
   quarry_index *ix;
+  uint32_t nseg; /* of ix (kept after ix is closed) */
   const char *dir;
   const quarry_build_opts *opts;
   uint64_t **del;  /* per old segment: its bitmap after the update (NULL: nothing deleted) */
@@ -169,7 +171,7 @@ typedef struct plan {
 
 static void plan_free(plan *p) {
   if (p->del)
-    for (uint32_t i = 0; i < p->ix->nseg; i++) free(p->del[i]);
+    for (uint32_t i = 0; i < p->nseg; i++) free(p->del[i]);
   free(p->del);
   free(p->ndel);
   free(p->ldocs);
@@ -201,7 +203,7 @@ static int delete_doc(plan *p, uint32_t s, uint32_t doc) {
 
 static int plan_init(plan *p) {
   quarry_index *ix = p->ix;
-  uint32_t n = ix->nseg;
+  uint32_t n = p->nseg = ix->nseg;
   p->del = qx_calloc(n, sizeof *p->del);
   p->ndel = qx_calloc(n, sizeof *p->ndel);
   p->ldocs = qx_calloc(n, sizeof *p->ldocs);
@@ -473,7 +475,7 @@ static int write_tree(plan *p, const char *tmp, quarry_build_stats *st, const qu
     free(segdir);
     free(items);
   }
-  if (!rc && nseg == 0) rc = qx_err(QUARRY_EINVAL, "%s: nothing would be left in the index (no indexable file under the PATHs)", p->dir);
+  if (!rc && nseg == 0) rc = qx_err(QUARRY_EINVAL, "%s: nothing to index (no indexable file under the PATHs: the index would be empty)", p->dir);
   uint64_t gen = 0;
   const char *g = qx_manifest_get(&ix->man, "generation");
   if (g) gen = strtoull(g, NULL, 10);

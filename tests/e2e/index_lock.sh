@@ -22,7 +22,7 @@ for attempt in 1 2 3 4 5; do
   # wait until the first holds the lock (its pid is in idx.lock)
   for _ in $(seq 200); do [ "$(cat idx.lock 2> /dev/null)" = "$pid" ] && break; sleep 0.005; done
   rc=0
-  "$QUARRY" index -q --no-vectors -o idx "$SRC/seeds" > second.out 2>&1 || rc=$?
+  "$QUARRY" index -q --no-vectors --rebuild -o idx "$SRC/seeds" > second.out 2>&1 || rc=$?
   first_rc=0
   wait "$pid" || first_rc=$?
   [ "$first_rc" = 0 ] || fail "first writer failed: $(cat first.out)"
@@ -45,7 +45,7 @@ flock -n idx.lock sleep 3 &
 holder=$!
 sleep 0.3
 rc=0
-"$QUARRY" index -q --no-vectors -o idx "$SRC/seeds" 2> err || rc=$?
+"$QUARRY" index -q --no-vectors --rebuild -o idx "$SRC/seeds" 2> err || rc=$?
 [ "$rc" = 2 ] || fail "build while the lock is held: exit $rc"
 grep -q "idx is being written by another quarry process" err || fail "message: $(cat err)"
 kill "$holder" 2> /dev/null || true
@@ -57,6 +57,6 @@ pid=$!
 for _ in $(seq 200); do [ "$(cat idx.lock 2> /dev/null)" = "$pid" ] && break; sleep 0.005; done
 kill -KILL "$pid" 2> /dev/null || true
 wait "$pid" 2> /dev/null || true
-"$QUARRY" index -q --no-vectors -o idx "$SRC/seeds" || fail "build after a killed writer"
+"$QUARRY" index -q --no-vectors --rebuild -o idx "$SRC/seeds" || fail "build after a killed writer"
 [ -f idx.lock ] || fail "the lock file is gone"
 echo "ok"

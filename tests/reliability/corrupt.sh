@@ -55,8 +55,8 @@ try_verify() { # dir file what
 for ix in $IXS; do
   src=$T/$ix; d=$T/c$ix
   rm -rf "$d"; cp -a "$src" "$d"
-  for path in "$src"/*; do
-    f=${path##*/}
+  for path in $(find "$src" -type f | sort); do # MANIFEST, sNNNNNN/FILE (format 2.0)
+    f=${path#"$src"/}
     size=$(stat -c %s "$path")
     # offsets: header bytes, then evenly spread up to the last byte
     offs=()
