@@ -159,25 +159,50 @@ void quarry_index_close(quarry_index *ix);
  *  list. @return : 0 or QUARRY_ECORRUPT (the message names the file). */
 int quarry_index_verify(quarry_index *ix);
 
+/*! What an index holds. An index is one or more segments (docs/FORMAT.md,
+ *  format 2.0); document and passage ids are global: segment i's ids follow
+ *  segment i-1's, deleted ids included. docs and passages count live
+ *  (not deleted) ones; doc_ids / passage_ids bound the ids (deleted
+ *  included). BM25 statistics (total_tokens, avgdl) include deleted
+ *  passages until a merge drops them, as Lucene's do. */
 typedef struct quarry_index_info {
   int format_major, format_minor;
   const char *lang; /* "fr", "en", "none" */
-  uint64_t docs, passages, terms, total_tokens;
-  double avgdl; /* total_tokens / passages */
+  uint64_t docs, passages, terms, total_tokens; /* terms: summed over segments */
+  double avgdl; /* total_tokens / passage_ids */
   uint32_t passage_tokens, passage_overlap;
   uint64_t bytes; /* sum of the file sizes */
+  uint32_t segments;
+  uint64_t doc_ids, passage_ids; /* ids run over [0, doc_ids) and [0, passage_ids) */
 } quarry_index_info;
 int quarry_index_stat(quarry_index_info *out, const quarry_index *ix);
+
+/*! Segment i of the index (0-based, in id order; a 1.0 index is one
+ *  segment named "."). @return : 0, or QUARRY_ENOTFOUND past the end. */
+typedef struct quarry_segment_info {
+  const char *name;                 /* "s000001" (valid until close) */
+  uint32_t first_doc, first_passage; /* global id of its first document / passage */
+  uint64_t docs, passages;           /* deleted included */
+  uint64_t deleted_docs, deleted_passages;
+  uint64_t bytes;                    /* its files and deletion bitmap */
+} quarry_segment_info;
+int quarry_index_segment(quarry_segment_info *out, const quarry_index *ix, size_t i);
+
+/*! 1 if document `doc` is deleted (or out of range), 0 if it is live.
+ *  Searches never return deleted documents; quarry_index_doc/_text on a
+ *  deleted id still answer until a merge drops it. */
+int quarry_index_doc_deleted(const quarry_index *ix, uint32_t doc);
 
 /*! MANIFEST entries, in file order: key/value i (0-based).
  *  @return : 0, or QUARRY_ENOTFOUND past the end. */
 int quarry_index_manifest_entry(const char **key, const char **val, const quarry_index *ix, size_t i);
-/*! Data file i of the index: name and size. @return : 0 or QUARRY_ENOTFOUND. */
+/*! Data file i of the index: name (relative to the index directory, e.g.
+ *  "s000001/postings") and size. @return : 0 or QUARRY_ENOTFOUND. */
 int quarry_index_file(const char **name, uint64_t *size, const quarry_index *ix, size_t i);
 /*! A MANIFEST value by key (e.g. "vectors.model"), or NULL. */
 const char *quarry_index_manifest_get(const quarry_index *ix, const char *key);
 
-/*! Passage `pid` (0 <= pid < passages): its document, exact token count,
+/*! Passage `pid` (0 <= pid < passage_ids, a global id): its document, exact token count,
  *  byte range [start, end) in the document and the 1-based line of start. */
 typedef struct quarry_passage_info {
   uint32_t doc, ntokens, line;

@@ -207,7 +207,7 @@ int qx_build_vectors(qx_build *b) {
 /* ---- read ------------------------------------------------------------------- */
 
 struct qx_vectors {
-  quarry_index *ix;
+  qx_seg *ix;
   qx_map rows;
   int dim;
   uint64_t count;
@@ -220,7 +220,7 @@ struct qx_vectors {
   qx_model *model;
 };
 
-int qx_vectors_open(qx_vectors **out, quarry_index *ix) {
+int qx_vectors_open(qx_vectors **out, qx_seg *ix, int dirfd) {
   *out = NULL;
   const char *model = qx_manifest_get(&ix->man, "vectors.model");
   if (!model) return 0;
@@ -244,7 +244,7 @@ int qx_vectors_open(qx_vectors **out, quarry_index *ix) {
   for (size_t i = 0; !rc && i < ix->man.nfiles; i++)
     if (!strcmp(ix->man.files[i].name, "vectors.f32")) mf = &ix->man.files[i];
   if (!rc && !mf) rc = qx_err(QUARRY_ECORRUPT, "%s/MANIFEST: no entry for vectors.f32", ix->dir);
-  if (!rc && (rc = qx_map_open(&v->rows, path)) == QUARRY_ENOTFOUND) rc = qx_err(QUARRY_ECORRUPT, "%s: missing", path);
+  if (!rc && (rc = qx_map_openat(&v->rows, dirfd, "vectors.f32", path)) == QUARRY_ENOTFOUND) rc = qx_err(QUARRY_ECORRUPT, "%s: missing", path);
   uint64_t want = QX_VECTORS_HEADER + v->count * (uint64_t)v->dim * sizeof(float);
   if (!rc && (v->rows.len != mf->size || v->rows.len != want))
     rc = qx_err(QUARRY_ECORRUPT, "%s: %zu bytes, expected %" PRIu64 " (truncated or damaged)", path, v->rows.len, want);
