@@ -357,6 +357,16 @@ static int link_segment(const char *tmp, const qx_seg *sg, const char *name) {
   return rc;
 }
 
+typedef struct sized_hash {
+  uint64_t size, h;
+} sized_hash;
+
+static int cmp_sized_hash(const void *a, const void *b) {
+  const sized_hash *x = a, *y = b;
+  if (x->size != y->size) return x->size < y->size ? -1 : 1;
+  return (x->h > y->h) - (x->h < y->h);
+}
+
 /* Candidates for vector reuse: the documents a build copies, the old
  * versions of changed files, and documents with a new file's content. */
 static int plan_reuse(plan *p) {
@@ -380,21 +390,27 @@ static int plan_reuse(plan *p) {
       const live_doc *l = &p->live[p->changed_old[i] - 1];
       rc = qx_vec_reuse_add_doc(p->reuse, ix->seg[l->seg], l->doc);
     }
-  /* same content as a file being added (copies, renames): by size, then hash */
-  for (uint32_t s = 0; !rc && s < ix->nseg; s++)
+  /* same content as a file being added (copies, renames): (size, xxh64) of
+   * each added file, sorted, looked up for every old document */
+  sized_hash *sh = qx_calloc(p->nadd, sizeof *sh);
+  size_t nsh = 0;
+  if (!sh) return qx_err(QUARRY_ENOMEM, "out of memory");
+  for (size_t i = 0; i < p->nadd; i++) {
+    char *text = NULL;
+    size_t len = 0;
+    if (p->changed_old[i] || qx_file_read(&text, &len, p->add[i].file->path) != 0) continue;
+    sh[nsh++] = (sized_hash){len, qx_xxh64(text, len)};
+    free(text);
+  }
+  qsort(sh, nsh, sizeof *sh, cmp_sized_hash);
+  for (uint32_t s = 0; !rc && nsh && s < ix->nseg; s++)
     for (uint32_t d = 0; !rc && d < ix->seg[s]->ndocs; d++) {
       qx_doc_info di;
       rc = qx_seg_doc(&di, ix->seg[s], d);
-      for (size_t i = 0; !rc && i < p->nadd; i++) {
-        if (p->changed_old[i] || p->add[i].file->size != di.size) continue;
-        char *text = NULL;
-        size_t len = 0;
-        if (qx_file_read(&text, &len, p->add[i].file->path) == 0 && len == di.size && qx_xxh64(text, len) == di.xxh64)
-          rc = qx_vec_reuse_add_doc(p->reuse, ix->seg[s], d);
-        free(text);
-        if (!rc) break;
-      }
+      sized_hash key = {di.size, di.xxh64};
+      if (!rc && bsearch(&key, sh, nsh, sizeof *sh, cmp_sized_hash)) rc = qx_vec_reuse_add_doc(p->reuse, ix->seg[s], d);
     }
+  free(sh);
   return rc;
 }
 
