@@ -728,30 +728,42 @@ static uint64_t old_generation(const char *dir) {
   return g;
 }
 
+int qx_segment_build_paths(qx_segment_out *out, const char *segdir, const char *skip_dir,
+                           const char *const *paths, size_t npaths, const quarry_build_opts *opts) {
+  qx_corpus_format format = QX_CORPUS_FILES;
+  quarry_build_opts defaults = QUARRY_BUILD_OPTS_INIT;
+  if (!opts) opts = &defaults;
+  memset(out, 0, sizeof *out);
+  if (opts->format && qx_corpus_format_parse(&format, opts->format))
+    return qx_err(QUARRY_EINVAL, "unknown input format '%s' (files, beir, trec, smart)", opts->format);
+  qx_walk_file *files = NULL;
+  size_t nfiles = 0;
+  qx_src_item *items = NULL;
+  int rc = 0;
+  if (format == QX_CORPUS_FILES) {
+    rc = qx_walk(&files, &nfiles, paths, npaths, skip_dir, walk_note_opts, (void *)opts);
+    if (!rc && !(items = qx_calloc(nfiles ? nfiles : 1, sizeof *items))) rc = qx_err(QUARRY_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < nfiles; i++) items[i].file = &files[i];
+  }
+  qx_segment_spec spec = {.dir = segdir, .items = items, .nitems = nfiles, .paths = paths, .npaths = npaths};
+  if (!rc) rc = qx_segment_build(out, &spec, opts);
+  free(items);
+  qx_walk_free(files, nfiles);
+  return rc;
+}
+
 int qx_full_build_locked(quarry_build_stats *stats, const char *dir, const char *const *paths, size_t npaths,
                          const quarry_build_opts *opts) {
   double t0 = qx_now();
   int exists = 0;
   int rc = check_target(dir, &exists);
-  qx_corpus_format format = QX_CORPUS_FILES;
-  if (!rc && opts->format && qx_corpus_format_parse(&format, opts->format))
-    rc = qx_err(QUARRY_EINVAL, "unknown input format '%s' (files, beir, trec, smart)", opts->format);
-  qx_walk_file *files = NULL;
-  size_t nfiles = 0;
-  qx_src_item *items = NULL;
-  if (!rc && format == QX_CORPUS_FILES) {
-    rc = qx_walk(&files, &nfiles, paths, npaths, dir, walk_note_opts, (void *)opts);
-    if (!rc && !(items = qx_calloc(nfiles ? nfiles : 1, sizeof *items))) rc = qx_err(QUARRY_ENOMEM, "out of memory");
-    for (size_t i = 0; !rc && i < nfiles; i++) items[i].file = &files[i];
-  }
   char *tmp = NULL, *seg = NULL;
   if (!rc) rc = qx_tree_mktemp(&tmp, dir);
   int made_tmp = !rc;
   char name[QX_SEG_NAME_MAX];
   if (!rc && !(seg = qx_path_join(tmp, qx_seg_name(name, 1)))) rc = qx_err(QUARRY_ENOMEM, "out of memory");
-  qx_segment_spec spec = {.dir = seg, .items = items, .nitems = nfiles, .paths = paths, .npaths = npaths};
   qx_segment_out so;
-  if (!rc) rc = qx_segment_build(&so, &spec, opts);
+  if (!rc) rc = qx_segment_build_paths(&so, seg, dir, paths, npaths, opts);
   uint32_t id = 1;
   uint64_t gen = exists ? old_generation(dir) + 1 : 1;
   if (!rc) rc = qx_toplevel_assemble(tmp, &id, NULL, 1, gen);
@@ -767,6 +779,7 @@ int qx_full_build_locked(quarry_build_stats *stats, const char *dir, const char 
     stats->bytes_in = so.bytes_in;
     stats->bytes_out = so.bytes_out;
     stats->added = so.docs;
+    stats->live_docs = so.docs;
     stats->segments = 1;
     stats->vectors_embedded = so.vec_embedded;
     stats->vectors_reused = so.vec_reused;
@@ -776,8 +789,6 @@ int qx_full_build_locked(quarry_build_stats *stats, const char *dir, const char 
   }
   free(seg);
   free(tmp);
-  free(items);
-  qx_walk_free(files, nfiles);
   return rc;
 }
 

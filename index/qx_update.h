@@ -73,6 +73,11 @@ typedef struct qx_segment_out {
  * MANIFEST of the segment is written last. */
 int qx_segment_build(qx_segment_out *out, const qx_segment_spec *spec, const quarry_build_opts *opts);
 
+/* The same from PATHs read as opts->format (files: walked, skip_dir skipped).
+ * Also what tests use to assemble multi-segment indexes. */
+int qx_segment_build_paths(qx_segment_out *out, const char *segdir, const char *skip_dir,
+                           const char *const *paths, size_t npaths, const quarry_build_opts *opts);
+
 /* ---- directories and the commit (index/build.c) ------------------------------ */
 /* mkdtemp DIR.tmp-XXXXXX beside dir (heap path in *out). */
 int qx_tree_mktemp(char **out, const char *dir);
