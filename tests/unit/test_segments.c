@@ -9,7 +9,7 @@
  *   - a damaged top MANIFEST or .del file is reported with its name;
  *   - vector and hybrid search (when the model is installed) agree between
  *     1 and 3 segments and skip deleted passages.
- * `test_segments mkindex DIR [--vectors] [--delete SUBSTR]... PATHS...`
+ * `test_segments mkindex DIR [--vectors] [--format F] [--lang L] [--delete SUBSTR]... PATHS...`
  * builds a segmented index for the end-to-end tests (tests/e2e/segments.sh):
  * one segment per PATHS argument (comma-separated files or folders). */
 #include <math.h>
@@ -478,6 +478,8 @@ static int mkindex(int argc, char **argv) {
   int ng = 0, rc = 0;
   for (int i = 3; i < argc; i++) {
     if (!strcmp(argv[i], "--vectors")) o.vectors = 1;
+    else if (!strcmp(argv[i], "--format") && i + 1 < argc) o.format = argv[++i];
+    else if (!strcmp(argv[i], "--lang") && i + 1 < argc) o.lang = argv[++i];
     else if (!strcmp(argv[i], "--delete") && i + 1 < argc && ndel_subs < 16) del_subs[ndel_subs++] = argv[++i];
     else if (ng < 16) groups[ng++] = argv[i];
   }
