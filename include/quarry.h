@@ -90,11 +90,20 @@ typedef struct quarry_build_opts {
 #define QUARRY_BUILD_OPTS_INIT {QUARRY_BUILD_OPTS_VERSION, "fr", 200, 50, NULL, NULL, NULL, NULL, 0, NULL, NULL, 32}
 
 typedef struct quarry_build_stats {
-  uint64_t docs, passages, terms, postings, tokens;
+  uint64_t docs, passages, terms, postings, tokens; /* of the segments written */
   uint64_t files_skipped;
   uint64_t bytes_in;  /* bytes of text read */
-  uint64_t bytes_out; /* bytes of the index directory */
+  uint64_t bytes_out; /* bytes of the segments written */
   double seconds;
+  /* documents added, changed (re-indexed), deleted and unchanged (an update;
+   * a full build counts every document as added) */
+  uint64_t added, changed, deleted, unchanged;
+  uint64_t segments;        /* segments of the index after the commit */
+  uint64_t segments_merged; /* old segments rewritten by the merge policy or a merge */
+  uint64_t live_docs;       /* documents of the index after the commit */
+  uint64_t vectors_embedded, vectors_reused; /* passages embedded / vectors copied from existing segments */
+  int committed;  /* 0: nothing changed, the index was left as it was */
+  int full_build; /* 1: a full build (no index yet, --rebuild, or a format other than files) */
 } quarry_build_stats;
 
 /*! quarry_index_build() :
@@ -107,6 +116,29 @@ typedef struct quarry_build_stats {
  *  (bad option, nothing to index), QUARRY_EIO, QUARRY_ENOMEM. */
 int quarry_index_build(quarry_build_stats *stats, const char *dir, const char *const *paths, size_t npaths,
                        const quarry_build_opts *opts);
+
+/*! quarry_index_update() :
+ *  Make the index in `dir` hold exactly the files under paths[0..npaths)
+ *  without rebuilding it (docs/FORMAT.md, "Updates"): new files are added
+ *  and changed ones (size or mtime differ, and the content's xxHash64)
+ *  re-indexed into a new segment, vanished ones deleted (deletion bitmaps);
+ *  unchanged passages keep their vectors (no re-embedding). Then the merge
+ *  policy runs. Falls back to a full build when `dir` holds no index or
+ *  opts->format is not "files" (a note says so). Nothing changed: no commit
+ *  (stats->committed = 0). The settings (language, passage sizes, model or
+ *  no vectors) must be the index's: else QUARRY_EINVAL naming the setting.
+ *  Commits like quarry_index_build (crash-safe), holding DIR.lock.
+ *  @return : as quarry_index_build, and QUARRY_ELOCKED (another writer). */
+int quarry_index_update(quarry_build_stats *stats, const char *dir, const char *const *paths, size_t npaths,
+                        const quarry_build_opts *opts);
+
+/*! quarry_index_merge() :
+ *  Rewrite every segment of the index in `dir` into one, dropping deleted
+ *  documents; the live documents' text comes from the index (store.zst),
+ *  their metadata is kept, their vectors are copied (never re-embedded).
+ *  opts: only note/progress/ctx and vector_index/hnsw_m are used.
+ *  @return : as quarry_index_update. */
+int quarry_index_merge(quarry_build_stats *stats, const char *dir, const quarry_build_opts *opts);
 
 /* ======================================================================== */
 /*  Opening an index                                                         */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "qx_index.h"
+#include "qx_update.h"
 #include "quarry.h"
 
 typedef int (*seg_deleted_fn)(const char *path, size_t len);
@@ -78,7 +79,8 @@ static int seg_build(const char *dir, const char *const *inputs, size_t n, seg_d
     char name[QX_SEG_NAME_MAX], sdir[512];
     snprintf(sdir, sizeof sdir, "%s/%s", dir, qx_seg_name(name, 1 + 3 * (uint32_t)i));
     const char *paths[] = {inputs[i]};
-    rc = quarry_index_build(NULL, sdir, paths, 1, o);
+    qx_segment_out so; /* one segment = a 1.0 directory (quarry_index_build writes a whole 2.0 tree) */
+    rc = qx_segment_build_paths(&so, sdir, dir, paths, 1, o);
   }
   return rc ? rc : seg_assemble(dir, n, deleted);
 }

@@ -359,7 +359,7 @@ static void test_build_open(void) {
   quarry_index_close(ix);
   /* damage: a flipped byte in a small file is caught at open */
   char path[200];
-  snprintf(path, sizeof path, "%s/lexicon", f.idx);
+  snprintf(path, sizeof path, "%s/s000001/lexicon", f.idx); /* a full build writes one segment (format 2.0) */
   FILE *fp = fopen(path, "r+b");
   fseek(fp, 40, SEEK_SET);
   int ch = fgetc(fp);

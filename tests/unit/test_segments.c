@@ -490,7 +490,8 @@ static int mkindex(int argc, char **argv) {
     for (char *t = strtok(groups[g], ","); t && np < 256; t = strtok(NULL, ",")) paths[np++] = t;
     char name[QX_SEG_NAME_MAX], sdir[1024];
     snprintf(sdir, sizeof sdir, "%s/%s", argv[2], qx_seg_name(name, 1 + 3 * (uint32_t)g));
-    rc = quarry_index_build(NULL, sdir, paths, np, &o);
+    qx_segment_out so; /* one 1.0 segment directory (quarry_index_build writes a whole 2.0 tree) */
+    rc = qx_segment_build_paths(&so, sdir, argv[2], paths, np, &o);
   }
   if (!rc) rc = seg_assemble(argv[2], (size_t)ng, ndel_subs ? del_by_sub : NULL);
   if (rc) fprintf(stderr, "mkindex: %s\n", quarry_error_last());
