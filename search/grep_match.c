@@ -42,6 +42,7 @@ struct qx_grep {
   int use_lit;   /* literal prefilter */
   int lit_only;  /* the literal is the whole pattern: no PCRE2 at all */
   int no_dfa;    /* pattern has items the DFA matcher cannot do (back-references) */
+  int per_line;  /* -w with a pattern that can match empty: search line by line */
   int use_set;   /* start-byte prefilter; code was compiled with PCRE2_USE_OFFSET_LIMIT */
   uint32_t cflags; /* pcre2_compile options of code */
   size_t set_bytes, set_calls; /* prefilter statistics (it turns itself off when useless) */
@@ -215,6 +216,13 @@ int qx_grep_compile(qx_grep **out, const char *const *pats, const size_t *lens, 
   }
   qx_buf_free(&info.must);
   if (!g->use_lit) setup_byteset(g, o);
+  /* -w and an empty match: PCRE2's invalid-UTF segments hide an empty match
+   * just before an invalid byte at a line start from the buffer search
+   * ("de\n\x82x" | grep -w '': GNU grep selects the second line), so these
+   * patterns are searched one line at a time, as a line alone is seen right. */
+  uint32_t minlen = 1;
+  pcre2_pattern_info(g->code, PCRE2_INFO_MINLENGTH, &minlen);
+  g->per_line = o->word && !o->line && minlen == 0 && !g->use_lit;
   uint32_t cap = 0;
   pcre2_pattern_info(g->code, PCRE2_INFO_BACKREFMAX, &cap);
   g->no_dfa = cap > 0 || o->syntax == QX_GREP_PCRE;
@@ -362,6 +370,20 @@ int qx_grep_find_line_nul(qx_grep *g, const char *buf, size_t from, size_t end, 
     return 0;
   }
   if (g->use_set) return find_line_set(g, buf, from, end, ls, le);
+  if (g->per_line) {
+    for (size_t s = from; s < end;) {
+      size_t e = line_end(buf, s, end);
+      int rc = line_matches(g, buf + s, e - s - (buf[e - 1] == '\n'));
+      if (rc < 0) return rc;
+      if (rc) {
+        *ls = s;
+        *le = e;
+        return 1;
+      }
+      s = e;
+    }
+    return 0;
+  }
   const char *sub = buf + from;
   size_t slen = end - from, off = 0;
   while (off < slen) {
