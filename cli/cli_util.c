@@ -1,11 +1,15 @@
 /*
  * cli_util.c: small helpers shared by the commands: where the index is by
- * default, JSON string output (always valid UTF-8), human byte sizes.
+ * default, JSON string output (always valid UTF-8), human byte sizes,
+ * one-line errors (cli_fail, cli_fail_lib) and whether stdout gets colour.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "qx_cli.h"
+#include "quarry.h"
 #include "qx_text.h"
 
 const char *cli_index_dir(const char *given) {
@@ -72,4 +76,32 @@ int cli_parse_double(double *out, const char *s) {
   if (*end || v != v) return -1;
   *out = v;
   return 0;
+}
+
+/* ---- one-line errors and colour (shared by every command) ---- */
+int cli_fail(const char *fmt, ...) {
+  va_list ap;
+  fputs("quarry: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  return 2;
+}
+
+int cli_fail_lib(const char *fmt, ...) {
+  va_list ap;
+  fputs("quarry: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  const char *m = quarry_error_last();
+  if (m && *m) fprintf(stderr, ": %s", m);
+  fputc('\n', stderr);
+  return 2;
+}
+
+int cli_color_stdout(void) {
+  const char *nc = getenv("NO_COLOR");
+  return isatty(STDOUT_FILENO) && !(nc && *nc);
 }

@@ -321,7 +321,7 @@ int cmd_grep(int argc, char **argv) {
   char *colors_env = NULL;
   const char *index_dir = NULL;
 
-  optind = 1;
+  optind = 0; /* glibc: 0 resets getopt completely (a fuzz harness calls cmd_grep repeatedly) */
   opterr = 0;
   for (;;) {
     int arg_before = optind;

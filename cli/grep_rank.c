@@ -105,7 +105,7 @@ void grep_rank_fd(grep_ranker *k, int fd, const char *name, bool with_fname) {
   }
   d->name = qx_strdup(name);
   /* binary files (a NUL in the first 32 KiB) are skipped unless -a */
-  if (k->r->binary_mode != GREP_BIN_TEXT && memchr(d->data, 0, QX_MIN(d->len, (size_t)32768))) {
+  if (k->r->binary_mode != GREP_BIN_TEXT && d->len && memchr(d->data, 0, QX_MIN(d->len, (size_t)32768))) {
     if (d->mapped) munmap(d->data, d->map_len);
     else free(d->data);
     free(d->name);

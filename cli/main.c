@@ -23,33 +23,6 @@ static const cli_command commands[] = {
     {"tokenize", cmd_tokenize, "print a model's token ids for texts (debugging)"},
 };
 
-int cli_fail(const char *fmt, ...) {
-  va_list ap;
-  fputs("quarry: ", stderr);
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fputc('\n', stderr);
-  return 2;
-}
-
-int cli_fail_lib(const char *fmt, ...) {
-  va_list ap;
-  fputs("quarry: ", stderr);
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  const char *m = quarry_error_last();
-  if (m && *m) fprintf(stderr, ": %s", m);
-  fputc('\n', stderr);
-  return 2;
-}
-
-int cli_color_stdout(void) {
-  const char *nc = getenv("NO_COLOR");
-  return isatty(STDOUT_FILENO) && !(nc && *nc);
-}
-
 int cmd_version(int argc, char **argv) {
   (void)argc;
   (void)argv;

@@ -124,6 +124,7 @@ static int is_blank(const char *p, const char *end) {
 }
 
 static size_t find_eol(const qx_rank *r, size_t from) {
+  if (from >= r->len) return r->len; /* also an empty input, whose text may be NULL */
   const char *nl = memchr(r->text + from, '\n', r->len - from);
   return nl ? (size_t)(nl - r->text) : r->len;
 }
