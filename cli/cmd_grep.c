@@ -126,7 +126,8 @@ static void usage(FILE *f) {
         "            --hybrid (BM25 + embeddings, reciprocal rank fusion; --top, default 10),\n"
         "            --model NAME|PATH (default multilingual-e5-small)\n"
         "Index:      --index DIR: answer from an index built by 'quarry index' (--rank: its\n"
-        "            BM25 search; patterns: its stored text) instead of reading FILEs\n"
+        "            BM25 search; --semantic/--hybrid: its vectors; patterns: its stored\n"
+        "            text) instead of reading FILEs (FILEs then select stored files)\n"
         "Exit status: 0 if a line is selected, 1 if none, 2 on error.\n",
         f);
 }

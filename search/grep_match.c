@@ -105,7 +105,7 @@ static int compile_pcre(qx_grep *g, const qx_grep_opts *o) {
 /* The start-byte prefilter: used when PCRE2 knows the bytes every match
  * starts with and they are rare in text (grep_byteset_cost). The program is
  * then recompiled with PCRE2_USE_OFFSET_LIMIT (find_line_set). */
-static void setup_byteset(qx_grep *g, const qx_grep_opts *o) {
+static void setup_byteset(qx_grep *g) {
   uint32_t type = 0, minlen = 0, fcu = 0;
   const uint8_t *bm = NULL;
   uint8_t bits[32] = {0};
@@ -113,10 +113,15 @@ static void setup_byteset(qx_grep *g, const qx_grep_opts *o) {
       minlen == 0)
     return;
   if (type == 1) {
+    /* PCRE2 may report a first code unit that matches caselessly without
+     * saying so (W|wwwww gives 'W', from -i or from alternatives that
+     * differ in case): both cases of an ASCII letter go in the set, and a
+     * non-ASCII first byte (whose other case may start differently) is
+     * not used. */
     pcre2_pattern_info(g->code, PCRE2_INFO_FIRSTCODEUNIT, &fcu);
-    if (fcu > 255 || (o->icase && fcu >= 0x80)) return;
+    if (fcu >= 0x80) return;
     bits[fcu >> 3] |= (uint8_t)(1u << (fcu & 7));
-    if (o->icase && ((fcu | 0x20) >= 'a' && (fcu | 0x20) <= 'z')) {
+    if ((fcu | 0x20) >= 'a' && (fcu | 0x20) <= 'z') {
       fcu ^= 0x20;
       bits[fcu >> 3] |= (uint8_t)(1u << (fcu & 7));
     }
@@ -215,7 +220,7 @@ int qx_grep_compile(qx_grep **out, const char *const *pats, const size_t *lens, 
     }
   }
   qx_buf_free(&info.must);
-  if (!g->use_lit) setup_byteset(g, o);
+  if (!g->use_lit) setup_byteset(g);
   /* -w and an empty match: PCRE2's invalid-UTF segments hide an empty match
    * just before an invalid byte at a line start from the buffer search
    * ("de\n\x82x" | grep -w '': GNU grep selects the second line), so these
@@ -292,7 +297,9 @@ static int find_line_set(qx_grep *g, const char *buf, size_t from, size_t end, s
     g->set_bytes += p + 32 - pos;
     g->set_calls++;
     pcre2_set_offset_limit(g->smctx, p + 31);
-    int rc = pcre2_match(g->code, (PCRE2_SPTR)sub, slen, p, 0, g->md, g->smctx);
+    /* the JIT entry point directly: this runs once per candidate block,
+     * and pcre2_match's argument checks cost as much as a short attempt */
+    int rc = pcre2_jit_match(g->code, (PCRE2_SPTR)sub, slen, p, 0, g->md, g->smctx);
     if (rc == PCRE2_ERROR_NOMATCH) {
       pos = p + 32;
       if ((g->set_calls & 1023) == 0 && g->set_bytes < g->set_calls * 96) {
