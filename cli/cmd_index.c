@@ -1,9 +1,12 @@
 /*
- * cmd_index.c: `quarry index [-o DIR] [--lang fr|en|none]
- * [--passage-tokens N] [--passage-overlap N] [-q] PATH...`
- * Builds (or replaces) the index in DIR from the files and folders given.
- * Notes (skipped files) and the progress bar (tty only) go to stderr; the
- * summary goes to stdout.
+ * cmd_index.c: `quarry index [-x DIR] [--rebuild] [--lang fr|en|none]
+ * [--passage-tokens N] [--passage-overlap N] [-q] PATH...` and
+ * `quarry index -x DIR --merge`.
+ * Builds the index in DIR from the files and folders given, or, when DIR
+ * already holds one, updates it (new, changed and vanished files: a new
+ * segment and deletion bitmaps, docs/FORMAT.md); --rebuild forces a full
+ * build, --merge rewrites every segment into one. Notes (skipped files) and
+ * the progress bar (tty only) go to stderr; the summary goes to stdout.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -15,9 +18,14 @@
 #include "quarry.h"
 
 static const char usage[] =
-    "usage: quarry index [-o DIR] [--lang fr|en|none] [--passage-tokens N] [--passage-overlap N]\n"
+    "usage: quarry index [-x DIR] [--rebuild] [--lang fr|en|none] [--passage-tokens N] [--passage-overlap N]\n"
     "                    [--format files|beir|trec|smart] [-q] PATH...\n"
-    "  -o, --output DIR       index directory (default: $QUARRY_INDEX or .quarry)\n"
+    "       quarry index [-x DIR] --merge\n"
+    "  -x, --index DIR        index directory (default: $QUARRY_INDEX or .quarry); -o, --output: the same\n"
+    "                         An existing index is updated: new and changed files are indexed, vanished\n"
+    "                         ones deleted, unchanged passages keep their vectors (--format files only)\n"
+    "      --rebuild          build from scratch even if DIR holds an index (needed to change settings)\n"
+    "      --merge            rewrite every segment of DIR into one, dropping deleted documents\n"
     "      --lang L           analyzer language: fr (default), en, none\n"
     "      --passage-tokens N analysed tokens per passage (default 200)\n"
     "      --passage-overlap N tokens shared by consecutive passages (default 50)\n"
@@ -66,6 +74,9 @@ static void on_progress(void *ctx, const quarry_build_progress *p) {
 
 int cmd_index(int argc, char **argv) {
   static const struct option longopts[] = {{"output", required_argument, 0, 'o'},
+                                           {"index", required_argument, 0, 'x'},
+                                           {"rebuild", no_argument, 0, 'R'},
+                                           {"merge", no_argument, 0, 'M'},
                                            {"lang", required_argument, 0, 'L'},
                                            {"passage-tokens", required_argument, 0, 'T'},
                                            {"passage-overlap", required_argument, 0, 'O'},
@@ -81,12 +92,15 @@ int cmd_index(int argc, char **argv) {
   o.vectors = 1; /* the CLI embeds by default; the library default is BM25 only */
   const char *out = NULL;
   ui u = {0};
-  int c;
+  int c, rebuild = 0, merge = 0;
   optind = 1;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "o:x:qh", longopts, NULL)) != -1) {
     switch (c) {
-    case 'o': out = optarg; break;
+    case 'o':
+    case 'x': out = optarg; break;
+    case 'R': rebuild = 1; break;
+    case 'M': merge = 1; break;
     case 'L': o.lang = optarg; break;
     case 'T':
       if (cli_parse_u32(&o.passage_tokens, optarg, 8, 1000000))
@@ -115,9 +129,9 @@ int cmd_index(int argc, char **argv) {
     default: return cli_fail("index: bad option '%s' (try 'quarry index --help')", argv[optind - 1]);
     }
   }
-  if (optind >= argc) {
-    return cli_fail("index: no PATH given (try 'quarry index --help')");
-  }
+  if (merge && rebuild) return cli_fail("index: --merge and --rebuild do not go together");
+  if (merge && optind < argc) return cli_fail("index: --merge takes no PATH (it merges the index's own documents)");
+  if (!merge && optind >= argc) return cli_fail("index: no PATH given (try 'quarry index --help')");
   if (o.passage_overlap > o.passage_tokens / 2)
     return cli_fail("--passage-overlap %u: must be at most half of --passage-tokens (%u)", o.passage_overlap,
                     o.passage_tokens);
@@ -126,16 +140,41 @@ int cmd_index(int argc, char **argv) {
   o.progress = on_progress;
   o.ctx = &u;
   const char *dir = cli_index_dir(out);
+  const char *const *paths = (const char *const *)argv + optind;
+  size_t npaths = (size_t)(argc - optind);
   quarry_build_stats st;
-  int rc = quarry_index_build(&st, dir, (const char *const *)argv + optind, (size_t)(argc - optind), &o);
+  int rc = merge     ? quarry_index_merge(&st, dir, &o)
+           : rebuild ? quarry_index_build(&st, dir, paths, npaths, &o)
+                     : quarry_index_update(&st, dir, paths, npaths, &o);
   if (u.drawn) fputs("\r\033[K", stderr);
   if (rc) return cli_fail("%s", quarry_error_last());
-  if (!u.quiet) {
-    char b[32];
+  if (u.quiet) return 0;
+  char b[32];
+  if (st.full_build) {
     printf("indexed %llu document%s (%llu skipped): %llu passages, %llu terms, %s in %.2f s -> %s\n",
            (unsigned long long)st.docs, st.docs == 1 ? "" : "s", (unsigned long long)st.files_skipped,
            (unsigned long long)st.passages, (unsigned long long)st.terms, cli_human_bytes(b, sizeof b, st.bytes_out),
            st.seconds, dir);
+  } else if (merge && !st.committed) {
+    printf("%s: one segment, nothing deleted: nothing to merge (%llu documents)\n", dir,
+           (unsigned long long)st.live_docs);
+  } else if (merge) {
+    printf("merged %s: %llu segments into 1, %llu documents, %llu passages; vectors: %llu copied, %llu embedded; "
+           "in %.2f s\n",
+           dir, (unsigned long long)st.segments_merged, (unsigned long long)st.live_docs,
+           (unsigned long long)st.passages, (unsigned long long)st.vectors_reused,
+           (unsigned long long)st.vectors_embedded, st.seconds);
+  } else if (!st.committed) {
+    printf("%s is up to date: 0 added, 0 changed, 0 deleted, %llu unchanged; %llu segment%s; nothing committed\n",
+           dir, (unsigned long long)st.unchanged, (unsigned long long)st.segments, st.segments == 1 ? "" : "s");
+  } else {
+    printf("updated %s: %llu added, %llu changed, %llu deleted, %llu unchanged (%llu skipped); %llu segment%s",
+           dir, (unsigned long long)st.added, (unsigned long long)st.changed, (unsigned long long)st.deleted,
+           (unsigned long long)st.unchanged, (unsigned long long)st.files_skipped, (unsigned long long)st.segments,
+           st.segments == 1 ? "" : "s");
+    if (st.segments_merged) printf(" (%llu rewritten by the merge policy)", (unsigned long long)st.segments_merged);
+    printf(", %llu documents; vectors: %llu copied, %llu embedded; in %.2f s\n", (unsigned long long)st.live_docs,
+           (unsigned long long)st.vectors_reused, (unsigned long long)st.vectors_embedded, st.seconds);
   }
   return 0;
 }

@@ -31,17 +31,18 @@ static int cmp_tp(const void *a, const void *b) {
   return x->term < y->term ? -1 : x->term > y->term;
 }
 
-/* Invert the index back into (passage, position, term) triples. */
-static int dump(quarry_index *ix) {
+/* Invert one segment back into (passage, position, term) triples and print
+ * its passages (global ids) and surface forms. */
+static int dump_seg(const qx_seg *sg, uint32_t pbase, uint32_t dbase) {
   uint64_t cap = 0, n = 0;
   tp *all = NULL;
   uint32_t pos[4096];
   qx_pcursor *c = malloc(sizeof *c);
   int rc = c ? 0 : qx_err(QUARRY_ENOMEM, "out of memory");
-  for (uint32_t t = 0; !rc && t < ix->nterms; t++) {
+  for (uint32_t t = 0; !rc && t < sg->nterms; t++) {
     qx_term_info ti = {0};
-    rc = qx_index_term(&ti, ix, t);
-    if (!rc) rc = qx_pcursor_open(c, ix, &ti);
+    rc = qx_seg_term(&ti, sg, t);
+    if (!rc) rc = qx_pcursor_open(c, sg, &ti);
     while (!rc && c->doc != QX_DOC_END) {
       uint32_t tf = qx_pcursor_freq(c);
       if (tf > 4096) {
@@ -69,21 +70,19 @@ static int dump(quarry_index *ix) {
     free(all);
     return rc;
   }
-  qsort(all, n, sizeof *all, cmp_tp);
-  printf("{\"type\":\"stats\",\"passages\":%" PRIu64 ",\"docs\":%" PRIu64 ",\"terms\":%" PRIu64
-         ",\"total_tokens\":%" PRIu64 ",\"avgdl\":%.17g,\"lang\":\"%s\"}\n",
-         ix->npassages, ix->ndocs, ix->nterms, ix->total_tokens, ix->avgdl, qx_lang_name(ix->lang));
+  if (n) qsort(all, n, sizeof *all, cmp_tp);
   uint64_t at = 0;
-  for (uint32_t p = 0; !rc && p < ix->npassages; p++) {
+  for (uint32_t p = 0; !rc && p < sg->npassages; p++) {
     qx_passage_info pi = {0};
-    if ((rc = qx_index_passage(&pi, ix, p))) break;
+    if ((rc = qx_seg_passage(&pi, sg, p))) break;
     printf("{\"type\":\"passage\",\"id\":%u,\"doc\":%u,\"len\":%u,\"norm\":%u,\"start\":%" PRIu64 ",\"end\":%" PRIu64
-           ",\"line\":%u,\"terms\":[",
-           p, pi.doc, pi.ntokens, qx_index_norm(ix, p), pi.start, pi.end, pi.line);
+           ",\"line\":%u,%s\"terms\":[",
+           pbase + p, dbase + pi.doc, pi.ntokens, qx_seg_norm(sg, p), pi.start, pi.end, pi.line,
+           qx_seg_deleted(sg, p) ? "\"deleted\":true," : "");
     int first = 1;
     for (; at < n && all[at].pid == p; at++) {
       qx_term_info ti = {0};
-      if ((rc = qx_index_term(&ti, ix, all[at].term))) break;
+      if ((rc = qx_seg_term(&ti, sg, all[at].term))) break;
       printf("%s[", first ? "" : ",");
       cli_json_str(stdout, ti.str, ti.len);
       printf(",%u]", all[at].pos);
@@ -91,12 +90,12 @@ static int dump(quarry_index *ix) {
     }
     printf("]}\n");
   }
-  for (uint64_t i = 0; !rc && i < ix->nsurface; i++) {
+  for (uint64_t i = 0; !rc && i < sg->nsurface; i++) {
     const char *f;
     uint32_t fl, t;
     qx_term_info ti = {0};
-    rc = qx_index_surface_get(&f, &fl, &t, ix, i);
-    if (!rc) rc = qx_index_term(&ti, ix, t);
+    rc = qx_seg_surface_get(&f, &fl, &t, sg, i);
+    if (!rc) rc = qx_seg_term(&ti, sg, t);
     if (rc) break;
     printf("{\"type\":\"surface\",\"form\":");
     cli_json_str(stdout, f, fl);
@@ -105,6 +104,17 @@ static int dump(quarry_index *ix) {
     printf("}\n");
   }
   free(all);
+  return rc;
+}
+
+/* The whole index: statistics (global: deleted passages included, as BM25
+ * sees them), then every segment. */
+static int dump(quarry_index *ix) {
+  printf("{\"type\":\"stats\",\"passages\":%" PRIu64 ",\"docs\":%" PRIu64 ",\"terms\":%" PRIu64
+         ",\"total_tokens\":%" PRIu64 ",\"avgdl\":%.17g,\"lang\":\"%s\",\"segments\":%u}\n",
+         ix->npassages, ix->ndocs, ix->nterms, ix->total_tokens, ix->avgdl, qx_lang_name(ix->lang), ix->nseg);
+  int rc = 0;
+  for (uint32_t s = 0; !rc && s < ix->nseg; s++) rc = dump_seg(ix->seg[s], (uint32_t)ix->pbase[s], (uint32_t)ix->dbase[s]);
   return rc;
 }
 
@@ -153,16 +163,26 @@ int cmd_info(int argc, char **argv) {
     cli_json_str(stdout, dir, strlen(dir));
     printf(",\"format\":\"%d.%d\",\"lang\":\"%s\",\"docs\":%" PRIu64 ",\"passages\":%" PRIu64
            ",\"terms\":%" PRIu64 ",\"total_tokens\":%" PRIu64 ",\"avgdl\":%.6f,\"passage_tokens\":%u"
-           ",\"passage_overlap\":%u,\"bytes\":%" PRIu64 ",\"verified\":%s,\"manifest\":{",
+           ",\"passage_overlap\":%u,\"bytes\":%" PRIu64 ",\"doc_ids\":%" PRIu64 ",\"passage_ids\":%" PRIu64
+           ",\"verified\":%s,\"manifest\":{",
            in.format_major, in.format_minor, in.lang, in.docs, in.passages, in.terms, in.total_tokens, in.avgdl,
-           in.passage_tokens, in.passage_overlap, in.bytes, verify ? "true" : "false");
+           in.passage_tokens, in.passage_overlap, in.bytes, in.doc_ids, in.passage_ids, verify ? "true" : "false");
     for (size_t i = 0; quarry_index_manifest_entry(&k, &v, ix, i) == 0; i++) {
       printf("%s", i ? "," : "");
       cli_json_str(stdout, k, strlen(k));
       putchar(':');
       cli_json_str(stdout, v, strlen(v));
     }
-    printf("},\"files\":{");
+    printf("},\"segments\":[");
+    quarry_segment_info si;
+    for (size_t i = 0; quarry_index_segment(&si, ix, i) == 0; i++) {
+      printf("%s{\"name\":", i ? "," : "");
+      cli_json_str(stdout, si.name, strlen(si.name));
+      printf(",\"first_doc\":%u,\"first_passage\":%u,\"docs\":%" PRIu64 ",\"passages\":%" PRIu64
+             ",\"deleted_docs\":%" PRIu64 ",\"deleted_passages\":%" PRIu64 ",\"bytes\":%" PRIu64 "}",
+             si.first_doc, si.first_passage, si.docs, si.passages, si.deleted_docs, si.deleted_passages, si.bytes);
+    }
+    printf("],\"files\":{");
     for (size_t i = 0; quarry_index_file(&name, &size, ix, i) == 0; i++) {
       printf("%s", i ? "," : "");
       cli_json_str(stdout, name, strlen(name));
@@ -175,17 +195,27 @@ int cmd_info(int argc, char **argv) {
   char b[32];
   printf("index       %s\n", dir);
   printf("format      %d.%d\n", in.format_major, in.format_minor);
-  printf("documents   %" PRIu64 "\n", in.docs);
+  if (in.doc_ids > in.docs)
+    printf("documents   %" PRIu64 " (%" PRIu64 " deleted, dropped at the next merge)\n", in.docs, in.doc_ids - in.docs);
+  else
+    printf("documents   %" PRIu64 "\n", in.docs);
   printf("passages    %" PRIu64 " (%u tokens, overlap %u)\n", in.passages, in.passage_tokens, in.passage_overlap);
   printf("terms       %" PRIu64 "\n", in.terms);
   printf("tokens      %" PRIu64 " (average passage length %.2f)\n", in.total_tokens, in.avgdl);
   printf("language    %s\n", in.lang);
   printf("size        %s\n", cli_human_bytes(b, sizeof b, in.bytes));
+  printf("segments    %u\n", in.segments);
+  quarry_segment_info si;
+  for (size_t i = 0; in.format_major >= 2 && quarry_index_segment(&si, ix, i) == 0; i++)
+    printf("  %-10s %8" PRIu64 " docs %9" PRIu64 " passages %8" PRIu64 " deleted docs %9" PRIu64
+           " deleted passages %10s\n",
+           si.name, si.docs, si.passages, si.deleted_docs, si.deleted_passages,
+           cli_human_bytes(b, sizeof b, si.bytes));
   printf("manifest:\n");
   for (size_t i = 0; quarry_index_manifest_entry(&k, &v, ix, i) == 0; i++) printf("  %-16s %s\n", k, v);
   printf("files:\n");
   for (size_t i = 0; quarry_index_file(&name, &size, ix, i) == 0; i++)
-    printf("  %-12s %12" PRIu64 " bytes\n", name, size);
+    printf("  %-20s %12" PRIu64 " bytes\n", name, size);
   if (verify) printf("verify      ok (all checksums match, all postings decode)\n");
   quarry_index_close(ix);
   return status;

@@ -98,17 +98,17 @@ static int rank_from_index(grep_run *r, const grep_rank_opts *ro_in, quarry_inde
 
 static int grep_from_index(grep_run *r, quarry_index *ix, uint64_t ndocs, char **ops, int nops, bool opt_H,
                            bool opt_h) {
-  size_t nsel = 0;
+  size_t nsel = 0; /* ndocs: every document id, deleted ones (skipped) included */
   for (uint64_t d = 0; d < ndocs; d++) {
     quarry_doc_info di;
     if (quarry_index_doc(&di, ix, (uint32_t)d) < 0) return cli_fail_lib("grep: --index");
-    if (selected(di.path, di.path_len, ops, nops)) nsel++;
+    if (!quarry_index_doc_deleted(ix, (uint32_t)d) && selected(di.path, di.path_len, ops, nops)) nsel++;
   }
   bool with_fname = opt_H || (!opt_h && nsel > 1);
   for (uint64_t d = 0; d < ndocs; d++) {
     quarry_doc_info di;
     if (quarry_index_doc(&di, ix, (uint32_t)d) < 0) return cli_fail_lib("grep: --index");
-    if (!selected(di.path, di.path_len, ops, nops)) continue;
+    if (quarry_index_doc_deleted(ix, (uint32_t)d) || !selected(di.path, di.path_len, ops, nops)) continue;
     char *name = qx_strndup(di.path, di.path_len), *text = NULL;
     size_t len = 0;
     if (!name || quarry_index_text(&text, &len, ix, (uint32_t)d, 0, UINT64_MAX) < 0) {
@@ -131,7 +131,7 @@ int grep_index_main(grep_run *r, const grep_rank_opts *ro, int rank_mode, const 
   int status;
   if (quarry_index_stat(&info, ix) < 0) status = cli_fail_lib("grep: --index %s", dir);
   else if (rank_mode) status = rank_from_index(r, ro, ix, &info, ops, nops, opt_H, opt_h);
-  else status = grep_from_index(r, ix, info.docs, ops, nops, opt_H, opt_h);
+  else status = grep_from_index(r, ix, info.doc_ids, ops, nops, opt_H, opt_h);
   quarry_index_close(ix);
   return status;
 }

@@ -14,6 +14,7 @@
 
 #include "fuzz_common.h"
 #include "quarry.h"
+#include "qx_update.h"
 
 static char fz_root[256];
 
@@ -64,7 +65,10 @@ static const char *fz_index_build(void) {
   o.passage_overlap = 4;
   o.vectors = 0; /* BM25 files only: the model is not needed */
   const char *paths[1] = {docs};
-  if (quarry_index_build(NULL, base, paths, 1, &o) != 0) {
+  /* one segment, i.e. a 1.0 index directory (what fuzz/corpus/index/ was made
+   * from: a MANIFEST with its `file` lines), not a 2.0 tree */
+  qx_segment_out so;
+  if (qx_segment_build_paths(&so, base, NULL, paths, 1, &o) != 0) {
     fprintf(stderr, "fuzz: cannot build the index: %s\n", quarry_error_last());
     abort();
   }

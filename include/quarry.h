@@ -90,11 +90,20 @@ typedef struct quarry_build_opts {
 #define QUARRY_BUILD_OPTS_INIT {QUARRY_BUILD_OPTS_VERSION, "fr", 200, 50, NULL, NULL, NULL, NULL, 0, NULL, NULL, 32}
 
 typedef struct quarry_build_stats {
-  uint64_t docs, passages, terms, postings, tokens;
+  uint64_t docs, passages, terms, postings, tokens; /* of the segments written */
   uint64_t files_skipped;
   uint64_t bytes_in;  /* bytes of text read */
-  uint64_t bytes_out; /* bytes of the index directory */
+  uint64_t bytes_out; /* bytes of the segments written */
   double seconds;
+  /* documents added, changed (re-indexed), deleted and unchanged (an update;
+   * a full build counts every document as added) */
+  uint64_t added, changed, deleted, unchanged;
+  uint64_t segments;        /* segments of the index after the commit */
+  uint64_t segments_merged; /* old segments rewritten by the merge policy or a merge */
+  uint64_t live_docs;       /* documents of the index after the commit */
+  uint64_t vectors_embedded, vectors_reused; /* passages embedded / vectors copied from existing segments */
+  int committed;  /* 0: nothing changed, the index was left as it was */
+  int full_build; /* 1: a full build (no index yet, --rebuild, or a format other than files) */
 } quarry_build_stats;
 
 /*! quarry_index_build() :
@@ -107,6 +116,29 @@ typedef struct quarry_build_stats {
  *  (bad option, nothing to index), QUARRY_EIO, QUARRY_ENOMEM. */
 int quarry_index_build(quarry_build_stats *stats, const char *dir, const char *const *paths, size_t npaths,
                        const quarry_build_opts *opts);
+
+/*! quarry_index_update() :
+ *  Make the index in `dir` hold exactly the files under paths[0..npaths)
+ *  without rebuilding it (docs/FORMAT.md, "Updates"): new files are added
+ *  and changed ones (size or mtime differ, and the content's xxHash64)
+ *  re-indexed into a new segment, vanished ones deleted (deletion bitmaps);
+ *  unchanged passages keep their vectors (no re-embedding). Then the merge
+ *  policy runs. Falls back to a full build when `dir` holds no index or
+ *  opts->format is not "files" (a note says so). Nothing changed: no commit
+ *  (stats->committed = 0). The settings (language, passage sizes, model or
+ *  no vectors) must be the index's: else QUARRY_EINVAL naming the setting.
+ *  Commits like quarry_index_build (crash-safe), holding DIR.lock.
+ *  @return : as quarry_index_build, and QUARRY_ELOCKED (another writer). */
+int quarry_index_update(quarry_build_stats *stats, const char *dir, const char *const *paths, size_t npaths,
+                        const quarry_build_opts *opts);
+
+/*! quarry_index_merge() :
+ *  Rewrite every segment of the index in `dir` into one, dropping deleted
+ *  documents; the live documents' text comes from the index (store.zst),
+ *  their metadata is kept, their vectors are copied (never re-embedded).
+ *  opts: only note/progress/ctx and vector_index/hnsw_m are used.
+ *  @return : as quarry_index_update. */
+int quarry_index_merge(quarry_build_stats *stats, const char *dir, const quarry_build_opts *opts);
 
 /* ======================================================================== */
 /*  Opening an index                                                         */
@@ -127,25 +159,50 @@ void quarry_index_close(quarry_index *ix);
  *  list. @return : 0 or QUARRY_ECORRUPT (the message names the file). */
 int quarry_index_verify(quarry_index *ix);
 
+/*! What an index holds. An index is one or more segments (docs/FORMAT.md,
+ *  format 2.0); document and passage ids are global: segment i's ids follow
+ *  segment i-1's, deleted ids included. docs and passages count live
+ *  (not deleted) ones; doc_ids / passage_ids bound the ids (deleted
+ *  included). BM25 statistics (total_tokens, avgdl) include deleted
+ *  passages until a merge drops them, as Lucene's do. */
 typedef struct quarry_index_info {
   int format_major, format_minor;
   const char *lang; /* "fr", "en", "none" */
-  uint64_t docs, passages, terms, total_tokens;
-  double avgdl; /* total_tokens / passages */
+  uint64_t docs, passages, terms, total_tokens; /* terms: summed over segments */
+  double avgdl; /* total_tokens / passage_ids */
   uint32_t passage_tokens, passage_overlap;
   uint64_t bytes; /* sum of the file sizes */
+  uint32_t segments;
+  uint64_t doc_ids, passage_ids; /* ids run over [0, doc_ids) and [0, passage_ids) */
 } quarry_index_info;
 int quarry_index_stat(quarry_index_info *out, const quarry_index *ix);
+
+/*! Segment i of the index (0-based, in id order; a 1.0 index is one
+ *  segment named "."). @return : 0, or QUARRY_ENOTFOUND past the end. */
+typedef struct quarry_segment_info {
+  const char *name;                 /* "s000001" (valid until close) */
+  uint32_t first_doc, first_passage; /* global id of its first document / passage */
+  uint64_t docs, passages;           /* deleted included */
+  uint64_t deleted_docs, deleted_passages;
+  uint64_t bytes;                    /* its files and deletion bitmap */
+} quarry_segment_info;
+int quarry_index_segment(quarry_segment_info *out, const quarry_index *ix, size_t i);
+
+/*! 1 if document `doc` is deleted (or out of range), 0 if it is live.
+ *  Searches never return deleted documents; quarry_index_doc/_text on a
+ *  deleted id still answer until a merge drops it. */
+int quarry_index_doc_deleted(const quarry_index *ix, uint32_t doc);
 
 /*! MANIFEST entries, in file order: key/value i (0-based).
  *  @return : 0, or QUARRY_ENOTFOUND past the end. */
 int quarry_index_manifest_entry(const char **key, const char **val, const quarry_index *ix, size_t i);
-/*! Data file i of the index: name and size. @return : 0 or QUARRY_ENOTFOUND. */
+/*! Data file i of the index: name (relative to the index directory, e.g.
+ *  "s000001/postings") and size. @return : 0 or QUARRY_ENOTFOUND. */
 int quarry_index_file(const char **name, uint64_t *size, const quarry_index *ix, size_t i);
 /*! A MANIFEST value by key (e.g. "vectors.model"), or NULL. */
 const char *quarry_index_manifest_get(const quarry_index *ix, const char *key);
 
-/*! Passage `pid` (0 <= pid < passages): its document, exact token count,
+/*! Passage `pid` (0 <= pid < passage_ids, a global id): its document, exact token count,
  *  byte range [start, end) in the document and the 1-based line of start. */
 typedef struct quarry_passage_info {
   uint32_t doc, ntokens, line;

@@ -10,9 +10,14 @@
  *             tmpdir, registers it with qx_build_add_file() and records
  *             model/dim in the MANIFEST via qx_build_manifest()
  *   manifest  MANIFEST last: it lists every file with its xxHash64
- * Everything is written into DIR.tmp-XXXXXX beside DIR, fsynced, then swapped
- * with DIR by renameat2(RENAME_EXCHANGE) (or two renames where unsupported),
- * so a killed build leaves the previous index intact.
+ * These steps build one segment (a 1.0 index directory, qx_segment_build)
+ * from files, corpus records or documents stored in other segments (merges,
+ * index/update.c). A full build writes its one segment as DIR.tmp-XXXXXX/
+ * s000001 and the top MANIFEST of format 2.0 beside it; the tree is fsynced,
+ * then swapped with DIR by renameat2(RENAME_EXCHANGE) (or two renames where
+ * unsupported), so a killed build leaves the previous index intact. Updates
+ * and merges commit the same way (qx_tree_commit). The whole build holds
+ * the writer lock DIR.lock (index/lock.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +29,7 @@
 #include <unistd.h>
 
 #include "qx_build.h"
+#include "qx_update.h"
 #include "qx_vectors.h"
 
 /* ---- dictionaries: open addressing (FNV-1a), slot = hash32 << 32 | id+1 ---- */
@@ -169,8 +175,6 @@ void qx_build_note(qx_build *b, const char *fmt, ...) {
   va_end(ap);
   b->opts->note(b->opts->ctx, msg);
 }
-
-static void walk_note(void *ctx, const char *msg) { qx_build_note(ctx, "%s", msg); }
 
 static void progress(qx_build *b, const char *phase, uint64_t done, uint64_t total) {
   if (!b->opts->progress) return;
@@ -358,6 +362,20 @@ static int index_file(qx_build *b, const qx_walk_file *f) {
   return rc;
 }
 
+/* A document stored in an existing segment (merges): its text from the
+ * segment's store.zst, its path, id, title and mtime kept. */
+static int index_stored(qx_build *b, const qx_src_item *it) {
+  qx_stored_doc sd;
+  int rc = qx_stored_doc_read(&sd, it->seg, it->doc);
+  if (rc) return rc;
+  b->bytes_in += sd.len;
+  b->bytes_done += sd.len;
+  src_doc d = {sd.path, sd.id, sd.title, sd.title_len, sd.text, sd.len, sd.mtime_ns};
+  rc = index_doc(b, &d);
+  qx_stored_doc_free(&sd);
+  return rc;
+}
+
 /* Test-collection records (BEIR, TREC, SMART; index/qx_corpus.h): the
  * document text is the title, a blank line, then the body, as Anserini
  * indexes BEIR "title + text in one field". */
@@ -404,13 +422,18 @@ static int step_collect(qx_build *b) {
   if (b->format != QX_CORPUS_FILES) {
     rc = collect_corpus(b, b->format, b->paths, b->npaths);
   } else {
-    for (size_t i = 0; !rc && i < b->nfiles; i++) {
-      rc = index_file(b, &b->files[i]);
-      b->bytes_done += b->files[i].size;
-      progress(b, "reading", i + 1, b->nfiles);
+    for (size_t i = 0; !rc && i < b->nitems; i++) {
+      const qx_src_item *it = &b->items[i];
+      if (it->file) {
+        rc = index_file(b, it->file);
+        b->bytes_done += it->file->size;
+      } else {
+        rc = index_stored(b, it);
+      }
+      progress(b, "reading", i + 1, b->nitems);
     }
   }
-  if (!rc && b->ndocs == 0) rc = qx_err(QUARRY_EINVAL, "nothing to index (%llu skipped)", (unsigned long long)b->skipped);
+  if (!rc && b->ndocs == 0 && !b->allow_empty) rc = qx_err(QUARRY_EINVAL, "nothing to index (%llu skipped)", (unsigned long long)b->skipped);
   if (!rc) rc = qx_store_writer_close(b->store);
   qx_store_writer_free(b->store);
   b->store = NULL;
@@ -495,16 +518,20 @@ int qx_build_add_file(qx_build *b, const char *name) {
 
 /* ---- directories ------------------------------------------------------------ */
 
-/* Remove an index-like directory: its regular files, then the directory
- * (never recursive: an index holds no sub-directories). */
-static void remove_dir(const char *dir) {
+/* Remove the regular files of a directory and, when depth > 0, its
+ * sub-directories the same way; then the directory. An index tree is two
+ * levels deep at most (DIR/sNNNNNN/FILE). */
+static void remove_tree(const char *dir, int depth) {
   DIR *d = opendir(dir);
   if (d) {
     struct dirent *e;
     while ((e = readdir(d))) {
       if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
       char *p = qx_path_join(dir, e->d_name);
-      if (p) unlink(p);
+      if (!p) continue;
+      struct stat st;
+      if (depth > 0 && lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) remove_tree(p, depth - 1);
+      else unlink(p);
       free(p);
     }
     closedir(d);
@@ -512,7 +539,9 @@ static void remove_dir(const char *dir) {
   rmdir(dir);
 }
 
-static int fsync_path(const char *path) {
+void qx_tree_remove(const char *dir) { remove_tree(dir, 1); }
+
+int qx_fsync_dir(const char *path) {
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return qx_err_errno(QUARRY_EIO, "%s", path);
   int rc = fsync(fd) == 0 || errno == EINVAL ? 0 : qx_err_errno(QUARRY_EIO, "%s: fsync", path);
@@ -558,13 +587,30 @@ static int check_target(const char *dir, int *exists) {
   return 0;
 }
 
-static int commit(const char *tmp, const char *dir, int exists) {
+int qx_tree_mktemp(char **out, const char *dir) {
+  size_t n = strlen(dir);
+  while (n > 1 && dir[n - 1] == '/') n--;
+  char *t = qx_malloc(n + 16);
+  *out = NULL;
+  if (!t) return qx_err(QUARRY_ENOMEM, "out of memory");
+  memcpy(t, dir, n);
+  memcpy(t + n, ".tmp-XXXXXX", 12);
+  if (!mkdtemp(t)) {
+    int rc = qx_err_errno(QUARRY_EIO, "cannot create %s", t);
+    free(t);
+    return rc;
+  }
+  *out = t;
+  return 0;
+}
+
+int qx_tree_commit(const char *tmp, const char *dir, int exists) {
   char *parent = parent_dir(dir);
   if (!parent) return qx_err(QUARRY_ENOMEM, "out of memory");
-  int rc = fsync_path(tmp);
+  int rc = qx_fsync_dir(tmp);
   if (!rc && exists) {
     if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_EXCHANGE) == 0) {
-      remove_dir(tmp); /* tmp now holds the previous index */
+      qx_tree_remove(tmp); /* tmp now holds the previous index */
     } else if (errno == EINVAL || errno == ENOSYS) {
       size_t n = strlen(dir);
       char *old = qx_malloc(n + 16);
@@ -576,7 +622,7 @@ static int commit(const char *tmp, const char *dir, int exists) {
           rc = qx_err_errno(QUARRY_EIO, "rename %s", tmp);
           rename(old, dir);
         } else
-          remove_dir(old);
+          qx_tree_remove(old);
         free(old);
       }
     } else
@@ -584,12 +630,12 @@ static int commit(const char *tmp, const char *dir, int exists) {
   } else if (!rc) {
     if (rename(tmp, dir) != 0) rc = qx_err_errno(QUARRY_EIO, "rename %s to %s", tmp, dir);
   }
-  if (!rc) rc = fsync_path(parent);
+  if (!rc) rc = qx_fsync_dir(parent);
   free(parent);
   return rc;
 }
 
-/* ---- the build ---------------------------------------------------------------- */
+/* ---- one segment ---------------------------------------------------------------- */
 
 static void build_free(qx_build *b) {
   for (size_t i = 0; i < b->nterms; i++) qx_buf_free(&b->terms[i].post);
@@ -614,65 +660,158 @@ static void build_free(qx_build *b) {
   qx_store_free(b->store_rd);
   qx_map_close(&b->store_map);
   qx_analyzer_free(b->an);
-  qx_walk_free(b->files, b->nfiles);
   qx_manifest_free(&b->man);
   free(b->tmpdir);
 }
 
-int quarry_index_build(quarry_build_stats *stats, const char *dir, const char *const *paths, size_t npaths,
-                       const quarry_build_opts *opts) {
-  double t0 = qx_now();
-  quarry_build_opts defaults = QUARRY_BUILD_OPTS_INIT;
-  if (!opts) opts = &defaults;
-  if (stats) memset(stats, 0, sizeof *stats);
-  if (opts->version != QUARRY_BUILD_OPTS_VERSION) return qx_err(QUARRY_EINVAL, "unknown build options version");
-  if (!dir || !*dir) return qx_err(QUARRY_EINVAL, "no index directory given");
-  if (npaths == 0) return qx_err(QUARRY_EINVAL, "no input paths given");
+int qx_segment_build(qx_segment_out *out, const qx_segment_spec *spec, const quarry_build_opts *opts) {
+  memset(out, 0, sizeof *out);
   qx_build b = {.opts = opts};
   int rc = qx_lang_parse(&b.lang, opts->lang ? opts->lang : "fr");
   if (rc) return qx_err(QUARRY_EINVAL, "unknown language '%s' (fr, en, none)", opts->lang);
-  rc = qx_cutter_init(&b.cut, opts->passage_tokens, opts->passage_overlap, on_passage, &b);
-  int exists = 0;
-  if (!rc) rc = check_target(dir, &exists);
   b.format = QX_CORPUS_FILES;
-  b.paths = paths;
-  b.npaths = npaths;
-  if (!rc && opts->format && qx_corpus_format_parse(&b.format, opts->format))
-    rc = qx_err(QUARRY_EINVAL, "unknown input format '%s' (files, beir, trec, smart)", opts->format);
-  if (!rc && b.format == QX_CORPUS_FILES) rc = qx_walk(&b.files, &b.nfiles, paths, npaths, dir, walk_note, &b);
-  for (size_t i = 0; !rc && i < b.nfiles; i++) b.bytes_total += b.files[i].size;
+  if (opts->format && qx_corpus_format_parse(&b.format, opts->format))
+    return qx_err(QUARRY_EINVAL, "unknown input format '%s' (files, beir, trec, smart)", opts->format);
+  b.items = spec->items;
+  b.nitems = spec->nitems;
+  b.paths = spec->paths;
+  b.npaths = spec->npaths;
+  b.reuse = spec->reuse;
+  b.allow_empty = spec->allow_empty;
+  for (size_t i = 0; i < b.nitems; i++) b.bytes_total += b.items[i].file ? b.items[i].file->size : 0;
+  rc = qx_cutter_init(&b.cut, opts->passage_tokens, opts->passage_overlap, on_passage, &b);
   if (!rc) rc = qx_analyzer_new(&b.an, b.lang);
   if (!rc && !(b.scratch = qx_malloc(((size_t)qx_cutter_max(opts->passage_tokens) + 1) * 2 * sizeof(uint32_t))))
     rc = qx_err(QUARRY_ENOMEM, "out of memory");
-  if (!rc) {
-    size_t n = strlen(dir);
-    while (n > 1 && dir[n - 1] == '/') n--;
-    b.tmpdir = qx_malloc(n + 16);
-    if (!b.tmpdir) rc = qx_err(QUARRY_ENOMEM, "out of memory");
-    else {
-      memcpy(b.tmpdir, dir, n);
-      memcpy(b.tmpdir + n, ".tmp-XXXXXX", 12);
-      if (!mkdtemp(b.tmpdir)) rc = qx_err_errno(QUARRY_EIO, "cannot create %s", b.tmpdir);
-    }
-  }
-  int made_tmp = !rc;
+  if (!rc && !(b.tmpdir = qx_strdup(spec->dir))) rc = qx_err(QUARRY_ENOMEM, "out of memory");
+  if (!rc && mkdir(b.tmpdir, 0755) != 0) rc = qx_err_errno(QUARRY_EIO, "cannot create %s", b.tmpdir);
   for (size_t i = 0; !rc && i < QX_ARRAY_LEN(steps); i++) {
     rc = steps[i].run(&b);
+    if (i == 0 && !rc && b.ndocs == 0) break; /* allow_empty: nothing to write */
     if (i > 0) progress(&b, "writing", i, QX_ARRAY_LEN(steps) - 1);
   }
-  if (!rc) rc = commit(b.tmpdir, dir, exists);
-  if (rc && made_tmp) remove_dir(b.tmpdir);
-  if (!rc && stats) {
-    stats->docs = b.ndocs;
-    stats->passages = b.npassages;
-    stats->terms = b.nterms;
-    stats->postings = b.npostings;
-    stats->tokens = b.total_tokens;
-    stats->files_skipped = b.skipped;
-    stats->bytes_in = b.bytes_in;
-    stats->bytes_out = b.bytes_out;
-    stats->seconds = qx_now() - t0;
+  if (!rc && b.ndocs) rc = qx_fsync_dir(b.tmpdir);
+  if (!rc) {
+    out->docs = b.ndocs;
+    out->passages = b.npassages;
+    out->terms = b.nterms;
+    out->postings = b.npostings;
+    out->tokens = b.total_tokens;
+    out->skipped = b.skipped;
+    out->bytes_in = b.bytes_in;
+    out->bytes_out = b.bytes_out;
+    out->vec_reused = b.vec_reused;
+    out->vec_embedded = b.vec_embedded;
   }
   build_free(&b);
+  return rc;
+}
+
+/* ---- full builds ---------------------------------------------------------------- */
+
+static void walk_note_opts(void *ctx, const char *msg) {
+  const quarry_build_opts *o = ctx;
+  if (o->note) o->note(o->ctx, msg);
+}
+
+/* Read the generation of the index in dir (0 if none or unreadable). */
+static uint64_t old_generation(const char *dir) {
+  char *path = qx_path_join(dir, "MANIFEST"), *text = NULL;
+  size_t len = 0;
+  uint64_t g = 0;
+  if (path && qx_file_read(&text, &len, path) == 0) {
+    const char *p = strstr(text, "\ngeneration ");
+    if (p) g = strtoull(p + 12, NULL, 10);
+  }
+  free(text);
+  free(path);
+  return g;
+}
+
+int qx_segment_build_paths(qx_segment_out *out, const char *segdir, const char *skip_dir,
+                           const char *const *paths, size_t npaths, const quarry_build_opts *opts) {
+  qx_corpus_format format = QX_CORPUS_FILES;
+  quarry_build_opts defaults = QUARRY_BUILD_OPTS_INIT;
+  if (!opts) opts = &defaults;
+  memset(out, 0, sizeof *out);
+  if (opts->format && qx_corpus_format_parse(&format, opts->format))
+    return qx_err(QUARRY_EINVAL, "unknown input format '%s' (files, beir, trec, smart)", opts->format);
+  qx_walk_file *files = NULL;
+  size_t nfiles = 0;
+  qx_src_item *items = NULL;
+  int rc = 0;
+  if (format == QX_CORPUS_FILES) {
+    rc = qx_walk(&files, &nfiles, paths, npaths, skip_dir, walk_note_opts, (void *)opts);
+    if (!rc && !(items = qx_calloc(nfiles ? nfiles : 1, sizeof *items))) rc = qx_err(QUARRY_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < nfiles; i++) items[i].file = &files[i];
+  }
+  qx_segment_spec spec = {.dir = segdir, .items = items, .nitems = nfiles, .paths = paths, .npaths = npaths};
+  if (!rc) rc = qx_segment_build(out, &spec, opts);
+  free(items);
+  qx_walk_free(files, nfiles);
+  return rc;
+}
+
+int qx_full_build_locked(quarry_build_stats *stats, const char *dir, const char *const *paths, size_t npaths,
+                         const quarry_build_opts *opts) {
+  double t0 = qx_now();
+  int exists = 0;
+  int rc = check_target(dir, &exists);
+  char *tmp = NULL, *seg = NULL;
+  if (!rc) rc = qx_tree_mktemp(&tmp, dir);
+  int made_tmp = !rc;
+  char name[QX_SEG_NAME_MAX];
+  if (!rc && !(seg = qx_path_join(tmp, qx_seg_name(name, 1)))) rc = qx_err(QUARRY_ENOMEM, "out of memory");
+  qx_segment_out so;
+  if (!rc) rc = qx_segment_build_paths(&so, seg, dir, paths, npaths, opts);
+  uint32_t id = 1;
+  uint64_t gen = exists ? old_generation(dir) + 1 : 1;
+  if (!rc) rc = qx_toplevel_assemble(tmp, &id, NULL, 1, gen);
+  if (!rc) rc = qx_tree_commit(tmp, dir, exists);
+  if (rc && made_tmp) qx_tree_remove(tmp);
+  if (!rc && stats) {
+    stats->docs = so.docs;
+    stats->passages = so.passages;
+    stats->terms = so.terms;
+    stats->postings = so.postings;
+    stats->tokens = so.tokens;
+    stats->files_skipped = so.skipped;
+    stats->bytes_in = so.bytes_in;
+    stats->bytes_out = so.bytes_out;
+    stats->added = so.docs;
+    stats->live_docs = so.docs;
+    stats->segments = 1;
+    stats->vectors_embedded = so.vec_embedded;
+    stats->vectors_reused = so.vec_reused;
+    stats->committed = 1;
+    stats->full_build = 1;
+    stats->seconds = qx_now() - t0;
+  }
+  free(seg);
+  free(tmp);
+  return rc;
+}
+
+int qx_build_check_opts(const char *dir, const quarry_build_opts *opts) {
+  if (opts->version != QUARRY_BUILD_OPTS_VERSION) return qx_err(QUARRY_EINVAL, "unknown build options version");
+  if (!dir || !*dir) return qx_err(QUARRY_EINVAL, "no index directory given");
+  qx_lang lang;
+  if (qx_lang_parse(&lang, opts->lang ? opts->lang : "fr"))
+    return qx_err(QUARRY_EINVAL, "unknown language '%s' (fr, en, none)", opts->lang);
+  return 0;
+}
+
+int quarry_index_build(quarry_build_stats *stats, const char *dir, const char *const *paths, size_t npaths,
+                       const quarry_build_opts *opts) {
+  quarry_build_opts defaults = QUARRY_BUILD_OPTS_INIT;
+  if (!opts) opts = &defaults;
+  if (stats) memset(stats, 0, sizeof *stats);
+  int rc = qx_build_check_opts(dir, opts);
+  if (rc) return rc;
+  if (npaths == 0) return qx_err(QUARRY_EINVAL, "no input paths given");
+  int lock = -1;
+  if ((rc = qx_lock_acquire(&lock, dir))) return rc;
+  rc = qx_full_build_locked(stats, dir, paths, npaths, opts);
+  qx_lock_release(lock);
   return rc;
 }

@@ -74,12 +74,25 @@ int qx_manifest_add_file(qx_manifest *m, const char *name, uint64_t size, uint64
   return 0;
 }
 
+int qx_manifest_add_segment_line(qx_manifest *m, const char *value) {
+  void *f = m->segs;
+  int rc = qx_grow(&f, &m->cap_segs, m->nsegs + 1, sizeof(char *));
+  m->segs = f;
+  if (rc) return rc;
+  char *v = clean_value(value);
+  if (!v) return qx_err(QUARRY_ENOMEM, "out of memory");
+  m->segs[m->nsegs++] = v;
+  return 0;
+}
+
 int qx_manifest_format(qx_buf *out, const qx_manifest *m) {
-  int rc = qx_buf_printf(out, "quarry-index %d.%d\n", QX_FORMAT_MAJOR, QX_FORMAT_MINOR);
+  int rc = m->major ? qx_buf_printf(out, "quarry-index %d.%d\n", m->major, m->minor)
+                    : qx_buf_printf(out, "quarry-index %d.%d\n", QX_FORMAT_MAJOR, QX_FORMAT_MINOR);
   for (size_t i = 0; !rc && i < m->nkv; i++) rc = qx_buf_printf(out, "%s %s\n", m->keys[i], m->vals[i]);
   for (size_t i = 0; !rc && i < m->nfiles; i++)
     rc = qx_buf_printf(out, "file %s %" PRIu64 " %016" PRIx64 "\n", m->files[i].name, m->files[i].size,
                        m->files[i].xxh64);
+  for (size_t i = 0; !rc && i < m->nsegs; i++) rc = qx_buf_printf(out, "segment %s\n", m->segs[i]);
   if (!rc) rc = qx_buf_printf(out, "checksum %016" PRIx64 "\n", qx_xxh64(out->data, out->len));
   return rc;
 }
@@ -105,9 +118,11 @@ int qx_manifest_parse(qx_manifest *m, const char *text, size_t len, const char *
   int major = 0, minor = 0;
   if (sscanf(text, "quarry-index %d.%d\n", &major, &minor) != 2)
     return qx_err(QUARRY_ECORRUPT, "%s: not a quarry MANIFEST", path);
-  if (major != QX_FORMAT_MAJOR)
-    return qx_err(QUARRY_EVERSION, "%s: index format %d.%d, this quarry reads %d.x (rebuild the index)", path,
-                  major, minor, QX_FORMAT_MAJOR);
+  if (major != QX_FORMAT_MAJOR && major != QX_TOP_FORMAT_MAJOR)
+    return qx_err(QUARRY_EVERSION, "%s: index format %d.%d, this quarry reads %d.x and %d.x (rebuild the index)",
+                  path, major, minor, QX_FORMAT_MAJOR, QX_TOP_FORMAT_MAJOR);
+  m->major = major;
+  m->minor = minor;
   const char *p = memchr(text, '\n', last);
   p = p ? p + 1 : text + last;
   int rc = 0;
@@ -128,6 +143,8 @@ int qx_manifest_parse(qx_manifest *m, const char *text, size_t len, const char *
           rc = qx_err(QUARRY_ECORRUPT, "%s: malformed file line", path);
         else
           rc = qx_manifest_add_file(m, name, size, h);
+      } else if (!strcmp(line, "segment")) {
+        rc = qx_manifest_add_segment_line(m, sp + 1);
       } else {
         rc = qx_manifest_set(m, line, "%s", sp + 1);
       }
@@ -145,6 +162,8 @@ void qx_manifest_free(qx_manifest *m) {
     free(m->vals[i]);
   }
   for (size_t i = 0; i < m->nfiles; i++) free(m->files[i].name);
+  for (size_t i = 0; i < m->nsegs; i++) free(m->segs[i]);
+  free(m->segs);
   free(m->keys);
   free(m->vals);
   free(m->files);

@@ -97,7 +97,7 @@ static int decode_block(qx_pcursor *c) {
   return 0;
 }
 
-int qx_pcursor_open(qx_pcursor *c, const quarry_index *ix, const qx_term_info *t) {
+int qx_pcursor_open(qx_pcursor *c, const qx_seg *ix, const qx_term_info *t) {
   c->term = t->id;
   c->df = t->df;
   c->nblocks = t->nblocks;

@@ -7,6 +7,7 @@
 
 #include "qx_corpus.h"
 #include "qx_index.h"
+#include "qx_update.h"
 
 #define QX_STORED_TERM_MAX 255 /* bytes kept of a term or surface form */
 
@@ -30,8 +31,11 @@ struct qx_build {
   qx_corpus_format format;
   const char *const *paths;
   size_t npaths;
-  qx_walk_file *files; /* format "files": the walked inputs */
-  size_t nfiles;
+  const qx_src_item *items; /* format "files": the documents to index (files or stored documents) */
+  size_t nitems;
+  const qx_vec_reuse *reuse; /* vectors of existing segments, by passage text (may be NULL) */
+  uint64_t vec_reused, vec_embedded;
+  int allow_empty;
   /* dictionary of analysed terms (build-order ids) */
   qx_dict terms_dict;
   qx_buf term_strs;

@@ -15,8 +15,10 @@
 #include "quarry.h"
 
 /* ---- format constants ---------------------------------------------------- */
-#define QX_FORMAT_MAJOR 1
+#define QX_FORMAT_MAJOR 1 /* a segment (and a whole index before 2.0) */
 #define QX_FORMAT_MINOR 0
+#define QX_TOP_FORMAT_MAJOR 2 /* a segmented index directory (top MANIFEST) */
+#define QX_TOP_FORMAT_MINOR 0
 #define QX_HEADER_SIZE 16 /* magic[8] + u32 major + u32 minor */
 #define QX_BLOCK 128      /* postings per block */
 #define QX_DOC_END UINT32_MAX
@@ -54,10 +56,13 @@ typedef struct qx_manifest_file {
 } qx_manifest_file;
 
 typedef struct qx_manifest {
+  int major, minor;    /* from the first line (0.0 in a new manifest: written as QX_FORMAT_*) */
   char **keys, **vals; /* ordered key/value pairs (keys unique) */
   size_t nkv, cap_kv;
   qx_manifest_file *files;
   size_t nfiles, cap_files;
+  char **segs; /* values of the `segment` lines (2.0), in order */
+  size_t nsegs, cap_segs;
 } qx_manifest;
 
 int qx_manifest_set(qx_manifest *m, const char *key, const char *fmt, ...)
@@ -66,9 +71,62 @@ const char *qx_manifest_get(const qx_manifest *m, const char *key);
 int qx_manifest_add_file(qx_manifest *m, const char *name, uint64_t size, uint64_t xxh64);
 /* Serialise (with the trailing checksum line) into out. */
 int qx_manifest_format(qx_buf *out, const qx_manifest *m);
-/* Parse and check the trailing checksum. `path` is for messages. */
+int qx_manifest_add_segment_line(qx_manifest *m, const char *value);
+/* Parse and check the trailing checksum (major 1 or 2). `path` is for messages. */
 int qx_manifest_parse(qx_manifest *m, const char *text, size_t len, const char *path);
 void qx_manifest_free(qx_manifest *m);
+
+/* ---- format 2.0: top MANIFEST and deletion files (index/toplevel.c) -------- */
+#define QX_MAGIC_DEL "QXDELE01"
+#define QX_DEL_HEADER 32 /* magic[8] u32 major u32 minor u64 passages u64 deleted */
+#define QX_SEG_NAME_MAX 16
+
+typedef struct qx_topseg {
+  uint32_t id; /* NNNNNN of sNNNNNN */
+  uint64_t docs, passages, deleted; /* the segment's counts; deleted passages */
+  uint64_t del_size, del_xxh64;     /* of sNNNNNN.del, 0 0 when there is none */
+} qx_topseg;
+
+/* The top-level MANIFEST of a 2.0 index: settings (key/value pairs, in the
+ * order of docs/FORMAT.md) and the segment list. */
+typedef struct qx_toplevel {
+  qx_manifest man; /* keys and values; its `segment` lines are kept in segs */
+  qx_topseg *segs;
+  size_t nsegs, cap_segs;
+} qx_toplevel;
+
+/* "s000001" for id 1 (buf of QX_SEG_NAME_MAX bytes). */
+const char *qx_seg_name(char *buf, uint32_t id);
+/* Parse DIR/MANIFEST text of format 2.0 (checksum, segment lines, order). */
+int qx_toplevel_parse(qx_toplevel *t, const char *text, size_t len, const char *path);
+/* Start a top MANIFEST from a segment's MANIFEST: created_by, created_at,
+ * updated_at, generation, input.format, analyzer.*, passage.*, vectors.*
+ * copied in the documented order. */
+int qx_toplevel_init(qx_toplevel *t, const qx_manifest *seg, uint64_t generation);
+int qx_toplevel_add(qx_toplevel *t, const qx_topseg *s);
+/* Set `docs` and `passages` (live counts; live_docs from the caller, who
+ * knows which documents the deletion bitmaps remove), then serialise. */
+int qx_toplevel_format(qx_buf *out, qx_toplevel *t, uint64_t live_docs);
+/* Write DIR/MANIFEST (through dirfd, fsynced); path for messages. */
+int qx_toplevel_write(int dirfd, const char *dir, qx_toplevel *t, uint64_t live_docs);
+void qx_toplevel_free(qx_toplevel *t);
+
+/* Write a deletion file `name` in dirfd: words[ceil(passages / 64)],
+ * bit p % 64 of word p / 64 = passage p deleted (bits past `passages` must
+ * be 0). *size, *xxh64 and *deleted (popcount) are what the top MANIFEST
+ * line records. fsynced. */
+int qx_del_write(uint64_t *size, uint64_t *xxh64, uint64_t *deleted, int dirfd, const char *name,
+                 const char *path, const uint64_t *words, uint64_t passages);
+/* Check a mapped deletion file against its MANIFEST line: size, checksum,
+ * header, passage count, popcount, no bit past the end. */
+int qx_del_check(const qx_map *m, const qx_topseg *s, const char *path);
+
+/* Assemble a 2.0 index in `dir` from segments already built there
+ * (dir/sNNNNNN, 1.0 directories) with optional deletion bitmaps (del[i]
+ * NULL: nothing deleted in segment i): writes the .del files and the top
+ * MANIFEST. Used by tests now and by the update commit. */
+int qx_toplevel_assemble(const char *dir, const uint32_t *ids, const uint64_t *const *del, size_t nsegs,
+                         uint64_t generation);
 
 /* ---- the zstd document store (store.zst) -------------------------------- */
 typedef struct qx_store_writer qx_store_writer;
@@ -111,8 +169,11 @@ typedef struct qx_doc_info {
   uint32_t first_passage, npassages;
 } qx_doc_info;
 
-struct quarry_index {
-  char *dir;
+/* One segment (docs/FORMAT.md, "Format 2.0"): a 1.0 index directory,
+ * opened by today's reader. Ids inside a segment are local (0-based). */
+typedef struct qx_seg {
+  char *dir;  /* "DIR/sNNNNNN" (or DIR for a 1.0 index): for messages */
+  char *name; /* "sNNNNNN", or "." for a 1.0 index */
   qx_manifest man;
   qx_map lex, post, posi, norms, psg, docs, store, surf;
   uint64_t nterms, npassages, ndocs, nsurface, total_tokens;
@@ -126,27 +187,74 @@ struct quarry_index {
   const uint8_t *docs_strings;
   uint64_t docs_strings_len;
   qx_store *st;
+  struct qx_vectors *vec; /* NULL when the index has no vectors (index/vectors.c) */
+  /* deletions (sNNNNNN.del): bit p of del[p / 64] = local passage p deleted;
+   * NULL when nothing is deleted */
+  qx_map del_map;
+  const uint64_t *del;
+  uint64_t del_passages, del_docs;
+} qx_seg;
+
+/* A file of an opened index: name relative to the index directory. */
+typedef struct qx_ixfile {
+  char *name;
+  uint64_t size;
+} qx_ixfile;
+
+/* An opened index: one or more segments, global ids = base + local id,
+ * BM25 statistics summed over the segments INCLUDING deleted passages (as
+ * Lucene until a merge), so a score does not depend on how the index is cut. */
+struct quarry_index {
+  char *dir;
+  qx_manifest man; /* the top MANIFEST (2.0), or the index's own (1.0) */
+  int format_major, format_minor;
+  qx_seg **seg;
+  uint32_t nseg;
+  uint64_t *pbase, *dbase; /* nseg + 1 prefix sums of passages / documents (incl. deleted) */
+  uint64_t npassages, ndocs, total_tokens; /* over every id, deleted included */
+  uint64_t live_passages, live_docs;
+  uint64_t nterms; /* summed over segments (a term in two segments counts twice) */
+  double avgdl;    /* total_tokens / npassages */
+  qx_lang lang;
+  uint32_t passage_tokens, passage_overlap;
+  qx_ixfile *files;
+  size_t nfiles;
   /* search/'s pool of per-thread searchers (search/scratch.c), freed at close */
   void *search_pool;
   void (*search_pool_free)(void *pool);
-  struct qx_vectors *vec; /* NULL when the index has no vectors (index/vectors.c) */
+  struct qx_vectors *vec; /* segment 0's vectors (query model), NULL without vectors; not owned */
 };
 
+/* ---- per-segment accessors (local ids) ---------------------------------- */
 /* Term by id (0 <= id < nterms), bounds-checked. */
-int qx_index_term(qx_term_info *out, const quarry_index *ix, uint32_t id);
+int qx_seg_term(qx_term_info *out, const qx_seg *sg, uint32_t id);
 /* Find a term by its analysed string: 1 found, 0 absent, <0 error. */
-int qx_index_find_term(qx_term_info *out, const quarry_index *ix, const char *s, size_t len);
+int qx_seg_find_term(qx_term_info *out, const qx_seg *sg, const char *s, size_t len);
 /* Surface (folded, unstemmed) forms: index range [*lo, *hi) of entries that
  * start with prefix, and the term id of entry i. */
-int qx_index_surface_range(uint64_t *lo, uint64_t *hi, const quarry_index *ix, const char *prefix, size_t len);
-int qx_index_surface_get(const char **form, uint32_t *form_len, uint32_t *term, const quarry_index *ix,
-                         uint64_t i);
+int qx_seg_surface_range(uint64_t *lo, uint64_t *hi, const qx_seg *sg, const char *prefix, size_t len);
+int qx_seg_surface_get(const char **form, uint32_t *form_len, uint32_t *term, const qx_seg *sg, uint64_t i);
+int qx_seg_passage(qx_passage_info *out, const qx_seg *sg, uint32_t pid);
+int qx_seg_doc(qx_doc_info *out, const qx_seg *sg, uint32_t doc);
+static inline uint8_t qx_seg_norm(const qx_seg *sg, uint32_t pid) {
+  return sg->norms.data[QX_HEADER_SIZE + 8 + pid]; /* size checked at open */
+}
+static inline int qx_seg_deleted(const qx_seg *sg, uint32_t pid) {
+  return sg->del && (sg->del[pid >> 6] >> (pid & 63) & 1);
+}
+
+/* ---- whole-index accessors (global ids) --------------------------------- */
+/* Segment holding global passage pid (pid < npassages), and its local id. */
+uint32_t qx_index_seg_of_passage(const quarry_index *ix, uint32_t pid);
+uint32_t qx_index_seg_of_doc(const quarry_index *ix, uint32_t doc);
+/* Passage / document by global id; doc and first_passage are global. */
 int qx_index_passage(qx_passage_info *out, const quarry_index *ix, uint32_t pid);
 int qx_index_doc(qx_doc_info *out, const quarry_index *ix, uint32_t doc);
-static inline uint8_t qx_index_norm(const quarry_index *ix, uint32_t pid) {
-  return ix->norms.data[QX_HEADER_SIZE + 8 + pid]; /* size checked at open */
-}
-/* Original text of passage pid (heap, NUL-terminated). */
+/* Is global passage pid deleted? (out of range: 1) */
+int qx_index_deleted(const quarry_index *ix, uint32_t pid);
+/* df of an analysed term summed over the segments (0: absent). */
+int qx_index_df(uint64_t *df, const quarry_index *ix, const char *s, size_t len);
+/* Original text of global passage pid (heap, NUL-terminated). */
 int qx_index_passage_text(char **out, size_t *out_len, quarry_index *ix, uint32_t pid);
 /* Check a file header (magic + major version) in a mapping. */
 int qx_check_header(const qx_map *m, const char *magic, const char *path);

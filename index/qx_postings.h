@@ -67,8 +67,8 @@ typedef struct qx_pcursor {
   uint32_t docs[QX_BLOCK], tfs[QX_BLOCK];
 } qx_pcursor;
 
-/* Open on term `t` of index ix and position on its first posting. */
-int qx_pcursor_open(qx_pcursor *c, const quarry_index *ix, const qx_term_info *t);
+/* Open on term `t` of segment sg and position on its first posting. */
+int qx_pcursor_open(qx_pcursor *c, const qx_seg *sg, const qx_term_info *t);
 int qx_pcursor_next(qx_pcursor *c);
 /* Move to the first posting with doc >= target (no move if already there). */
 int qx_pcursor_advance(qx_pcursor *c, uint32_t target);

@@ -20,10 +20,11 @@
 int qx_build_vectors(qx_build *b);
 
 typedef struct qx_vectors qx_vectors;
-/* Open the vector side if the MANIFEST lists one (*out = NULL otherwise):
- * maps vectors.f32 and checks its header and size against the MANIFEST.
- * The FAISS index and the query model are loaded at first use. */
-int qx_vectors_open(qx_vectors **out, quarry_index *ix);
+/* Open the vector side of a segment if its MANIFEST lists one (*out = NULL
+ * otherwise): maps vectors.f32 (relative to the segment's folder fd dirfd)
+ * and checks its header and size against the MANIFEST. The FAISS index and
+ * the query model are loaded at first use. */
+int qx_vectors_open(qx_vectors **out, qx_seg *sg, int dirfd);
 void qx_vectors_close(qx_vectors *v);
 
 /* Row of passage pid (dim floats), or NULL when out of range. */

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "qx_build.h"
@@ -68,11 +69,36 @@ static int make_faiss(FaissIndex **out, const char *kind, int dim, uint64_t n, i
   return 0;
 }
 
+/* faiss_write_index_fname does not fsync: the commit needs every file on disk. */
+static int fsync_file(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return qx_err_errno(QUARRY_EIO, "%s", path);
+  int rc = fsync(fd) == 0 ? 0 : qx_err_errno(QUARRY_EIO, "%s: fsync", path);
+  close(fd);
+  return rc;
+}
+
 static void note_progress(qx_build *b, uint64_t done, uint64_t total) {
   const quarry_build_opts *o = qx_build_opts(b);
   if (!o->progress) return;
   quarry_build_progress p = {"embedding", done, total, 0, 0};
   o->progress(o->ctx, &p);
+}
+
+/* Load the build's model; when the rows come partly from existing segments
+ * (b->reuse), it must be the model they were made with. */
+static int load_model(qx_model **model, qx_build *b, int dim) {
+  const quarry_build_opts *o = qx_build_opts(b);
+  uint64_t sum = 0;
+  int rdim = 0;
+  const char *name = b->reuse ? qx_vec_reuse_model(b->reuse, &sum, &rdim) : NULL;
+  int rc = qx_model_load(model, o->model ? o->model : name);
+  if (!rc && b->reuse && (qx_model_checksum(*model) != sum || qx_model_dim(*model) != dim)) {
+    rc = qx_err(QUARRY_EMODEL, "model %s differs from the index's (%s): rebuild with --rebuild", qx_model_name(*model), name);
+    qx_model_free(*model);
+    *model = NULL;
+  }
+  return rc;
 }
 
 int qx_build_vectors(qx_build *b) {
@@ -83,10 +109,17 @@ int qx_build_vectors(qx_build *b) {
   if (!strcmp(kind, "auto")) kind = n <= AUTO_FLAT_MAX ? "flat" : "hnsw";
   if (strcmp(kind, "flat") && strcmp(kind, "hnsw") && strcmp(kind, "ivfpq"))
     return qx_err(QUARRY_EINVAL, "unknown vector index '%s' (flat, hnsw, ivfpq or auto)", kind);
+  /* Rows found by passage text in existing segments (updates, merges) are
+   * copied; the model is loaded only if some passage is new. */
   qx_model *model = NULL;
-  int rc = qx_model_load(&model, o->model);
-  if (rc) return rc;
-  int dim = qx_model_dim(model);
+  int rc = 0, dim = 0;
+  uint64_t reuse_sum = 0;
+  const char *reuse_name = b->reuse ? qx_vec_reuse_model(b->reuse, &reuse_sum, &dim) : NULL;
+  if (!b->reuse) {
+    rc = load_model(&model, b, 0);
+    if (rc) return rc;
+    dim = qx_model_dim(model);
+  }
   char *path = qx_path_join(qx_build_tmpdir(b), "vectors.f32");
   FILE *f = path ? fopen(path, "wb") : NULL;
   if (!f) rc = path ? qx_err_errno(QUARRY_EIO, "%s", path) : qx_err(QUARRY_ENOMEM, "out of memory");
@@ -97,14 +130,33 @@ int qx_build_vectors(qx_build *b) {
   memcpy(hdr + 24, &n, 8);
   if (!rc && fwrite(hdr, 1, sizeof hdr, f) != sizeof hdr) rc = qx_err_errno(QUARRY_EIO, "%s: write", path);
   char *texts[EMBED_BATCH] = {0};
-  size_t lens[EMBED_BATCH];
+  size_t lens[EMBED_BATCH], miss[EMBED_BATCH];
+  const char *mtexts[EMBED_BATCH];
+  size_t mlens[EMBED_BATCH];
   float *out = rc ? NULL : malloc(sizeof(float) * EMBED_BATCH * (size_t)dim);
-  if (!rc && !out) rc = qx_err(QUARRY_ENOMEM, "out of memory");
+  float *emb = rc ? NULL : malloc(sizeof(float) * EMBED_BATCH * (size_t)dim);
+  if (!rc && (!out || !emb)) rc = qx_err(QUARRY_ENOMEM, "out of memory");
   double t0 = qx_now(), last = 0;
   for (uint64_t i = 0; !rc && i < n; i += EMBED_BATCH) {
-    size_t m = (size_t)QX_MIN((uint64_t)EMBED_BATCH, n - i);
-    for (size_t j = 0; !rc && j < m; j++) rc = qx_build_passage_text(&texts[j], &lens[j], b, (uint32_t)(i + j));
-    if (!rc) rc = qx_embed_batch(model, QX_EMBED_PASSAGE, (const char *const *)texts, lens, m, out);
+    size_t m = (size_t)QX_MIN((uint64_t)EMBED_BATCH, n - i), nmiss = 0;
+    for (size_t j = 0; !rc && j < m; j++) {
+      rc = qx_build_passage_text(&texts[j], &lens[j], b, (uint32_t)(i + j));
+      const float *row = rc || !b->reuse ? NULL : qx_vec_reuse_find(b->reuse, texts[j], lens[j]);
+      if (row) memcpy(out + j * (size_t)dim, row, sizeof(float) * (size_t)dim);
+      else if (!rc) {
+        mtexts[nmiss] = texts[j];
+        mlens[nmiss] = lens[j];
+        miss[nmiss++] = j;
+      }
+    }
+    if (!rc && nmiss && !model) rc = load_model(&model, b, dim);
+    if (!rc && nmiss) rc = qx_embed_batch(model, QX_EMBED_PASSAGE, mtexts, mlens, nmiss, emb);
+    for (size_t k = 0; !rc && k < nmiss; k++)
+      memcpy(out + miss[k] * (size_t)dim, emb + k * (size_t)dim, sizeof(float) * (size_t)dim);
+    if (!rc) {
+      b->vec_embedded += nmiss;
+      b->vec_reused += m - nmiss;
+    }
     if (!rc && fwrite(out, sizeof(float) * (size_t)dim, m, f) != m) rc = qx_err_errno(QUARRY_EIO, "%s: write", path);
     for (size_t j = 0; j < m; j++) {
       free(texts[j]);
@@ -116,10 +168,11 @@ int qx_build_vectors(qx_build *b) {
     }
   }
   free(out);
+  free(emb);
   if (f && fflush(f) != 0 && !rc) rc = qx_err_errno(QUARRY_EIO, "%s: write", path);
   if (f && fsync(fileno(f)) != 0 && !rc) rc = qx_err_errno(QUARRY_EIO, "%s: fsync", path);
   if (f && fclose(f) != 0 && !rc) rc = qx_err_errno(QUARRY_EIO, "%s: close", path);
-  if (!rc && qx_model_windowed(model) > 0)
+  if (!rc && model && qx_model_windowed(model) > 0)
     qx_build_note(b, "%" PRIu64 " passages longer than the model's %d-token window were embedded in overlapping windows",
                   qx_model_windowed(model), qx_model_max_tokens(model));
   double secs = qx_now() - t0;
@@ -133,11 +186,13 @@ int qx_build_vectors(qx_build *b) {
   if (!rc && faiss_write_index_fname(fx, fpath)) rc = faiss_fail("write_index");
   if (fx) faiss_Index_free(fx);
   qx_map_close(&rows);
+  if (!rc) rc = fsync_file(fpath);
   if (!rc) rc = qx_build_add_file(b, "vectors.f32");
   if (!rc) rc = qx_build_add_file(b, "vectors.faiss");
   qx_manifest *man = qx_build_manifest(b);
-  if (!rc) rc = qx_manifest_set(man, "vectors.model", "%s", qx_model_name(model));
-  if (!rc) rc = qx_manifest_set(man, "vectors.checksum", "%016" PRIx64, qx_model_checksum(model));
+  if (!rc) rc = qx_manifest_set(man, "vectors.model", "%s", model ? qx_model_name(model) : reuse_name);
+  if (!rc)
+    rc = qx_manifest_set(man, "vectors.checksum", "%016" PRIx64, model ? qx_model_checksum(model) : reuse_sum);
   if (!rc) rc = qx_manifest_set(man, "vectors.dim", "%d", dim);
   if (!rc) rc = qx_manifest_set(man, "vectors.count", "%" PRIu64, n);
   if (!rc) rc = qx_manifest_set(man, "vectors.index", "%s", kind);
@@ -152,7 +207,7 @@ int qx_build_vectors(qx_build *b) {
 /* ---- read ------------------------------------------------------------------- */
 
 struct qx_vectors {
-  quarry_index *ix;
+  qx_seg *ix;
   qx_map rows;
   int dim;
   uint64_t count;
@@ -165,7 +220,7 @@ struct qx_vectors {
   qx_model *model;
 };
 
-int qx_vectors_open(qx_vectors **out, quarry_index *ix) {
+int qx_vectors_open(qx_vectors **out, qx_seg *ix, int dirfd) {
   *out = NULL;
   const char *model = qx_manifest_get(&ix->man, "vectors.model");
   if (!model) return 0;
@@ -189,7 +244,7 @@ int qx_vectors_open(qx_vectors **out, quarry_index *ix) {
   for (size_t i = 0; !rc && i < ix->man.nfiles; i++)
     if (!strcmp(ix->man.files[i].name, "vectors.f32")) mf = &ix->man.files[i];
   if (!rc && !mf) rc = qx_err(QUARRY_ECORRUPT, "%s/MANIFEST: no entry for vectors.f32", ix->dir);
-  if (!rc && (rc = qx_map_open(&v->rows, path)) == QUARRY_ENOTFOUND) rc = qx_err(QUARRY_ECORRUPT, "%s: missing", path);
+  if (!rc && (rc = qx_map_openat(&v->rows, dirfd, "vectors.f32", path)) == QUARRY_ENOTFOUND) rc = qx_err(QUARRY_ECORRUPT, "%s: missing", path);
   uint64_t want = QX_VECTORS_HEADER + v->count * (uint64_t)v->dim * sizeof(float);
   if (!rc && (v->rows.len != mf->size || v->rows.len != want))
     rc = qx_err(QUARRY_ECORRUPT, "%s: %zu bytes, expected %" PRIu64 " (truncated or damaged)", path, v->rows.len, want);

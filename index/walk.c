@@ -114,7 +114,7 @@ static int walk_dir(walk *w, const char *path, const struct stat *skip) {
       n++;
   }
   closedir(d);
-  if (!rc) qsort(names, n, sizeof *names, cmp_str);
+  if (!rc && n) qsort(names, n, sizeof *names, cmp_str); /* names is NULL for an empty folder */
   for (size_t i = 0; !rc && i < n; i++) {
     char *child = qx_path_join(path, names[i]);
     if (!child) {

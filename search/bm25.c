@@ -143,83 +143,140 @@ double qx_m_score(qx_matcher *m, const double K[256], uint8_t norm) {
   return m->cl->kind == QX_Q_TERM ? s * m->cl->weight : s;
 }
 
-typedef struct df_term {
-  uint32_t id, df;
-} df_term;
+/* ---- resolving clauses against the whole index ------------------------------ */
 
+typedef struct pterm {
+  const char *form, *term; /* surface form, its analysed term (in a segment's tables) */
+  uint32_t flen, tlen;
+  uint64_t df;
+} pterm;
+
+static int cmp_mem(const char *a, size_t al, const char *b, size_t bl) {
+  int c = memcmp(a, b, QX_MIN(al, bl));
+  return c ? c : (al > bl) - (al < bl);
+}
+static int cmp_term_form(const void *a, const void *b) {
+  const pterm *x = a, *y = b;
+  int c = cmp_mem(x->term, x->tlen, y->term, y->tlen);
+  return c ? c : cmp_mem(x->form, x->flen, y->form, y->flen);
+}
+static int cmp_form(const void *a, const void *b) {
+  const pterm *x = a, *y = b;
+  return cmp_mem(x->form, x->flen, y->form, y->flen);
+}
 static int cmp_df_desc(const void *a, const void *b) {
-  const df_term *x = a, *y = b;
+  const pterm *x = a, *y = b;
   if (x->df != y->df) return x->df > y->df ? -1 : 1;
-  return x->id < y->id ? -1 : x->id > y->id;
+  return cmp_mem(x->term, x->tlen, y->term, y->tlen);
 }
 
-/* Resolve a clause's terms to cursors. A missing term leaves the matcher
- * empty (a phrase with a missing term can never match). */
-int qx_m_open(qx_matcher *m, quarry_index *ix, const qx_qclause *cl, qx_scratch *sc) {
+/* A prefix expands to the analysed terms of the surface forms starting with
+ * it, over every segment, in order of their first form; above
+ * QX_PREFIX_MAX_TERMS terms, the highest global df win (ties: term order).
+ * With one segment this is the order of its surface table. */
+static int resolve_prefix(qx_rclause *out, quarry_index *ix, const char *prefix, qx_scratch *sc) {
+  size_t plen = strlen(prefix), total = 0;
+  uint64_t *lo = qx_scratch_alloc(sc, ix->nseg * sizeof *lo), *hi = qx_scratch_alloc(sc, ix->nseg * sizeof *hi);
+  if (!lo || !hi) return qx_err(QUARRY_ENOMEM, "out of memory");
+  int rc = 0;
+  for (uint32_t s = 0; !rc && s < ix->nseg; s++) {
+    rc = qx_seg_surface_range(&lo[s], &hi[s], ix->seg[s], prefix, plen);
+    if (!rc) total += (size_t)(hi[s] - lo[s]);
+  }
+  pterm *p = rc ? NULL : qx_scratch_alloc(sc, (total ? total : 1) * sizeof *p);
+  if (!rc && !p) rc = qx_err(QUARRY_ENOMEM, "out of memory");
+  size_t n = 0;
+  for (uint32_t s = 0; !rc && s < ix->nseg; s++)
+    for (uint64_t i = lo[s]; !rc && i < hi[s]; i++) {
+      uint32_t t;
+      qx_term_info ti = {0};
+      rc = qx_seg_surface_get(&p[n].form, &p[n].flen, &t, ix->seg[s], i);
+      if (!rc) rc = qx_seg_term(&ti, ix->seg[s], t);
+      if (!rc) p[n].term = ti.str, p[n].tlen = ti.len, n++;
+    }
+  if (rc) return rc;
+  /* one entry per term, carrying its smallest form, then in form order */
+  if (n > 1) qsort(p, n, sizeof *p, cmp_term_form);
+  size_t u = 0;
+  for (size_t i = 0; i < n; i++)
+    if (u == 0 || cmp_mem(p[u - 1].term, p[u - 1].tlen, p[i].term, p[i].tlen)) p[u++] = p[i];
+  if (u) qsort(p, u, sizeof *p, cmp_form);
+  for (size_t i = 0; !rc && i < u; i++) rc = qx_index_df(&p[i].df, ix, p[i].term, p[i].tlen);
+  if (rc) return rc;
+  if (u > QX_PREFIX_MAX_TERMS) {
+    qsort(p, u, sizeof *p, cmp_df_desc);
+    u = QX_PREFIX_MAX_TERMS;
+  }
+  out->t = qx_scratch_alloc(sc, (u ? u : 1) * sizeof *out->t);
+  if (!out->t) return qx_err(QUARRY_ENOMEM, "out of memory");
+  for (size_t i = 0; i < u; i++)
+    out->t[i] = (qx_rterm){p[i].term, p[i].tlen, qx_bm25_idf(ix->npassages, p[i].df)};
+  out->n = (uint32_t)u;
+  return 0;
+}
+
+int qx_resolve(qx_rclause **out, quarry_index *ix, const qx_query *q, qx_scratch *sc) {
+  qx_rclause *r = qx_scratch_alloc(sc, (q->n ? q->n : 1) * sizeof *r);
+  if (!r) return qx_err(QUARRY_ENOMEM, "out of memory");
+  int rc = 0;
+  for (size_t c = 0; !rc && c < q->n; c++) {
+    const qx_qclause *cl = &q->c[c];
+    r[c] = (qx_rclause){0};
+    if (cl->kind == QX_Q_PREFIX) {
+      rc = resolve_prefix(&r[c], ix, cl->terms[0], sc);
+      continue;
+    }
+    r[c].t = qx_scratch_alloc(sc, (cl->nterms ? cl->nterms : 1) * sizeof *r[c].t);
+    if (!r[c].t) return qx_err(QUARRY_ENOMEM, "out of memory");
+    uint32_t n = 0;
+    for (uint32_t j = 0; !rc && j < cl->nterms; j++) {
+      uint64_t df = 0;
+      size_t len = strlen(cl->terms[j]);
+      rc = qx_index_df(&df, ix, cl->terms[j], len);
+      if (!rc && !df) { /* TERM absent: no match; PHRASE with an absent term: no match */
+        n = 0;
+        break;
+      }
+      if (!rc) r[c].t[n++] = (qx_rterm){cl->terms[j], (uint32_t)len, qx_bm25_idf(ix->npassages, df)};
+    }
+    r[c].n = n;
+  }
+  *out = r;
+  return rc;
+}
+
+/* Open a clause's cursors in one segment. A term the segment lacks is left
+ * out (a phrase then cannot match in this segment). */
+int qx_m_open(qx_matcher *m, const qx_seg *sg, const qx_qclause *cl, const qx_rclause *r, qx_scratch *sc) {
   memset(m, 0, sizeof *m);
   m->cl = cl;
   m->doc = QX_DOC_END;
   m->bsc_block = UINT32_MAX;
   m->sc = sc;
-  m->normtab = ix->norms.data + QX_HEADER_SIZE + 8;
-  df_term *ids = NULL;
+  m->normtab = sg->norms.data + QX_HEADER_SIZE + 8;
+  if (!r->n) return 0;
+  m->cur = qx_scratch_alloc(sc, r->n * sizeof *m->cur);
+  m->idf = qx_scratch_alloc(sc, r->n * sizeof *m->idf);
+  if (!m->cur || !m->idf) return qx_err(QUARRY_ENOMEM, "out of memory");
+  memset(m->cur, 0, r->n * sizeof *m->cur);
   uint32_t n = 0;
   int rc = 0;
-  if (cl->kind == QX_Q_PREFIX) {
-    uint64_t lo, hi;
-    rc = qx_index_surface_range(&lo, &hi, ix, cl->terms[0], strlen(cl->terms[0]));
-    if (rc) return rc;
-    ids = qx_scratch_alloc(sc, (size_t)(hi - lo) * sizeof *ids);
-    if (!ids) return qx_err(QUARRY_ENOMEM, "out of memory");
-    for (uint64_t i = lo; !rc && i < hi; i++) {
-      const char *f;
-      uint32_t fl, t;
-      rc = qx_index_surface_get(&f, &fl, &t, ix, i);
-      int dup = 0;
-      for (uint32_t j = 0; !rc && j < n && !dup; j++) dup = ids[j].id == t;
-      if (!rc && !dup) ids[n++].id = t;
+  for (uint32_t j = 0; !rc && j < r->n; j++) {
+    qx_term_info ti = {0};
+    int found = qx_seg_find_term(&ti, sg, r->t[j].s, r->t[j].len);
+    if (found < 0) return found;
+    m->phrase_idf += r->t[j].idf;
+    if (!found) {
+      if (cl->kind == QX_Q_PHRASE) return 0;
+      continue;
     }
-    for (uint32_t j = 0; !rc && j < n; j++) {
-      qx_term_info ti = {0};
-      rc = qx_index_term(&ti, ix, ids[j].id);
-      ids[j].df = ti.df;
-    }
-    if (!rc && n > QX_PREFIX_MAX_TERMS) {
-      qsort(ids, n, sizeof *ids, cmp_df_desc);
-      n = QX_PREFIX_MAX_TERMS;
-    }
-  } else {
-    ids = qx_scratch_alloc(sc, cl->nterms * sizeof *ids);
-    if (!ids) return qx_err(QUARRY_ENOMEM, "out of memory");
-    for (uint32_t j = 0; !rc && j < cl->nterms; j++) {
-      qx_term_info ti = {0};
-      int found = qx_index_find_term(&ti, ix, cl->terms[j], strlen(cl->terms[j]));
-      if (found < 0) rc = found;
-      else if (!found) {
-        n = 0; /* TERM absent: no match; PHRASE with an absent term: no match */
-        break;
-      } else
-        ids[n++].id = ti.id;
-    }
+    rc = qx_pcursor_open(&m->cur[n], sg, &ti);
+    m->idf[n++] = r->t[j].idf;
   }
-  if (!rc && n) {
-    m->cur = qx_scratch_alloc(sc, n * sizeof *m->cur);
-    m->idf = qx_scratch_alloc(sc, n * sizeof *m->idf);
-    if (!m->cur || !m->idf) rc = qx_err(QUARRY_ENOMEM, "out of memory");
-    else memset(m->cur, 0, n * sizeof *m->cur);
-    for (uint32_t j = 0; !rc && j < n; j++) {
-      qx_term_info ti = {0};
-      rc = qx_index_term(&ti, ix, ids[j].id);
-      if (!rc) rc = qx_pcursor_open(&m->cur[j], ix, &ti);
-      m->idf[j] = qx_bm25_idf(ix->npassages, ti.df);
-      m->phrase_idf += m->idf[j];
-      m->ncur = j + 1;
-    }
-    if (!rc) rc = qx_m_advance(m, 0);
-  }
+  m->ncur = n;
+  if (!rc && n) rc = qx_m_advance(m, 0);
   return rc;
 }
-
 
 /* ---- top-k collector (min-heap on "worse") ---------------------------------- */
 
@@ -317,7 +374,7 @@ int qx_daat_bounds(qx_daat *e) {
     uint32_t ptf = UINT32_MAX, pdl = 0;
     for (uint32_t j = 0; j < m->ncur; j++) {
       qx_term_info ti = {0};
-      int rc = qx_index_term(&ti, e->ix, m->cur[j].term);
+      int rc = qx_seg_term(&ti, e->sg, m->cur[j].term);
       if (rc) return rc;
       m->ub += qx_bm25_term_ub(m->idf[j], ti.max_tf, ti.min_dl, e->k1, e->b, avgdl);
       ptf = QX_MIN(ptf, ti.max_tf);
@@ -364,7 +421,7 @@ int qx_eval_exhaustive(qx_daat *e) {
       if (q->c[i].occur == QX_OCC_MUST && ms[i].doc != d) ok = 0;
       if (q->c[i].occur == QX_OCC_NOT && ms[i].doc == d) ok = 0;
     }
-    if (!rc && ok) rc = qx_topk_add(&e->top, d, qx_daat_score(e, d));
+    if (!rc && ok && qx_daat_live(e, d)) rc = qx_daat_offer(e, d, qx_daat_score(e, d));
     for (size_t i = 0; !rc && i < q->n; i++)
       if (q->c[i].occur != QX_OCC_NOT && ms[i].doc == d) rc = qx_m_advance(&ms[i], d + 1);
   }
@@ -400,22 +457,29 @@ int qx_evaluate_scratch(quarry_results *r, quarry_index *ix, const qx_query *q, 
   r->hits = qx_calloc(k ? k : 1, sizeof *r->hits); /* the caller's results: not scratch */
   if (!e.ms || !r->hits) return qx_err(QUARRY_ENOMEM, "out of memory");
   qx_topk_init(&e.top, r->hits, k, o->per_doc, ix);
-  int rc = 0;
-  for (; !rc && e.nm < q->n; e.nm++) rc = qx_m_open(&e.ms[e.nm], ix, &q->c[e.nm], sc);
+  int rc = qx_resolve(&e.rcl, ix, q, sc);
   for (size_t i = 0; i < q->n; i++) e.nnot += q->c[i].occur == QX_OCC_NOT;
   qx_bm25_norm_cache(e.K, o->k1, o->b, ix->avgdl);
   qx_algo auto_algo = qx_daat_choose(q, o->k);
   if (algo == QX_ALGO_AUTO || (algo == QX_ALGO_BMW && !qx_daat_bmw_applies(q)) ||
       (algo == QX_ALGO_MAXSCORE && auto_algo == QX_ALGO_EXHAUSTIVE))
     algo = auto_algo;
-  if (!rc && algo != QX_ALGO_EXHAUSTIVE) rc = qx_daat_bounds(&e);
-  /* Block scoring pays where most postings of a list get scored: the
-   * exhaustive loop and MaxScore's essential lists, not BMW's skips. */
-  for (size_t i = 0; i < e.nm; i++) e.ms[i].use_block = algo != QX_ALGO_BMW;
-  if (!rc) {
-    if (algo == QX_ALGO_BMW) rc = qx_eval_bmw(&e);
-    else if (algo == QX_ALGO_MAXSCORE) rc = qx_eval_maxscore(&e);
-    else rc = qx_eval_exhaustive(&e);
+  /* Segment after segment into one collector: ids grow, so the threshold a
+   * segment leaves is a valid start for the next one. */
+  for (uint32_t s = 0; !rc && s < ix->nseg; s++) {
+    e.sg = ix->seg[s];
+    e.base = (uint32_t)ix->pbase[s];
+    if (e.sg->del_passages == e.sg->npassages) continue; /* empty, or everything deleted */
+    for (e.nm = 0; !rc && e.nm < q->n; e.nm++) rc = qx_m_open(&e.ms[e.nm], e.sg, &q->c[e.nm], &e.rcl[e.nm], sc);
+    if (!rc && algo != QX_ALGO_EXHAUSTIVE) rc = qx_daat_bounds(&e);
+    /* Block scoring pays where most postings of a list get scored: the
+     * exhaustive loop and MaxScore's essential lists, not BMW's skips. */
+    for (size_t i = 0; i < e.nm; i++) e.ms[i].use_block = algo != QX_ALGO_BMW;
+    if (!rc) {
+      if (algo == QX_ALGO_BMW) rc = qx_eval_bmw(&e);
+      else if (algo == QX_ALGO_MAXSCORE) rc = qx_eval_maxscore(&e);
+      else rc = qx_eval_exhaustive(&e);
+    }
   }
   if (rc) return rc;
   r->n = qx_topk_finish(&e.top);
@@ -441,20 +505,31 @@ int qx_evaluate(quarry_results *r, quarry_index *ix, const qx_query *q, const qu
  * prefixes), so vector and hybrid results obey the same operators. */
 int qx_query_constraints(uint8_t *keep, quarry_index *ix, const qx_query *q, const uint32_t *pids, size_t n) {
   for (size_t i = 0; i < n; i++) keep[i] = 1;
-  int rc = 0;
+  int any = 0;
+  for (size_t c = 0; c < q->n; c++) any |= q->c[c].occur != QX_OCC_SHOULD;
+  if (!any) return 0;
   qx_scratch sc = {0};
-  for (size_t c = 0; !rc && c < q->n; c++) {
-    const qx_qclause *cl = &q->c[c];
-    if (cl->occur == QX_OCC_SHOULD) continue;
-    qx_matcher m;
-    rc = qx_m_open(&m, ix, cl, &sc);
-    for (size_t i = 0; !rc && i < n; i++) {
-      if (m.doc < pids[i] && m.doc != QX_DOC_END) rc = qx_m_advance(&m, pids[i]);
-      if (rc) break;
-      int has = m.doc == pids[i];
-      if ((cl->occur == QX_OCC_MUST && !has) || (cl->occur == QX_OCC_NOT && has)) keep[i] = 0;
+  qx_rclause *rcl = NULL;
+  int rc = qx_resolve(&rcl, ix, q, &sc);
+  size_t i0 = 0;
+  for (uint32_t s = 0; !rc && s < ix->nseg && i0 < n; s++) { /* pids of segment s: [i0, i1) */
+    size_t i1 = i0;
+    while (i1 < n && pids[i1] < ix->pbase[s + 1]) i1++;
+    uint32_t base = (uint32_t)ix->pbase[s];
+    for (size_t c = 0; !rc && i1 > i0 && c < q->n; c++) {
+      const qx_qclause *cl = &q->c[c];
+      if (cl->occur == QX_OCC_SHOULD) continue;
+      qx_matcher m;
+      rc = qx_m_open(&m, ix->seg[s], cl, &rcl[c], &sc);
+      for (size_t i = i0; !rc && i < i1; i++) {
+        uint32_t d = pids[i] - base;
+        if (m.doc < d && m.doc != QX_DOC_END) rc = qx_m_advance(&m, d);
+        if (rc) break;
+        int has = m.doc == d;
+        if ((cl->occur == QX_OCC_MUST && !has) || (cl->occur == QX_OCC_NOT && has)) keep[i] = 0;
+      }
     }
-    qx_scratch_reset(&sc);
+    i0 = i1;
   }
   qx_scratch_free(&sc);
   return rc;

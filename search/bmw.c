@@ -92,7 +92,7 @@ int qx_eval_bmw(qx_daat *e) {
       if (L[0].m->doc == pd) { /* lists 0..p all sit on pd: score it */
         int excluded;
         rc = qx_daat_excluded(e, pd, &excluded);
-        if (!rc && !excluded) rc = qx_topk_add(&e->top, pd, qx_daat_score(e, pd));
+        if (!rc && !excluded && qx_daat_live(e, pd)) rc = qx_daat_offer(e, pd, qx_daat_score(e, pd));
         for (size_t i = p + 1; !rc && i-- > 0;) {
           rc = qx_m_advance(L[i].m, pd + 1);
           bubble(L, n, i);

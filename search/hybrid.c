@@ -67,17 +67,66 @@ static double lexical_coverage(quarry_index *ix, const qx_query *q) {
     const qx_qclause *c = &q->c[i];
     if (c->occur == QX_OCC_NOT) continue;
     for (uint32_t j = 0; j < c->nterms; j++) {
-      qx_term_info t;
       all++;
       if (c->kind == QX_Q_PREFIX) {
-        uint64_t lo = 0, hi = 0;
-        found += !qx_index_surface_range(&lo, &hi, ix, c->terms[j], strlen(c->terms[j])) && hi > lo;
+        int any = 0;
+        for (uint32_t s = 0; !any && s < ix->nseg; s++) {
+          uint64_t lo = 0, hi = 0;
+          any = !qx_seg_surface_range(&lo, &hi, ix->seg[s], c->terms[j], strlen(c->terms[j])) && hi > lo;
+        }
+        found += any;
       } else {
-        found += qx_index_find_term(&t, ix, c->terms[j], strlen(c->terms[j])) == 1 && t.df > 0;
+        uint64_t df = 0;
+        found += !qx_index_df(&df, ix, c->terms[j], strlen(c->terms[j])) && df > 0;
       }
     }
   }
   return all ? (double)found / all : 0.0;
+}
+
+static int cmp_vec(const void *a, const void *b) {
+  const cand *x = a, *y = b;
+  if (x->vec_score != y->vec_score) return x->vec_score > y->vec_score ? -1 : 1;
+  return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/* The vector leg over every segment: each is asked for depth + its deleted
+ * passages (capped at its size), deleted ones are dropped, and the lists
+ * are merged by score (ties: global id). Fills c[0..*n) with pid and
+ * vec_rank (c holds depth entries). */
+static int vector_leg(cand *c, uint32_t *n, quarry_index *ix, const float *qv, uint32_t depth, int ef) {
+  *n = 0;
+  size_t cap = 0, nall = 0;
+  for (uint32_t s = 0; s < ix->nseg; s++) cap += QX_MIN((uint64_t)depth + ix->seg[s]->del_passages, ix->seg[s]->npassages);
+  cand *all = malloc(sizeof *all * (cap ? cap : 1));
+  uint32_t *ids = malloc(sizeof *ids * (cap ? cap : 1));
+  float *sc = malloc(sizeof *sc * (cap ? cap : 1));
+  int rc = all && ids && sc ? 0 : qx_err(QUARRY_ENOMEM, "out of memory");
+  for (uint32_t s = 0; !rc && s < ix->nseg; s++) {
+    const qx_seg *sg = ix->seg[s];
+    uint32_t want = (uint32_t)QX_MIN((uint64_t)depth + sg->del_passages, sg->npassages), got = 0;
+    if (!want || !sg->vec) continue;
+    rc = qx_vectors_search(sg->vec, qv, want, ef, ids, sc, &got);
+    for (uint32_t i = 0; !rc && i < got; i++)
+      if (!qx_seg_deleted(sg, ids[i]))
+        all[nall++] = (cand){.pid = (uint32_t)ix->pbase[s] + ids[i], .vec_score = sc[i]};
+  }
+  if (!rc && nall > 1) qsort(all, nall, sizeof *all, cmp_vec);
+  for (size_t i = 0; !rc && i < nall && *n < depth; i++) {
+    c[*n] = (cand){.pid = all[i].pid, .vec_rank = *n + 1};
+    (*n)++;
+  }
+  free(all);
+  free(ids);
+  free(sc);
+  return rc;
+}
+
+/* Vector row of global passage pid, or NULL. */
+static const float *vector_row(const quarry_index *ix, uint32_t pid) {
+  if (pid >= ix->npassages) return NULL;
+  uint32_t s = qx_index_seg_of_passage(ix, pid);
+  return ix->seg[s]->vec ? qx_vectors_row(ix->seg[s]->vec, (uint32_t)(pid - ix->pbase[s])) : NULL;
 }
 
 /* Drop vector candidates (sorted by pid) that break a +required or
@@ -114,17 +163,16 @@ int qx_search_fused(quarry_results *r, quarry_index *ix, const char *query, cons
   uint32_t vdepth = o->per_doc ? depth * 4 : depth; /* passages, collapsed to documents below */
   int dim = qx_vectors_dim(v);
   float *qv = malloc(sizeof *qv * (size_t)dim);
-  uint32_t *vids = malloc(sizeof *vids * vdepth);
-  float *vsc = malloc(sizeof *vsc * vdepth);
+  cand *vc = malloc(sizeof *vc * vdepth);
   size_t tlen = 0;
   char *text = vector_text(query, &tlen);
   quarry_results br = {0};
   cand *c = NULL;
   size_t nc = 0;
   uint32_t nv = 0;
-  int rc = (!qv || !vids || !vsc || !text) ? qx_err(QUARRY_ENOMEM, "out of memory") : 0;
+  int rc = (!qv || !vc || !text) ? qx_err(QUARRY_ENOMEM, "out of memory") : 0;
   if (!rc) rc = qx_vectors_embed_query(v, o->model, text, tlen, qv);
-  if (!rc) rc = qx_vectors_search(v, qv, vdepth, o->ef_search, vids, vsc, &nv);
+  if (!rc) rc = vector_leg(vc, &nv, ix, qv, vdepth, o->ef_search);
   if (!rc && mode == QUARRY_MODE_HYBRID && bm25_leg) {
     quarry_search_opts bo = *o;
     bo.k = depth;
@@ -132,7 +180,7 @@ int qx_search_fused(quarry_results *r, quarry_index *ix, const char *query, cons
   }
   if (!rc && !(c = malloc(sizeof *c * ((size_t)nv + br.n + 1)))) rc = qx_err(QUARRY_ENOMEM, "out of memory");
   /* union of the legs, keyed by passage id */
-  for (uint32_t i = 0; !rc && i < nv; i++) c[nc++] = (cand){.pid = vids[i], .vec_rank = i + 1};
+  for (uint32_t i = 0; !rc && i < nv; i++) c[nc++] = vc[i];
   if (!rc && nc) qsort(c, nc, sizeof *c, cmp_pid);
   if (!rc) rc = apply_constraints(c, &nc, ix, q);
   size_t nvc = nc;
@@ -146,7 +194,7 @@ int qx_search_fused(quarry_results *r, quarry_index *ix, const char *query, cons
   /* exact cosine for every candidate, and the document of each */
   double bmin = 0, bmax = 0, vmin = 0, vmax = 0;
   for (size_t i = 0; !rc && i < nc; i++) {
-    const float *row = qx_vectors_row(v, c[i].pid);
+    const float *row = vector_row(ix, c[i].pid);
     qx_passage_info p;
     if (!row) rc = qx_err(QUARRY_ECORRUPT, "%s: passage %u has no vector", ix->dir, c[i].pid);
     if (!rc) rc = qx_index_passage(&p, ix, c[i].pid);
@@ -194,7 +242,6 @@ int qx_search_fused(quarry_results *r, quarry_index *ix, const char *query, cons
   free(c);
   free(text);
   free(qv);
-  free(vids);
-  free(vsc);
+  free(vc);
   return rc;
 }

@@ -63,7 +63,7 @@ static int add_optional(ms_state *st, size_t ne, uint32_t d, uint8_t norm, doubl
 static int offer(qx_daat *e, uint32_t d) {
   int excluded, rc = qx_daat_excluded(e, d, &excluded);
   if (rc || excluded) return rc;
-  return qx_topk_add(&e->top, d, qx_daat_score(e, d));
+  return qx_daat_offer(e, d, qx_daat_score(e, d));
 }
 
 static int run_disjunctive(ms_state *st) {
@@ -81,8 +81,8 @@ static int run_disjunctive(ms_state *st) {
     double bound = st->pre[ne];
     for (size_t j = ne; j < st->ns; j++)
       if (e->ms[st->ord[j]].doc == d) bound += e->ms[st->ord[j]].ub;
-    if (!qx_below(bound, th)) {
-      uint8_t norm = qx_index_norm(e->ix, d);
+    if (!qx_below(bound, th) && qx_daat_live(e, d)) {
+      uint8_t norm = qx_seg_norm(e->sg, d);
       double s = 0;
       for (size_t j = ne; j < st->ns; j++) {
         qx_matcher *m = &e->ms[st->ord[j]];
@@ -123,12 +123,14 @@ static int run_conjunctive(ms_state *st) {
     if (rc || d == QX_DOC_END) break;
     double th = qx_topk_threshold(&e->top);
     if (qx_below(must_ub + st->pre[st->ns], th)) break;
-    uint8_t norm = qx_index_norm(e->ix, d);
-    double s = 0;
-    for (size_t i = 0; i < st->nmust; i++) s += qx_m_score(&e->ms[st->must[i]], e->K, norm);
-    int ok;
-    rc = add_optional(st, st->ns, d, norm, th, &s, &ok);
-    if (!rc && ok) rc = offer(e, d);
+    if (qx_daat_live(e, d)) {
+      uint8_t norm = qx_seg_norm(e->sg, d);
+      double s = 0;
+      for (size_t i = 0; i < st->nmust; i++) s += qx_m_score(&e->ms[st->must[i]], e->K, norm);
+      int ok;
+      rc = add_optional(st, st->ns, d, norm, th, &s, &ok);
+      if (!rc && ok) rc = offer(e, d);
+    }
     d = d + 1 == QX_DOC_END ? QX_DOC_END : d + 1;
   }
   return rc;

@@ -59,7 +59,25 @@ typedef struct qx_matcher {
   double bsc[QX_BLOCK];
 } qx_matcher;
 
-int qx_m_open(qx_matcher *m, quarry_index *ix, const qx_qclause *cl, qx_scratch *sc);
+/* A clause resolved against the whole index (qx_resolve): the analysed
+ * terms every segment looks up, in scoring order, with their GLOBAL idf
+ * (df summed over the segments, N = every passage id), so that a passage's
+ * score does not depend on how the index is cut into segments. n = 0: the
+ * clause matches nothing anywhere (absent term, phrase with an absent term). */
+typedef struct qx_rterm {
+  const char *s;
+  uint32_t len;
+  double idf;
+} qx_rterm;
+typedef struct qx_rclause {
+  qx_rterm *t;
+  uint32_t n;
+} qx_rclause;
+/* out[i] for each clause q->c[i], from the arena. */
+int qx_resolve(qx_rclause **out, quarry_index *ix, const qx_query *q, qx_scratch *sc);
+
+/* Open a clause's matcher on segment sg (local passage ids). */
+int qx_m_open(qx_matcher *m, const qx_seg *sg, const qx_qclause *cl, const qx_rclause *r, qx_scratch *sc);
 /* Move m to its first match >= target. */
 int qx_m_advance(qx_matcher *m, uint32_t target);
 double qx_m_score(qx_matcher *m, const double K[256], uint8_t norm);
@@ -76,16 +94,21 @@ typedef struct qx_topk {
 } qx_topk;
 
 void qx_topk_init(qx_topk *t, quarry_hit *h, size_t k, int per_doc, quarry_index *ix);
-/* Offer passage d with score s (passages must come in increasing order). */
+/* Offer global passage d with score s (passages must come in increasing order). */
 int qx_topk_add(qx_topk *t, uint32_t d, double s);
 /* Flush the last document (per_doc) and sort best first; returns the count. */
 size_t qx_topk_finish(qx_topk *t);
 /* A passage scoring <= this can never enter (every later passage loses ties). */
 static inline double qx_topk_threshold(const qx_topk *t) { return t->n == t->k ? t->h[0].score : -1.0; }
 
-/* One query's evaluation state shared by the evaluators. */
+/* One query's evaluation state shared by the evaluators. The evaluators
+ * run once per segment (sg, local passage ids; base = its first global id)
+ * into one collector, so the threshold reached in a segment prunes the next. */
 typedef struct qx_daat {
   quarry_index *ix;
+  const qx_seg *sg;
+  uint32_t base;
+  qx_rclause *rcl; /* resolved clauses, clause order */
   const qx_query *q;
   qx_matcher *ms; /* one per clause, clause order */
   size_t nm;
@@ -98,12 +121,18 @@ typedef struct qx_daat {
 
 /* Exact score of passage d: clauses positioned on d, in clause order. */
 static inline double qx_daat_score(const qx_daat *e, uint32_t d) {
-  uint8_t norm = qx_index_norm(e->ix, d);
+  uint8_t norm = qx_seg_norm(e->sg, d);
   double s = 0;
   for (size_t i = 0; i < e->q->n; i++)
     if (e->q->c[i].occur != QX_OCC_NOT && e->ms[i].doc == d) s += qx_m_score(&e->ms[i], e->K, norm);
   return s;
 }
+
+/* Is local passage d live (not deleted)? Deleted passages are skipped
+ * before scoring, so they never reach the collector. */
+static inline int qx_daat_live(const qx_daat *e, uint32_t d) { return !qx_seg_deleted(e->sg, d); }
+/* Offer local passage d of the current segment to the collector. */
+static inline int qx_daat_offer(qx_daat *e, uint32_t d, double s) { return qx_topk_add(&e->top, e->base + d, s); }
 
 /* Is an upper bound ub (sum of clause bounds) unable to beat threshold th?
  * The slack covers rounding differences between bound and exact sums. */

@@ -108,8 +108,8 @@ good "killed build"
 rm -rf idx.tmp-*
 
 # ---- damaged index files: truncated, or one byte flipped, in every file ----
-for f in idx/*; do
-  name=$(basename "$f")
+for f in $(find idx -type f | sort); do # idx/MANIFEST, idx/s000001/FILE
+  name=${f#idx/}
   size=$(stat -c %s "$f")
   for mode in truncate flip; do
     rm -rf bad && cp -r idx bad

@@ -72,10 +72,10 @@ expect_error "no vectors" "$QUARRY" search -x idx-bm25 --mode vector "xAI"
 expect_error "was built with model multilingual-e5-small" "$QUARRY" search -x idx --model all-MiniLM-L6-v2 "xAI"
 expect_error "mode" "$QUARRY" search -x idx --mode nope "xAI"
 cp -r idx idx-damaged
-truncate -s -100 idx-damaged/vectors.f32
+truncate -s -100 idx-damaged/s000001/vectors.f32
 expect_error "vectors.f32" "$QUARRY" search -x idx-damaged "xAI"
-cp idx/vectors.f32 idx-damaged/vectors.f32
-printf 'garbage' | dd of=idx-damaged/vectors.faiss bs=1 seek=40 conv=notrunc 2>/dev/null
+cp idx/s000001/vectors.f32 idx-damaged/s000001/vectors.f32
+printf 'garbage' | dd of=idx-damaged/s000001/vectors.faiss bs=1 seek=40 conv=notrunc 2>/dev/null
 "$QUARRY" info --verify -x idx-damaged > /dev/null 2>&1 && fail "verify missed a damaged vectors.faiss"
 
 # judged paragraphs: hybrid >= max(bm25, vector) on nDCG@10

@@ -18,7 +18,7 @@ grep -q "^documents   5" info.out || fail "info: $(cat info.out)"
 "$QUARRY" info --verify > verify.out
 grep -q "verify      ok" verify.out || fail "info --verify"
 "$QUARRY" info --json > info.json
-python3 -c 'import json; d = json.load(open("info.json")); assert d["docs"] == 5 and d["files"]["postings"] > 0' \
+python3 -c 'import json; d = json.load(open("info.json")); assert d["docs"] == 5 and d["files"]["s000001/postings"] > 0' \
   || fail "info --json: $(cat info.json)"
 
 # text of passage hit N (1-based) of a --json result file

@@ -1,7 +1,7 @@
 /*
  * concurrent.c: searches running while an index is rebuilt in place.
  *
- *   rel_concurrent IDX REF_A REF_B SRC_A CORPUS_B NTHREADS REBUILDS
+ *   rel_concurrent IDX REF_A REF_B SRC_A CORPUS_B NTHREADS REBUILDS [update]
  *
  * IDX starts as a copy of REF_A. NTHREADS threads search IDX through the
  * library API while the main thread rebuilds IDX REBUILDS times, alternating
@@ -13,6 +13,10 @@
  *     open, never a mix);
  *   - a handle opened before the rebuilds keeps answering as A throughout
  *     (its files stay mapped after the swap).
+ * With "update", CORPUS_B is a folder of extra files and IDX is updated in
+ * place (quarry_index_update) alternately with SRC_A + CORPUS_B (a new
+ * segment) and with SRC_A alone (the extra documents deleted, their segment
+ * dropped): REF_B must be REF_A updated with SRC_A + CORPUS_B.
  * Prints the number of answers checked. Exit 0 on success, 1 on a mismatch
  * or a failed open/search. Leaks are checked by the ASan build (LSan).
  */
@@ -93,10 +97,11 @@ static void *searcher(void *arg) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 8) {
-    fprintf(stderr, "usage: rel_concurrent IDX REF_A REF_B SRC_A CORPUS_B NTHREADS REBUILDS\n");
+  if (argc != 8 && !(argc == 9 && !strcmp(argv[8], "update"))) {
+    fprintf(stderr, "usage: rel_concurrent IDX REF_A REF_B SRC_A CORPUS_B NTHREADS REBUILDS [update]\n");
     return 2;
   }
+  int update = argc == 9;
   idx = argv[1];
   int nthreads = atoi(argv[6]), rebuilds = atoi(argv[7]);
   for (int v = 0; v < 2; v++) {
@@ -126,14 +131,19 @@ int main(int argc, char **argv) {
   for (int r = 0; r < rebuilds && !atomic_load(&failures); r++) {
     quarry_build_opts o = QUARRY_BUILD_OPTS_INIT;
     o.vectors = 0; /* as the reference indexes (quarry index --no-vectors) */
-    const char *paths[1];
-    if (r % 2 == 0) {
+    const char *paths[2] = {argv[4], argv[5]};
+    int rc;
+    if (update) {
+      quarry_build_stats st;
+      rc = quarry_index_update(&st, idx, paths, r % 2 == 0 ? 2 : 1, &o);
+      if (!rc && !st.committed) fail("update", "nothing committed");
+    } else if (r % 2 == 0) {
       o.format = "beir";
-      paths[0] = argv[5];
+      rc = quarry_index_build(NULL, idx, paths + 1, 1, &o);
     } else {
-      paths[0] = argv[4];
+      rc = quarry_index_build(NULL, idx, paths, 1, &o);
     }
-    if (quarry_index_build(NULL, idx, paths, 1, &o) != 0) {
+    if (rc != 0) {
       fail("rebuild", quarry_error_last());
       break;
     }
@@ -147,8 +157,8 @@ int main(int argc, char **argv) {
   free(th);
   for (int v = 0; v < 2; v++)
     for (size_t q = 0; q < NQ; q++) free(expected[v][q]);
-  printf("concurrent: %d threads, %d rebuilds: %ld answers checked from %ld opens (%ld saw A, %ld saw B), %d failures\n",
-         nthreads, rebuilds, atomic_load(&checked), atomic_load(&opens), atomic_load(&versions[0]),
+  printf("concurrent: %d threads, %d %s: %ld answers checked from %ld opens (%ld saw A, %ld saw B), %d failures\n",
+         nthreads, rebuilds, update ? "updates" : "rebuilds", atomic_load(&checked), atomic_load(&opens), atomic_load(&versions[0]),
          atomic_load(&versions[1]), atomic_load(&failures));
   return atomic_load(&failures) ? 1 : 0;
 }

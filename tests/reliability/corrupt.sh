@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Corruption of an index: flip bytes at many offsets and truncate every file
-# of two indexes (A: seeds/, every file under 1 MiB; B: a generated corpus,
+# of three indexes (A: seeds/, every file under 1 MiB; C: seeds/ as a 2.0
+# index of 3 segments with deletion bitmaps; B: a generated corpus,
 # several files over 1 MiB), and check, for each damaged copy:
 #   - `quarry info --verify` fails (exit 2) naming the damaged file: always;
 #   - `quarry search` never crashes: exit 0/1 (answered) or 2 (one
@@ -21,6 +22,15 @@ N_B=${N_B_CORRUPT:-3000}
 rel_make_corpus_b "$T"
 "$QUARRY" index -q --no-vectors -o "$T/A" "$SRC/seeds" || rel_fail "index A"
 "$QUARRY" index -q --no-vectors --format beir -o "$T/B" "$T/corpus.jsonl" || rel_fail "index B"
+# C: a segmented (2.0) index of the seeds in 3 segments with deleted documents
+# (top MANIFEST, segment folders, sNNNNNN.del), assembled by the library's
+# top-level writer through tests/unit/test_segments
+if [ -x "$BUILD/tests/test_segments" ] && ! rel_sanitized; then
+  s=("$SRC"/seeds/*.txt)
+  "$BUILD/tests/test_segments" mkindex "$T/C" --delete /001_ --delete /004_ "${s[0]},${s[1]}" "${s[2]},${s[3]}" \
+    "${s[4]}" > /dev/null || rel_fail "index C"
+  IXS="$IXS C"
+fi
 CQ=("fonds" "\"levée de fonds\"" "invest*" "quau thoeja" "-bri paitwo")
 
 tried=0 verify_ok=0 open_small=0 small=0 big=0 big_use=0 trunc=0 trunc_ok=0
@@ -55,8 +65,8 @@ try_verify() { # dir file what
 for ix in $IXS; do
   src=$T/$ix; d=$T/c$ix
   rm -rf "$d"; cp -a "$src" "$d"
-  for path in "$src"/*; do
-    f=${path##*/}
+  while IFS= read -r f <&3; do   # every file, segments' included, relative to the index folder
+    path=$src/$f
     size=$(stat -c %s "$path")
     # offsets: header bytes, then evenly spread up to the last byte
     offs=()
@@ -90,7 +100,7 @@ for ix in $IXS; do
       trunc_ok=$((trunc_ok + 1))
       cp "$path" "$d/$f"
     done
-  done
+  done 3< <(cd "$src" && find . -type f | sed 's|^\./||' | sort)
   "$QUARRY" info --verify -x "$d" > /dev/null || rel_fail "restored copy of $ix does not verify"
 done
 echo "corrupt: $tried byte flips: $verify_ok/$tried detected by info --verify;" \

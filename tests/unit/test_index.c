@@ -53,7 +53,7 @@ static void test_bitpack(void) {
 
 /* A fake index holding one term's postings and positions. */
 typedef struct fake {
-  quarry_index ix;
+  qx_seg ix;
   qx_term_info t;
   qx_buf post, pos;
   uint32_t *docs, *tfs;
@@ -345,11 +345,11 @@ static void test_build_open(void) {
   CHECK_EQ_INT(qx_index_doc(&d, ix, 0), 0);
   CHECK(d.title_len == strlen("Le chat dort sur le canapé.") && !memcmp(d.title, "Le chat dort", 12));
   qx_term_info t;
-  CHECK_EQ_INT(qx_index_find_term(&t, ix, "chat", 4), 1);
+  CHECK_EQ_INT(qx_seg_find_term(&t, ix->seg[0], "chat", 4), 1);
   CHECK_EQ_INT(t.df, 2);
-  CHECK_EQ_INT(qx_index_find_term(&t, ix, "zzz", 3), 0);
+  CHECK_EQ_INT(qx_seg_find_term(&t, ix->seg[0], "zzz", 3), 0);
   uint64_t lo, hi;
-  CHECK_EQ_INT(qx_index_surface_range(&lo, &hi, ix, "chat", 4), 0);
+  CHECK_EQ_INT(qx_seg_surface_range(&lo, &hi, ix->seg[0], "chat", 4), 0);
   CHECK_EQ_INT(hi - lo, 2); /* chat, chats */
   char *txt;
   size_t len;
@@ -359,7 +359,7 @@ static void test_build_open(void) {
   quarry_index_close(ix);
   /* damage: a flipped byte in a small file is caught at open */
   char path[200];
-  snprintf(path, sizeof path, "%s/lexicon", f.idx);
+  snprintf(path, sizeof path, "%s/s000001/lexicon", f.idx); /* a full build writes one segment (format 2.0) */
   FILE *fp = fopen(path, "r+b");
   fseek(fp, 40, SEEK_SET);
   int ch = fgetc(fp);

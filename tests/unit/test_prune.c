@@ -2,12 +2,15 @@
  * exhaustive evaluator (same passages, same order, bit-identical scores) on
  * a generated Zipf corpus: random queries of 1-6 rare and common terms,
  * k in {1, 10, 100, 1000}, with +required, -excluded, "phrases", prefix*,
- * per_doc and non-default k1/b. */
+ * per_doc and non-default k1/b; on one segment, and on the same corpus cut
+ * into 3 segments with deleted documents (pruning runs per segment with the
+ * threshold carried over; deleted passages are skipped). */
 #include <stdlib.h>
 
 #include "index_fixture.h"
 #include "qx_daat.h"
 #include "qx_test.h"
+#include "segment_fixture.h"
 
 #define NDOCS 300
 #define VOCAB 3000
@@ -97,27 +100,15 @@ static int run_algo(quarry_results *r, quarry_index *ix, const qx_query *q, cons
   return rc;
 }
 
-int main(void) {
-  char *texts[NDOCS];
-  for (int i = 0; i < NDOCS; i++) texts[i] = gen_doc();
-  fixture f;
-  int rc = fixture_make(&f, (const char *const *)texts, NDOCS, "none", 24, 4);
-  for (int i = 0; i < NDOCS; i++) free(texts[i]);
-  CHECK_EQ_INT(rc, 0);
-  quarry_index *ix = NULL;
-  CHECK_EQ_INT(quarry_index_open(&ix, f.idx), 0);
-  if (!ix) {
-    fixture_free(&f);
-    return qx_test_result();
-  }
-  CHECK(ix->npassages > 2000);
-  qx_analyzer *an = NULL;
-  CHECK_EQ_INT(qx_analyzer_new(&an, ix->lang), 0);
+typedef struct counts {
+  int nq, nbmw, nms, bad, nonempty;
+} counts;
+
+static void check_algos(counts *c, quarry_index *ix, qx_analyzer *an, int iters) {
   static const uint32_t ks[] = {1, 10, 100, 1000};
-  int nq = 0, nbmw = 0, nms = 0, bad = 0, nonempty = 0;
-  for (int it = 0; it < 1600; it++) {
+  for (int it = 0; it < iters; it++) {
     char text[512];
-    int variants = it >= 800;
+    int variants = it >= iters / 2;
     gen_query(text, sizeof text, variants);
     qx_query q;
     if (qx_query_parse(&q, an, text)) continue;
@@ -132,16 +123,17 @@ int main(void) {
     for (size_t i = 0; i < q.n; i++) positive |= q.c[i].occur != QX_OCC_NOT;
     if (positive) {
       quarry_results ref, ms, bmw;
-      rc = run_algo(&ref, ix, &q, &o, QX_ALGO_EXHAUSTIVE);
+      int rc = run_algo(&ref, ix, &q, &o, QX_ALGO_EXHAUSTIVE);
       rc |= run_algo(&ms, ix, &q, &o, QX_ALGO_MAXSCORE);
       rc |= run_algo(&bmw, ix, &q, &o, QX_ALGO_BMW);
       CHECK_EQ_INT(rc, 0);
-      nq++;
-      nonempty += ref.n > 0;
-      nms += qx_daat_choose(&q, o.k) != QX_ALGO_EXHAUSTIVE;
-      nbmw += qx_daat_bmw_applies(&q);
+      c->nq++;
+      c->nonempty += ref.n > 0;
+      c->nms += qx_daat_choose(&q, o.k) != QX_ALGO_EXHAUSTIVE;
+      c->nbmw += qx_daat_bmw_applies(&q);
+      for (size_t i = 0; i < ref.n; i++) CHECK(!qx_index_deleted(ix, ref.hits[i].passage));
       if (!same(&ref, &ms) || !same(&ref, &bmw)) {
-        if (bad++ < 5)
+        if (c->bad++ < 5)
           fprintf(stderr, "mismatch: '%s' k=%u per_doc=%d k1=%g b=%g: ref %zu maxscore %zu(%d) bmw %zu(%d)\n",
                   text, o.k, o.per_doc, o.k1, o.b, ref.n, ms.n, same(&ref, &ms), bmw.n, same(&ref, &bmw));
       }
@@ -151,8 +143,55 @@ int main(void) {
     }
     qx_query_free(&q);
   }
-  CHECK_EQ_INT(bad, 0);
-  CHECK(nq >= 1000);
+}
+
+static int del_pred(const char *path, size_t len) { /* every 3rd document, by the number in dNNN.txt */
+  return len >= 8 && atoi(path + len - 7) % 3 == 0;
+}
+
+int main(void) {
+  char *texts[NDOCS];
+  for (int i = 0; i < NDOCS; i++) texts[i] = gen_doc();
+  fixture f;
+  int rc = fixture_make(&f, (const char *const *)texts, NDOCS, "none", 24, 4);
+  /* the same documents in 3 segments, every 3rd document deleted */
+  char sdir[96], groups[3][112];
+  const char *gp[3] = {groups[0], groups[1], groups[2]};
+  snprintf(sdir, sizeof sdir, "%s/seg", f.root);
+  char sroot[96];
+  snprintf(sroot, sizeof sroot, "%s/s", f.root);
+  CHECK_EQ_INT(mkdir(sroot, 0755), 0);
+  CHECK_EQ_INT(seg_write_texts(sroot, (const char *const *)texts, NDOCS, 3), 0);
+  for (int g = 0; g < 3; g++) snprintf(groups[g], sizeof groups[g], "%s/in/%c", sroot, 'a' + g);
+  quarry_build_opts so = QUARRY_BUILD_OPTS_INIT;
+  so.lang = "none";
+  so.passage_tokens = 24;
+  so.passage_overlap = 4;
+  CHECK_EQ_INT(seg_build(sdir, gp, 3, del_pred, &so), 0);
+  for (int i = 0; i < NDOCS; i++) free(texts[i]);
+  CHECK_EQ_INT(rc, 0);
+  quarry_index *ix = NULL, *sx = NULL;
+  CHECK_EQ_INT(quarry_index_open(&ix, f.idx), 0);
+  CHECK_EQ_INT(quarry_index_open(&sx, sdir), 0);
+  if (!ix || !sx) {
+    quarry_index_close(ix);
+    quarry_index_close(sx);
+    fixture_free(&f);
+    return qx_test_result();
+  }
+  CHECK(ix->npassages > 2000);
+  CHECK(sx->nseg == 3 && sx->live_passages < sx->npassages);
+  qx_analyzer *an = NULL;
+  CHECK_EQ_INT(qx_analyzer_new(&an, ix->lang), 0);
+  counts c = {0}, cs = {0};
+  check_algos(&c, ix, an, 1600);
+  CHECK_EQ_INT(c.bad, 0);
+  CHECK(c.nq >= 1000);
+  check_algos(&cs, sx, an, 800);
+  CHECK_EQ_INT(cs.bad, 0);
+  CHECK(cs.nq >= 500 && cs.nonempty >= 250);
+  fprintf(stderr, "3 segments with deletions: %d queries (%d non-empty), %d mismatches\n", cs.nq, cs.nonempty, cs.bad);
+  int nq = c.nq, nbmw = c.nbmw, nms = c.nms, bad = c.bad, nonempty = c.nonempty;
 
   /* No allocation in evaluation after warm-up: the second pass over the same
    * queries through quarry_search makes no malloc from the scratch arena. */
@@ -162,6 +201,7 @@ int main(void) {
   for (int pass = 0; pass < 2; pass++) {
     for (int i = 0; i < 64; i++) {
       quarry_search_opts o = QUARRY_SEARCH_OPTS_INIT;
+      static const uint32_t ks[] = {1, 10, 100, 1000};
       o.k = ks[i % 4];
       quarry_results *r = NULL;
       if (quarry_search(&r, ix, qs[i], &o) == 0) quarry_results_free(r);
@@ -179,6 +219,7 @@ int main(void) {
           nms, nbmw, bad);
   qx_analyzer_free(an);
   quarry_index_close(ix);
+  quarry_index_close(sx);
   fixture_free(&f);
   return qx_test_result();
 }
