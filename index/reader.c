@@ -143,7 +143,7 @@ static void seg_close(qx_seg *sg) {
 static int seg_open(qx_seg **out, int dfd, const char *dir, const char *name) {
   *out = NULL;
   int top = !strcmp(name, ".");
-  int sfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int sfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = errno;
   qx_seg *ix = qx_calloc(1, sizeof *ix);
   if (!ix || !(ix->name = qx_strdup(name)) || !(ix->dir = top ? qx_strdup(dir) : qx_path_join(dir, name))) {
     if (sfd >= 0) close(sfd);
@@ -151,7 +151,8 @@ static int seg_open(qx_seg **out, int dfd, const char *dir, const char *name) {
     return qx_err(QUARRY_ENOMEM, "out of memory");
   }
   if (sfd < 0) {
-    int rc = qx_err_errno(errno == ENOENT ? QUARRY_ECORRUPT : QUARRY_EIO, "%s: segment missing", ix->dir);
+    errno = err;
+    int rc = qx_err_errno(err == ENOENT ? QUARRY_ECORRUPT : QUARRY_EIO, "%s: segment folder", ix->dir);
     seg_close(ix);
     return rc;
   }
