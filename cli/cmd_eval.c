@@ -6,7 +6,8 @@
  *   -x DIR --queries F   every judged query is run through the index
  *                        (cli/eval_search.c), then evaluated.
  * Output: a table (metric, value), one row per query with --per-query, or
- * JSON lines with --json; --sweep prints a grid of BM25 k1/b settings.
+ * JSON lines with --json; --sweep prints a grid of BM25 k1/b settings and,
+ * in hybrid mode, of the fusion constant rrf_k or the convex weight alpha.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -39,7 +40,8 @@ static void usage(FILE *f) {
              "  --rrf-k N, --alpha A  fusion constant / convex weight of the vector leg\n"
              "  -k, --depth N         documents retrieved per query (default 1000)\n"
              "  --k1 X, --b X         BM25 parameters at query time\n"
-             "  --sweep SPEC          grid, e.g. k1=0.6:1.6:0.1,b=0.2:1.0:0.1\n"
+             "  --sweep SPEC          grid over k1, b, rrf_k (hybrid, rrf) or alpha (hybrid, convex),\n"
+             "                        e.g. k1=0.6:1.6:0.1,b=0.2:1.0:0.1 or rrf_k=10:100:10\n"
              "  --metrics LIST        default " QX_METRICS_DEFAULT "\n"
              "  --per-query           one row per query, then the mean\n"
              "  --json                JSON lines instead of a table\n"
@@ -111,7 +113,7 @@ static int parse_double(const char *s, double *out) {
 }
 
 int cmd_eval(int argc, char **argv) {
-  eval_opts o = {.depth = 1000, .mode = "bm25", .metrics = QX_METRICS_DEFAULT, .k1 = -1, .b = -1, .fusion = "rrf", .rrf_k = -1, .alpha = -1};
+  eval_opts o = {.depth = 1000, .mode = "bm25", .metrics = QX_METRICS_DEFAULT, .k1 = -1, .b = -1, .fusion = NULL, .rrf_k = -1, .alpha = -1};
   const char *qrels_fmt = "auto", *queries_fmt = "auto";
   enum {
     O_QRELS = 256,

@@ -47,7 +47,7 @@ typedef struct walk {
 enum {
   OPT_COLOR = 256, OPT_INCLUDE, OPT_EXCLUDE, OPT_EXCLUDE_DIR, OPT_JSON, OPT_LABEL, OPT_BINARY_FILES,
   OPT_RANK, OPT_TOP, OPT_UNIT, OPT_MIN_SCORE, OPT_SCORES, OPT_HELP, OPT_NO_IGNORE_CASE, OPT_LANG,
-  OPT_K1, OPT_B, OPT_SEMANTIC, OPT_HYBRID, OPT_THRESHOLD, OPT_MODEL, OPT_INDEX
+  OPT_K1, OPT_B, OPT_SEMANTIC, OPT_HYBRID, OPT_THRESHOLD, OPT_MODEL, OPT_INDEX, OPT_LINE_BUFFERED
 };
 
 static const struct option long_opts[] = {
@@ -83,6 +83,11 @@ static const struct option long_opts[] = {
     {"files-with-matches", no_argument, NULL, 'l'},
     {"count", no_argument, NULL, 'c'},
     {"null", no_argument, NULL, 'Z'},
+    {"null-data", no_argument, NULL, 'z'},
+    {"initial-tab", no_argument, NULL, 'T'},
+    {"binary", no_argument, NULL, 'U'},
+    {"unix-byte-offsets", no_argument, NULL, 'u'},
+    {"line-buffered", no_argument, NULL, OPT_LINE_BUFFERED},
     {"before-context", required_argument, NULL, 'B'},
     {"after-context", required_argument, NULL, 'A'},
     {"context", required_argument, NULL, 'C'},
@@ -110,8 +115,8 @@ static void usage(FILE *f) {
         "Search for PATTERNS in each FILE (GNU grep compatible; '-' or no FILE is stdin).\n\n"
         "Patterns:   -E extended regex, -F fixed strings, -G basic regex (default),\n"
         "            -P Perl regex, -e PATTERNS, -f FILE, -i, -w, -x\n"
-        "Output:     -v, -c, -l, -L, -o, -q, -s, -n, -b, -H, -h, -Z, --label=LABEL,\n"
-        "            -m NUM, -A NUM, -B NUM, -C NUM, --color[=WHEN], --json\n"
+        "Output:     -v, -c, -l, -L, -o, -q, -s, -n, -b, -H, -h, -Z, -z, -T, --label=LABEL,\n"
+        "            -m NUM, -A NUM, -B NUM, -C NUM, --color[=WHEN], --line-buffered, --json\n"
         "Files:      -r, -R, --include=GLOB, --exclude=GLOB, --exclude-dir=GLOB,\n"
         "            -a, -I, --binary-files=TYPE\n"
         "Ranking:    --rank (BM25 over the input; PATTERN is a query), --unit line|paragraph|passage,\n"
@@ -121,7 +126,8 @@ static void usage(FILE *f) {
         "            --hybrid (BM25 + embeddings, reciprocal rank fusion; --top, default 10),\n"
         "            --model NAME|PATH (default multilingual-e5-small)\n"
         "Index:      --index DIR: answer from an index built by 'quarry index' (--rank: its\n"
-        "            BM25 search; patterns: its stored text) instead of reading FILEs\n"
+        "            BM25 search; --semantic/--hybrid: its vectors; patterns: its stored\n"
+        "            text) instead of reading FILEs (FILEs then select stored files)\n"
         "Exit status: 0 if a line is selected, 1 if none, 2 on error.\n",
         f);
 }
@@ -385,7 +391,14 @@ int cmd_grep(int argc, char **argv) {
     case 'v': r.invert = true; break;
     case 'w': mo.word = 1; break;
     case 'x': mo.line = 1; break;
-    case 'T': case 'U': case 'u': case 'z': case 'V':
+    case 'z': r.null_data = true; break;
+    case 'T': r.initial_tab = true; break;
+    case 'U': break; /* --binary: no effect on POSIX systems, as in GNU grep */
+    case 'u': /* GNU grep 3.8 warns and ignores it */
+      fputs("quarry: warning: --unix-byte-offsets (-u) is obsolete\n", stderr);
+      break;
+    case OPT_LINE_BUFFERED: r.line_buffered = true; break;
+    case 'V':
       rc = cli_fail("grep: option -%c is not supported", c);
       break;
     case OPT_COLOR:

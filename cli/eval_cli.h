@@ -15,7 +15,7 @@ typedef struct eval_opts {
   unsigned topic_flags;
   size_t depth;
   double k1, b; /* < 0: the index's defaults */
-  const char *fusion; /* hybrid: "rrf" (default) or "convex" */
+  const char *fusion; /* hybrid: "rrf" or "convex"; NULL: rrf (the library default) */
   double rrf_k, alpha; /* < 0: library defaults */
   int per_query, json;
 } eval_opts;

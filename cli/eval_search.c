@@ -14,7 +14,10 @@
  *
  * --sweep "k1=A:B:STEP,b=C:D:STEP" evaluates every (k1, b) on the grid with the
  * same index (BM25 parameters are free at query time) and names the best
- * setting by the first metric of --metrics.
+ * setting by the first metric of --metrics. In hybrid mode the fusion
+ * parameters are free too: "rrf_k=10:100:10" (reciprocal rank fusion) or
+ * "alpha=0:1:0.1" (convex fusion, implied by sweeping alpha), alone or with
+ * k1 and b.
  */
 #include <math.h>
 #include <stdio.h>
@@ -50,7 +53,12 @@ static int parse_range(range *r, const char *s) {
   return 0;
 }
 
-static int parse_sweep(range *k1, range *b, const char *spec) {
+/* The sweepable parameters, in column order. */
+enum { AX_K1, AX_B, AX_RRFK, AX_ALPHA, AX_N };
+static const char *const ax_name[AX_N] = {"k1", "b", "rrf_k", "alpha"};
+
+/* "k1=0.6:1.6:0.1,b=..." into ax[]; swept[i] set for the named axes. Returns 0 or -1. */
+static int parse_sweep(range ax[AX_N], int swept[AX_N], const char *spec) {
   char buf[256];
   if (strlen(spec) >= sizeof buf) return -1;
   strcpy(buf, spec);
@@ -59,10 +67,14 @@ static int parse_sweep(range *k1, range *b, const char *spec) {
     char *eq = strchr(item, '=');
     if (!eq) return -1;
     *eq = '\0';
-    range *r = !strcmp(item, "k1") ? k1 : !strcmp(item, "b") ? b : NULL;
-    if (!r || parse_range(r, eq + 1)) return -1;
+    int a = 0;
+    while (a < AX_N && strcmp(item, ax_name[a])) a++;
+    if (a == AX_N || swept[a] || parse_range(&ax[a], eq + 1)) return -1;
+    swept[a] = 1;
   }
-  if (k1->lo < 0 || b->lo < 0 || b->hi > 1 + 1e-9) return -1;
+  if (ax[AX_K1].lo < 0 || ax[AX_B].lo < 0 || ax[AX_B].hi > 1 + 1e-9) return -1;
+  if (swept[AX_RRFK] && !(ax[AX_RRFK].lo > 0)) return -1;
+  if (swept[AX_ALPHA] && (ax[AX_ALPHA].lo < 0 || ax[AX_ALPHA].hi > 1 + 1e-9)) return -1;
   return 0;
 }
 
@@ -74,20 +86,21 @@ static void plain_words(char *q) {
     if (strchr("\"+-:*~()", *p)) *p = ' ';
 }
 
-/* Run every judged topic once with (k1, b) into a new run. Returns 0 or an exit status. */
+/* Run every judged topic once with the parameters p[AX_*] (< 0: the library
+ * default) into a new run. Returns 0 or an exit status. */
 static int run_topics(qx_run **out, size_t *empty, size_t *dups, quarry_index *ix, const qx_topics *t,
-                      const qx_qrels *qrels, const eval_opts *o, double k1, double b) {
+                      const qx_qrels *qrels, const eval_opts *o, const double p[AX_N]) {
   qx_run *run = qx_run_new();
   if (!run) return cli_fail("eval: out of memory");
   quarry_search_opts so = QUARRY_SEARCH_OPTS_INIT;
   so.k = (uint32_t)o->depth;
   so.per_doc = 1;
   so.mode = !strcmp(o->mode, "vector") ? QUARRY_MODE_VECTOR : !strcmp(o->mode, "hybrid") ? QUARRY_MODE_HYBRID : QUARRY_MODE_BM25;
-  if (!strcmp(o->fusion, "convex")) so.fusion = QUARRY_FUSION_CONVEX;
-  if (o->rrf_k > 0) so.rrf_k = o->rrf_k;
-  if (o->alpha >= 0) so.alpha = o->alpha;
-  if (k1 >= 0) so.k1 = k1;
-  if (b >= 0) so.b = b;
+  if (o->fusion && !strcmp(o->fusion, "convex")) so.fusion = QUARRY_FUSION_CONVEX;
+  if (p[AX_RRFK] > 0) so.rrf_k = p[AX_RRFK];
+  if (p[AX_ALPHA] >= 0) so.alpha = p[AX_ALPHA];
+  if (p[AX_K1] >= 0) so.k1 = p[AX_K1];
+  if (p[AX_B] >= 0) so.b = p[AX_B];
   *empty = *dups = 0;
   for (size_t i = 0; i < t->n; i++) {
     if (!qx_qrels_find(qrels, t->t[i].qid)) continue;
@@ -133,15 +146,31 @@ static int run_topics(qx_run **out, size_t *empty, size_t *dups, quarry_index *i
 int eval_search(const eval_opts *o, const qx_qrels *qrels, const qx_metric *m, size_t nm) {
   if (strcmp(o->mode, "bm25") && strcmp(o->mode, "vector") && strcmp(o->mode, "hybrid"))
     return cli_fail("eval: --mode: expected bm25, vector or hybrid, got '%s'", o->mode);
-  range k1 = {o->k1, o->k1, 1}, b = {o->b, o->b, 1};
-  if (o->sweep) { /* a parameter not swept keeps --k1/--b, else the library default */
+  /* every parameter is a range; one not swept is the single value of its
+   * option (--k1, --b, --rrf-k, --alpha) or, below 0, the library default */
+  range ax[AX_N] = {{o->k1, o->k1, 1}, {o->b, o->b, 1}, {o->rrf_k, o->rrf_k, 1}, {o->alpha, o->alpha, 1}};
+  int swept[AX_N] = {0};
+  eval_opts eo = *o;
+  if (o->sweep) {
     quarry_search_opts d = QUARRY_SEARCH_OPTS_INIT;
-    if (k1.lo < 0) k1 = (range){d.k1, d.k1, 1};
-    if (b.lo < 0) b = (range){d.b, d.b, 1};
-    if (parse_sweep(&k1, &b, o->sweep))
-      return cli_fail("eval: bad --sweep '%s' (expected k1=LO:HI:STEP,b=LO:HI:STEP, b within [0, 1])",
+    const double def[AX_N] = {d.k1, d.b, d.rrf_k, d.alpha};
+    for (int a = 0; a < AX_N; a++)
+      if (ax[a].lo < 0) ax[a] = (range){def[a], def[a], 1};
+    if (parse_sweep(ax, swept, o->sweep))
+      return cli_fail("eval: bad --sweep '%s' (expected NAME=LO:HI:STEP,... with NAME k1, b (within [0, 1]), "
+                      "rrf_k (> 0) or alpha (within [0, 1]))",
                       o->sweep);
+    if ((swept[AX_RRFK] || swept[AX_ALPHA]) && strcmp(o->mode, "hybrid"))
+      return cli_fail("eval: --sweep rrf_k or alpha needs --mode hybrid");
+    if (swept[AX_RRFK] && swept[AX_ALPHA])
+      return cli_fail("eval: --sweep: rrf_k belongs to --fusion rrf and alpha to --fusion convex, not both");
+    if (swept[AX_ALPHA] && o->fusion && strcmp(o->fusion, "convex"))
+      return cli_fail("eval: --sweep alpha needs --fusion convex");
+    if (swept[AX_RRFK] && o->fusion && strcmp(o->fusion, "rrf"))
+      return cli_fail("eval: --sweep rrf_k needs --fusion rrf");
+    if (swept[AX_ALPHA]) eo.fusion = "convex"; /* sweeping alpha implies convex fusion */
   }
+  o = &eo;
   qx_topics *t = NULL;
   if (qx_topics_read(&t, o->queries, o->queries_format, o->topic_flags)) return cli_fail_lib("eval: queries");
   size_t judged = 0;
@@ -159,55 +188,76 @@ int eval_search(const eval_opts *o, const qx_qrels *qrels, const qx_metric *m, s
     return cli_fail_lib("eval: %s", o->index);
   }
   int status = 0;
-  size_t nk1 = steps(&k1), nb = steps(&b);
-  double best = -1, best_k1 = 0, best_b = 0;
+  /* columns: k1 and b always (BM25 is a leg of every mode but vector), the
+   * fusion parameter when it is swept */
+  int show[AX_N] = {1, 1, swept[AX_RRFK], swept[AX_ALPHA]};
+  size_t n[AX_N], idx[AX_N] = {0}, total = 1;
+  for (int a = 0; a < AX_N; a++)
+    total *= n[a] = steps(&ax[a]);
+  double best = -1, best_p[AX_N] = {0};
   if (o->sweep && !o->json) {
-    printf("%-6s %-6s", "k1", "b");
+    for (int a = 0; a < AX_N; a++)
+      if (show[a]) printf("%-6s ", ax_name[a]);
     for (size_t j = 0; j < nm; j++)
       printf(" %10s", m[j].name);
     putchar('\n');
   }
-  for (size_t i = 0; i < nk1 && !status; i++)
-    for (size_t j = 0; j < nb && !status; j++) {
-      double vk1 = k1.lo + (double)i * k1.step, vb = b.lo + (double)j * b.step;
-      qx_run *run = NULL;
-      size_t empty = 0, dups = 0;
-      qx_eval_result r;
-      if ((status = run_topics(&run, &empty, &dups, ix, t, qrels, o, vk1, vb))) break;
-      if (qx_eval_run(&r, run, qrels, m, nm)) {
-        qx_run_free(run);
-        status = cli_fail_lib("eval");
-        break;
-      }
-      if (!o->sweep) {
-        if (empty) fprintf(stderr, "quarry: note: %zu of %zu queries retrieved nothing\n", empty, r.nq);
-        if (dups)
-          fprintf(
-              stderr,
-              "quarry: note: %zu hits shared a document id with a better hit (ids not unique in the index)\n",
-              dups);
-        eval_print(o, &r, m, nm, o->per_query);
-        if (o->write_run) status = eval_write_run(o->write_run, run, "quarry");
-      } else if (o->json) {
-        printf("{\"k1\":%.4g,\"b\":%.4g,\"queries\":%zu", vk1, vb, r.nq);
-        for (size_t x = 0; x < nm; x++)
-          printf(",\"%s\":%.10g", m[x].name, r.mean[x]);
-        printf("}\n");
-      } else {
-        printf("%-6.3g %-6.3g", vk1, vb);
-        for (size_t x = 0; x < nm; x++)
-          printf(" %10.4f", r.mean[x]);
-        putchar('\n');
-      }
-      if (r.mean[0] > best) best = r.mean[0], best_k1 = vk1, best_b = vb;
-      qx_eval_result_free(&r);
+  for (size_t g = 0; g < total && !status; g++) {
+    double p[AX_N];
+    for (int a = 0; a < AX_N; a++) /* mixed-radix counter, the last axis fastest */
+      p[a] = ax[a].lo + (double)idx[a] * ax[a].step;
+    for (int a = AX_N - 1; a >= 0 && ++idx[a] == n[a]; a--) idx[a] = 0;
+    qx_run *run = NULL;
+    size_t empty = 0, dups = 0;
+    qx_eval_result r;
+    if ((status = run_topics(&run, &empty, &dups, ix, t, qrels, o, p))) break;
+    if (qx_eval_run(&r, run, qrels, m, nm)) {
       qx_run_free(run);
+      status = cli_fail_lib("eval");
+      break;
     }
+    if (!o->sweep) {
+      if (empty) fprintf(stderr, "quarry: note: %zu of %zu queries retrieved nothing\n", empty, r.nq);
+      if (dups)
+        fprintf(stderr,
+                "quarry: note: %zu hits shared a document id with a better hit (ids not unique in the index)\n",
+                dups);
+      eval_print(o, &r, m, nm, o->per_query);
+      if (o->write_run) status = eval_write_run(o->write_run, run, "quarry");
+    } else if (o->json) {
+      putchar('{');
+      for (int a = 0; a < AX_N; a++)
+        if (show[a]) printf("\"%s\":%.4g,", ax_name[a], p[a]);
+      printf("\"queries\":%zu", r.nq);
+      for (size_t x = 0; x < nm; x++)
+        printf(",\"%s\":%.10g", m[x].name, r.mean[x]);
+      printf("}\n");
+    } else {
+      for (int a = 0; a < AX_N; a++)
+        if (show[a]) printf("%-6.3g ", p[a]);
+      for (size_t x = 0; x < nm; x++)
+        printf(" %10.4f", r.mean[x]);
+      putchar('\n');
+    }
+    if (r.mean[0] > best) {
+      best = r.mean[0];
+      memcpy(best_p, p, sizeof best_p);
+    }
+    qx_eval_result_free(&r);
+    qx_run_free(run);
+  }
   if (!status && o->sweep) {
-    if (o->json)
-      printf("{\"best\":{\"k1\":%.4g,\"b\":%.4g,\"%s\":%.10g}}\n", best_k1, best_b, m[0].name, best);
-    else
-      printf("best: k1=%.3g b=%.3g %s=%.4f\n", best_k1, best_b, m[0].name, best);
+    if (o->json) {
+      printf("{\"best\":{");
+      for (int a = 0; a < AX_N; a++)
+        if (show[a]) printf("\"%s\":%.4g,", ax_name[a], best_p[a]);
+      printf("\"%s\":%.10g}}\n", m[0].name, best);
+    } else {
+      printf("best:");
+      for (int a = 0; a < AX_N; a++)
+        if (show[a]) printf(" %s=%.3g", ax_name[a], best_p[a]);
+      printf(" %s=%.4f\n", m[0].name, best);
+    }
   }
   quarry_index_close(ix);
   qx_topics_free(t);

@@ -32,6 +32,10 @@ typedef struct grep_run {
   int color;              /* 0 or 1 (auto resolved) */
   grep_colors col;
   const char *label; /* name shown for stdin */
+  bool null_data;     /* -z: records end with NUL */
+  bool initial_tab;   /* -T */
+  bool line_buffered; /* --line-buffered: flush after each line */
+  int offset_width;   /* -T: width of line numbers and offsets (per file) */
 
   /* global state */
   bool used; /* something was output (group separator rule) */

@@ -3,9 +3,11 @@
  * `quarry index` instead of reading the files (they need not exist any
  * more: the index stores their text).
  *   - with --rank, QUERY goes to the index's BM25 search (quarry_search:
- *     same query syntax and scores as `quarry search`), and each passage
- *     found is printed in grep's format, file:line:text, from the passage's
- *     recorded first line, with the query's words highlighted;
+ *     same query syntax and scores as `quarry search`), with --semantic to
+ *     its vectors (cosine, --threshold as when scanning) and with --hybrid
+ *     to both (reciprocal rank fusion); each passage found (under the FILE
+ *     operands, if any) is printed in grep's format, file:line:text, from
+ *     the passage's recorded first line, with the query's words highlighted;
  *   - with a pattern, every stored document (or those under the FILE
  *     operands) is searched exactly as a file would be, so the output is
  *     the output of scanning the original files.
@@ -31,16 +33,30 @@ static bool selected(const char *path, size_t plen, char **ops, int nops) {
   return false;
 }
 
-static int rank_from_index(grep_run *r, const grep_rank_opts *ro_in, quarry_index *ix, const char *lang_name,
-                           bool opt_H, bool opt_h) {
+static int rank_from_index(grep_run *r, const grep_rank_opts *ro_in, quarry_index *ix, const quarry_index_info *info,
+                           char **ops, int nops, bool opt_H, bool opt_h) {
+  const char *lang_name = info->lang;
   grep_rank_opts pro = *ro_in; /* the units are the index's passages */
   const grep_rank_opts *ro = &pro;
   pro.unit = QX_UNIT_PASSAGE;
   quarry_search_opts so = QUARRY_SEARCH_OPTS_INIT;
-  so.k = ro->top > 0 ? (uint32_t)QX_MIN(ro->top, 100000L) : 1000;
+  /* the same cut-offs as when scanning (grep_rank.c) */
+  long top = ro->top;
+  double min = ro->have_min_score ? ro->min_score : -1e300;
+  if (ro->mode == GREP_RANK_SEMANTIC)
+    min = ro->have_threshold ? ro->threshold : ro->have_min_score ? min : GREP_SEMANTIC_THRESHOLD;
+  if (ro->mode == GREP_RANK_HYBRID && !top && !ro->have_min_score) top = GREP_HYBRID_TOP;
+  if (ro->mode != GREP_RANK_BM25 && !quarry_index_has_vectors(ix))
+    return cli_fail("grep: --index: this index has no vectors (built with --no-vectors); --semantic and --hybrid need them");
+  /* FILE operands filter the hits: ask for enough of them */
+  uint64_t all = QX_MIN(QX_MAX(info->passages, 1), ro->mode == GREP_RANK_BM25 ? 1000 : 10000);
+  so.k = top > 0 && nops == 0 ? (uint32_t)QX_MIN(top, 100000L) : (uint32_t)all;
   so.k1 = ro->k1;
   so.b = ro->b;
-  so.mode = QUARRY_MODE_BM25; /* --rank is BM25 over the index (--semantic/--hybrid use the vector leg) */
+  so.mode = ro->mode == GREP_RANK_SEMANTIC ? QUARRY_MODE_VECTOR
+            : ro->mode == GREP_RANK_HYBRID ? QUARRY_MODE_HYBRID : QUARRY_MODE_BM25;
+  so.rrf_k = GREP_RRF_K;
+  so.model = ro->model;
   quarry_results *res = NULL;
   if (quarry_search(&res, ix, ro->query, &so) < 0) return cli_fail_lib("grep: --index");
   qx_lang lang = QX_LANG_FR;
@@ -56,7 +72,9 @@ static int rank_from_index(grep_run *r, const grep_rank_opts *ro_in, quarry_inde
   int status = 1;
   for (size_t i = 0; i < n; i++) {
     const quarry_hit *h = quarry_results_hit(res, i);
-    if (ro->have_min_score && h->score < ro->min_score) break;
+    if (top > 0 && shown >= (size_t)top) break;
+    if (h->score < min) break;
+    if (!selected(h->path, strlen(h->path), ops, nops)) continue;
     char *text = NULL;
     size_t len = 0;
     if (quarry_index_text(&text, &len, ix, h->doc, h->start, h->end) < 0 ||
@@ -107,14 +125,12 @@ static int grep_from_index(grep_run *r, quarry_index *ix, uint64_t ndocs, char *
 
 int grep_index_main(grep_run *r, const grep_rank_opts *ro, int rank_mode, const char *dir, char **ops,
                     int nops, bool opt_H, bool opt_h) {
-  if (rank_mode == GREP_RANK_SEMANTIC || rank_mode == GREP_RANK_HYBRID)
-    return cli_fail("grep: --index answers --rank and patterns; --semantic and --hybrid read the files");
   quarry_index *ix = NULL;
   if (quarry_index_open(&ix, dir) < 0) return cli_fail_lib("grep: --index %s", dir);
   quarry_index_info info;
   int status;
   if (quarry_index_stat(&info, ix) < 0) status = cli_fail_lib("grep: --index %s", dir);
-  else if (rank_mode) status = rank_from_index(r, ro, ix, info.lang, opt_H, opt_h);
+  else if (rank_mode) status = rank_from_index(r, ro, ix, &info, ops, nops, opt_H, opt_h);
   else status = grep_from_index(r, ix, info.doc_ids, ops, nops, opt_H, opt_h);
   quarry_index_close(ix);
   return status;

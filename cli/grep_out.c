@@ -145,6 +145,30 @@ void grep_out_json_str(const char *s, size_t n) {
   out_byte('"');
 }
 
+/* Line text: with -z the buffer holds the input with '\n' and NUL swapped
+ * (see swap_nl_nul), so NUL bytes are written back as newlines. */
+static void out_text(const grep_run *r, const char *p, size_t n) {
+  if (!r->null_data) {
+    grep_out(p, n);
+    return;
+  }
+  for (size_t i = 0; i < n; i++) out_byte(p[i] ? p[i] : '\n');
+}
+
+/* The end of an output line: NUL with -z, as grep's "eolbyte". */
+static void out_eol(const grep_run *r) { out_byte(r->null_data ? '\0' : '\n'); }
+
+/* -z (--null-data): records end with NUL. The scanner and the matcher know
+ * only '\n', so the two bytes trade places in the buffer on input and back
+ * on output: '.', [^x] and ^/$ then treat a newline inside a record as an
+ * ordinary character, as GNU grep -z does. */
+static void swap_nl_nul(char *p, size_t n) {
+  for (char *e = p + n; p < e; p++) {
+    if (*p == '\n') *p = '\0';
+    else if (*p == '\0') *p = '\n';
+  }
+}
+
 /* ---- one file ----------------------------------------------------------- */
 
 enum { NUL_BLOCK = 96 * 1024, READ_CHUNK = 128 * 1024 };
@@ -184,7 +208,7 @@ static intmax_t line_number(scan *s, intmax_t off) {
 static size_t classify(scan *s, size_t pos) {
   grep_run *r = s->r;
   size_t end = s->wlen;
-  if (r->binary_mode == GREP_BIN_TEXT) return end;
+  if (r->binary_mode == GREP_BIN_TEXT || r->null_data) return end; /* -z: NUL ends records */
   size_t from = (size_t)(s->checked - s->woff);
   if (from > pos) return from;
   from = pos;
@@ -212,8 +236,8 @@ static size_t classify(scan *s, size_t pos) {
 }
 
 static void put_num(const grep_run *r, intmax_t v, const char *color) {
-  char t[32];
-  int n = snprintf(t, sizeof t, "%jd", v);
+  char t[48];
+  int n = snprintf(t, sizeof t, "%*jd", r->initial_tab ? r->offset_width : 0, v);
   grep_out_sgr_start(r, color);
   grep_out(t, (size_t)n);
   grep_out_sgr_end(r, color);
@@ -231,8 +255,10 @@ static void put_name(const grep_run *r, const char *name) {
   grep_out_sgr_end(r, r->col.fn);
 }
 
-/* File name, line number and byte offset before a line (or an -o match). */
-static void put_prefix(scan *s, intmax_t line_off, intmax_t byte_off, char sep) {
+/* File name, line number and byte offset before a line (or an -o match) of
+ * len bytes; -T pads the numbers and ends a non-empty prefix with a tab
+ * before non-empty text, as GNU grep does. */
+static void put_prefix(scan *s, intmax_t line_off, intmax_t byte_off, char sep, size_t len) {
   const grep_run *r = s->r;
   if (s->with_fname) {
     put_name(r, s->name);
@@ -247,6 +273,7 @@ static void put_prefix(scan *s, intmax_t line_off, intmax_t byte_off, char sep) 
     put_num(r, byte_off, r->col.bn);
     put_sep(r, sep);
   }
+  if (r->initial_tab && (s->with_fname || r->lineno || r->byteoff) && len) out_byte('\t');
 }
 
 /* Next non-empty match of line[0, len) at or after *pos. */
@@ -296,11 +323,11 @@ static void put_matches(scan *s, const char *line, size_t len, intmax_t off) {
       s->bad_utf8 = true;
       continue;
     }
-    put_prefix(s, off, off + (intmax_t)ms, ':');
+    put_prefix(s, off, off + (intmax_t)ms, ':', me - ms);
     grep_out_sgr_start(r, r->col.ms);
-    grep_out(line + ms, me - ms);
+    out_text(r, line + ms, me - ms);
     grep_out_sgr_end(r, r->col.ms);
-    out_byte('\n');
+    out_eol(r);
   }
 }
 
@@ -309,8 +336,8 @@ static void put_line(scan *s, const char *line, size_t len, bool selected) {
   const grep_run *r = s->r;
   size_t body = len > 0 && line[len - 1] == '\r' ? len - 1 : len;
   if (!r->color) {
-    grep_out(line, len);
-    out_byte('\n');
+    out_text(r, line, len);
+    out_eol(r);
     return;
   }
   const char *lc = selected ? r->col.sl : r->col.cx;
@@ -322,21 +349,21 @@ static void put_line(scan *s, const char *line, size_t len, bool selected) {
       if (!any) grep_out_sgr_start(r, lc);
       any = true;
       if (done > 0 && ms > done) grep_out_sgr_start(r, lc);
-      grep_out(line + done, ms - done);
+      out_text(r, line + done, ms - done);
       grep_out_sgr_start(r, mcol);
-      grep_out(line + ms, me - ms);
+      out_text(r, line + ms, me - ms);
       grep_out_sgr_end(r, mcol);
       done = me;
     }
   }
   if (done < body) {
     grep_out_sgr_start(r, lc);
-    grep_out(line + done, body - done);
+    out_text(r, line + done, body - done);
     grep_out_sgr_end(r, lc);
     done = body;
   }
-  grep_out(line + done, len - done);
-  out_byte('\n');
+  out_text(r, line + done, len - done);
+  out_eol(r);
 }
 
 /* Write the line [off, end) (end just past its '\n'), selected or context. */
@@ -355,9 +382,10 @@ static void emit(scan *s, intmax_t off, intmax_t end, bool selected) {
   else if (r->only) {
     if (selected && !r->invert) put_matches(s, line, len, off);
   } else {
-    put_prefix(s, off, off, selected ? ':' : '-');
+    put_prefix(s, off, off, selected ? ':' : '-', len);
     put_line(s, line, len, selected);
   }
+  if (r->line_buffered) grep_out_flush();
 }
 
 /* A group of lines starts at `off`: "--" first unless it follows the lines
@@ -510,6 +538,7 @@ static void report_read_error(grep_run *r, const char *name, int err) {
 static void scan_whole(scan *s, char *buf, size_t len) {
   s->win = buf;
   s->wlen = len;
+  if (s->r->null_data) swap_nl_nul(buf, len);
   if (len && buf[len - 1] != '\n') buf[s->wlen++] = '\n';
   scan_lines(s, 0);
   finish_limit(s);
@@ -541,6 +570,7 @@ static void scan_stream(scan *s, int fd) {
       return;
     }
     if (n == 0) eof = true;
+    if (r->null_data) swap_nl_nul(r->rbuf + have, (size_t)n);
     have += (size_t)n;
     s->win = r->rbuf;
     char *lastnl = have ? memrchr(r->rbuf, '\n', have) : NULL;
@@ -595,9 +625,19 @@ static intmax_t finish(scan *s) {
   return s->selected;
 }
 
+/* -T: numbers are as wide as the largest one the file could need (its size,
+ * plus one with -n; 19 digits when the size is unknown), as in GNU grep. */
+static void set_offset_width(grep_run *r, intmax_t size) {
+  if (size < INTMAX_MAX && r->lineno) size++;
+  r->offset_width = 0;
+  do r->offset_width++;
+  while ((size /= 10) != 0);
+}
+
 intmax_t grep_mem(grep_run *r, char *buf, size_t len, const char *name, bool with_fname) {
   scan s;
   begin(&s, r, name, with_fname);
+  set_offset_width(r, (intmax_t)len);
   scan_whole(&s, buf, len);
   return finish(&s);
 }
@@ -607,7 +647,9 @@ intmax_t grep_fd(grep_run *r, int fd, const char *name, bool with_fname) {
   begin(&s, r, name, with_fname);
   struct stat st;
   long page = sysconf(_SC_PAGESIZE);
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && lseek(fd, 0, SEEK_CUR) == 0) {
+  bool have_st = fstat(fd, &st) == 0;
+  set_offset_width(r, have_st && S_ISREG(st.st_mode) ? (intmax_t)st.st_size : INTMAX_MAX);
+  if (have_st && S_ISREG(st.st_mode) && st.st_size > 0 && lseek(fd, 0, SEEK_CUR) == 0) {
     size_t len = (size_t)st.st_size;
     char *map = mmap(NULL, len + 1, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
     if (map != MAP_FAILED) {

@@ -12,8 +12,7 @@
  *   - for BRE/ERE/fixed strings, a line is found by qx_grep_find_line if
  *     and only if qx_grep_match_in_line finds a match in it (the two paths
  *     behind `grep` and `grep -o/--color` agree); -P is only checked for
- *     safety (lookarounds may legitimately see the newline), and so is -w
- *     on invalid UTF-8 (a known gap, see below);
+ *     safety (lookarounds may legitimately see the newline);
  *   - successive matches inside a line are ordered, inside the line, and
  *     the scan terminates;
  *   - literal mode: qx_lit_find agrees with a naive search (ASCII case
@@ -91,12 +90,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *buf = malloc(blen ? blen : 1);
   if (tlen) memcpy(buf, text, tlen);
   if (blen > tlen) buf[tlen] = '\n';
-  /* Known gap (docs/RELIABILITY.md): with -w, PCRE2's MATCH_INVALID_UTF
-   * segments make an empty match just before an invalid byte at a line start
-   * visible to the per-line search but not to the buffer search
-   * ("de\n\x82x\n" | grep -w ''), so -w on invalid UTF-8 is checked for
-   * safety only. */
-  int strict = o.syntax != QX_GREP_PCRE && !(o.word && !qx_grep_utf8_valid(buf, blen));
+  /* -w with an empty match before an invalid byte at a line start
+   * ("de\n\x82x\n" | grep -w '') once differed here: such patterns are
+   * now searched line by line (grep_match.c). */
+  int strict = o.syntax != QX_GREP_PCRE;
 
   size_t from = 0;
   while (from < blen) {

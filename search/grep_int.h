@@ -23,8 +23,24 @@ int grep_translate_ex(char **out, size_t *out_len, size_t *ngroups, const char *
 /* Length of the UTF-8 sequence starting at p[0] (1 when invalid or truncated). */
 size_t grep_utf8_len(const uint8_t *p, size_t avail);
 
+/* A set of bytes a match can start with (PCRE2's start bitmap or first code
+ * unit), searched for ahead of the regex: `bits` is the exact set; lo/hi are
+ * nibble tables for the SIMD test, which finds a superset (bytes whose high
+ * nibbles differ by 8 share a bucket) that `bits` then confirms. */
+typedef struct grep_byteset {
+  uint8_t bits[32];
+  uint8_t lo[16], hi[16];
+} grep_byteset;
+
+void grep_byteset_init(grep_byteset *s, const uint8_t bits[32]);
+/* Rough frequency of the set's bytes in text, in thousandths. */
+unsigned grep_byteset_cost(const grep_byteset *s);
+/* First byte of hay[0, len) in the set, or NULL. */
+const char *grep_byteset_find(const grep_byteset *s, const char *hay, size_t len);
+
 /* SIMD kernels (grep_simd_avx2.c), used when the CPU supports AVX2. */
 const char *grep_lit_find_avx2(const qx_lit *l, const char *hay, size_t len, const char **nul);
+const char *grep_byteset_find_avx2(const grep_byteset *s, const char *hay, size_t len);
 size_t grep_count_nl_avx2(const char *p, size_t len);
 
 #endif

@@ -175,3 +175,48 @@ int qx_grep_utf8_valid(const char *s, size_t len) {
   }
   return 1;
 }
+
+/* ---- byte sets (the first byte of a regex match) ------------------------ */
+
+void grep_byteset_init(grep_byteset *s, const uint8_t bits[32]) {
+  memset(s, 0, sizeof *s);
+  memcpy(s->bits, bits, 32);
+  for (unsigned b = 0; b < 256; b++) {
+    if (!(bits[b >> 3] & (1u << (b & 7)))) continue;
+    unsigned bucket = (b >> 4) & 7;
+    s->lo[b & 15] |= (uint8_t)(1u << bucket);
+  }
+  for (unsigned h = 0; h < 16; h++) s->hi[h] = (uint8_t)(1u << (h & 7));
+  have_avx2();
+}
+
+/* Thousandths of typical (English or French) text taken by byte b. */
+static unsigned byte_permille(unsigned b) {
+  if (b == ' ') return 150;
+  if (b >= 'a' && b <= 'z') return 40;
+  if (b >= 'A' && b <= 'Z') return 3;
+  if (b >= '0' && b <= '9') return 1;
+  if (b == '\n' || b == ',' || b == '.' || b == 0xC3) return 12;
+  if (b >= 0x80 && b <= 0xBF) return 3; /* continuation bytes: é is C3 A9 */
+  if (b == '\t' || b == '\'' || b == '-' || b == '"') return 3;
+  return 1;
+}
+
+unsigned grep_byteset_cost(const grep_byteset *s) {
+  unsigned total = 0;
+  for (unsigned b = 0; b < 256; b++)
+    if (s->bits[b >> 3] & (1u << (b & 7))) total += byte_permille(b);
+  return total;
+}
+
+static const char *byteset_find_scalar(const grep_byteset *s, const char *hay, size_t len) {
+  const uint8_t *h = (const uint8_t *)hay;
+  for (size_t i = 0; i < len; i++)
+    if (s->bits[h[i] >> 3] & (1u << (h[i] & 7))) return hay + i;
+  return NULL;
+}
+
+const char *grep_byteset_find(const grep_byteset *s, const char *hay, size_t len) {
+  if (use_avx2 > 0) return grep_byteset_find_avx2(s, hay, len);
+  return byteset_find_scalar(s, hay, len);
+}

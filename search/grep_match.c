@@ -10,6 +10,13 @@
  * When the pattern holds a required literal, candidates are found with the
  * SIMD literal search first and only their lines go to PCRE2 (GNU grep's
  * "kwset must" idea); a pattern that is a plain literal never calls PCRE2.
+ * Without a literal, when every match must start with one of a few rare
+ * bytes (PCRE2's start bitmap, e.g. [QXZ] or a digit), those bytes are
+ * searched with SIMD (grep_byteset_find) and PCRE2 runs from each
+ * candidate with an offset limit 32 bytes on, so it tries only the start
+ * positions near the candidate instead of crawling the whole buffer one byte
+ * at a time (ripgrep and Hyperscan prefilter start bytes the same way). If
+ * candidates turn out dense the prefilter switches itself off.
  *
  * Inside a line, matches for -o / --color / --json are leftmost-longest
  * for the POSIX syntaxes (pcre2_dfa_match returns the longest match at the
@@ -35,6 +42,12 @@ struct qx_grep {
   int use_lit;   /* literal prefilter */
   int lit_only;  /* the literal is the whole pattern: no PCRE2 at all */
   int no_dfa;    /* pattern has items the DFA matcher cannot do (back-references) */
+  int per_line;  /* -w with a pattern that can match empty: search line by line */
+  int use_set;   /* start-byte prefilter; code was compiled with PCRE2_USE_OFFSET_LIMIT */
+  uint32_t cflags; /* pcre2_compile options of code */
+  size_t set_bytes, set_calls; /* prefilter statistics (it turns itself off when useless) */
+  grep_byteset set;
+  pcre2_match_context *smctx; /* mctx plus an offset limit, for the prefiltered search */
   qx_lit lit;
   char *pattern; /* the PCRE2 source (NUL-terminated for display; may hold NULs) */
   size_t pattern_len;
@@ -49,6 +62,7 @@ void qx_grep_free(qx_grep *g) {
   pcre2_code_free(g->dfa_code);
   pcre2_match_data_free(g->md);
   pcre2_match_context_free(g->mctx);
+  pcre2_match_context_free(g->smctx);
   pcre2_jit_stack_free(g->jit);
   qx_lit_free(&g->lit);
   free(g->pattern);
@@ -64,12 +78,12 @@ static int compile_pcre(qx_grep *g, const qx_grep_opts *o) {
   PCRE2_SIZE eoff;
   const char *src = g->pattern;
   size_t srclen = g->pattern_len; /* not ZERO_TERMINATED: a pattern may hold NUL bytes */
-  g->code = pcre2_compile((PCRE2_SPTR)src, srclen,
-                          flags | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &ecode, &eoff, NULL);
+  g->cflags = flags | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
+  g->code = pcre2_compile((PCRE2_SPTR)src, srclen, g->cflags, &ecode, &eoff, NULL);
   if (!g->code && ecode >= PCRE2_ERROR_UTF8_ERR21 && ecode <= PCRE2_ERROR_UTF8_ERR1) {
     /* The pattern itself is not UTF-8: match bytes. */
-    g->code = pcre2_compile((PCRE2_SPTR)src, srclen, flags & ~PCRE2_UCP, &ecode,
-                            &eoff, NULL);
+    g->cflags = flags & ~PCRE2_UCP;
+    g->code = pcre2_compile((PCRE2_SPTR)src, srclen, g->cflags, &ecode, &eoff, NULL);
   }
   if (!g->code) {
     PCRE2_UCHAR msg[256];
@@ -86,6 +100,52 @@ static int compile_pcre(qx_grep *g, const qx_grep_opts *o) {
   if (!g->md || !g->mctx || !g->jit || !g->dfa_ws) return qx_err(QUARRY_ENOMEM, "out of memory");
   pcre2_jit_stack_assign(g->mctx, NULL, g->jit);
   return 0;
+}
+
+/* The start-byte prefilter: used when PCRE2 knows the bytes every match
+ * starts with and they are rare in text (grep_byteset_cost). The program is
+ * then recompiled with PCRE2_USE_OFFSET_LIMIT (find_line_set). */
+static void setup_byteset(qx_grep *g) {
+  uint32_t type = 0, minlen = 0, fcu = 0;
+  const uint8_t *bm = NULL;
+  uint8_t bits[32] = {0};
+  if (pcre2_pattern_info(g->code, PCRE2_INFO_FIRSTCODETYPE, &type) || pcre2_pattern_info(g->code, PCRE2_INFO_MINLENGTH, &minlen) ||
+      minlen == 0)
+    return;
+  if (type == 1) {
+    /* PCRE2 may report a first code unit that matches caselessly without
+     * saying so (W|wwwww gives 'W', from -i or from alternatives that
+     * differ in case): both cases of an ASCII letter go in the set, and a
+     * non-ASCII first byte (whose other case may start differently) is
+     * not used. */
+    pcre2_pattern_info(g->code, PCRE2_INFO_FIRSTCODEUNIT, &fcu);
+    if (fcu >= 0x80) return;
+    bits[fcu >> 3] |= (uint8_t)(1u << (fcu & 7));
+    if ((fcu | 0x20) >= 'a' && (fcu | 0x20) <= 'z') {
+      fcu ^= 0x20;
+      bits[fcu >> 3] |= (uint8_t)(1u << (fcu & 7));
+    }
+  } else if (type == 0) {
+    if (pcre2_pattern_info(g->code, PCRE2_INFO_FIRSTBITMAP, &bm) || !bm) return;
+    memcpy(bits, bm, 32);
+  } else {
+    return; /* ^ patterns: PCRE2 already jumps from line start to line start */
+  }
+  grep_byteset_init(&g->set, bits);
+  if (grep_byteset_cost(&g->set) > 20) return;
+  int ecode;
+  PCRE2_SIZE eoff;
+  pcre2_code *c = pcre2_compile((PCRE2_SPTR)g->pattern, g->pattern_len, g->cflags | PCRE2_USE_OFFSET_LIMIT, &ecode,
+                                &eoff, NULL);
+  g->smctx = pcre2_match_context_create(NULL);
+  if (!c || !g->smctx || pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) != 0) {
+    pcre2_code_free(c);
+    return;
+  }
+  pcre2_jit_stack_assign(g->smctx, NULL, g->jit);
+  pcre2_code_free(g->code);
+  g->code = c;
+  g->use_set = 1;
 }
 
 int qx_grep_compile(qx_grep **out, const char *const *pats, const size_t *lens, size_t n,
@@ -160,6 +220,14 @@ int qx_grep_compile(qx_grep **out, const char *const *pats, const size_t *lens, 
     }
   }
   qx_buf_free(&info.must);
+  if (!g->use_lit) setup_byteset(g);
+  /* -w and an empty match: PCRE2's invalid-UTF segments hide an empty match
+   * just before an invalid byte at a line start from the buffer search
+   * ("de\n\x82x" | grep -w '': GNU grep selects the second line), so these
+   * patterns are searched one line at a time, as a line alone is seen right. */
+  uint32_t minlen = 1;
+  pcre2_pattern_info(g->code, PCRE2_INFO_MINLENGTH, &minlen);
+  g->per_line = o->word && !o->line && minlen == 0 && !g->use_lit;
   uint32_t cap = 0;
   pcre2_pattern_info(g->code, PCRE2_INFO_BACKREFMAX, &cap);
   g->no_dfa = cap > 0 || o->syntax == QX_GREP_PCRE;
@@ -193,6 +261,70 @@ static inline size_t line_start(const char *buf, size_t from, size_t at) {
 static inline size_t line_end(const char *buf, size_t at, size_t end) {
   const char *p = memchr(buf + at, '\n', end - at);
   return p ? (size_t)(p - buf) + 1 : end;
+}
+
+/* Map the match [s, e) of buf (found in a search that began at the line
+ * start `from`) to its line. A match running over a newline is re-checked
+ * on its line alone. Returns 1 (line in *ls, *le), 0 (the line does not
+ * match on its own) or a negative error. */
+static int match_to_line(qx_grep *g, const char *buf, size_t from, size_t end, size_t s, size_t e, size_t *ls,
+                         size_t *le) {
+  size_t lstart = line_start(buf, from, s), lend = line_end(buf, s, end);
+  if (e > s && memchr(buf + s, '\n', e - s)) {
+    int rc = line_matches(g, buf + lstart, lend - lstart - (buf[lend - 1] == '\n'));
+    if (rc <= 0) {
+      *le = lend;
+      return rc;
+    }
+  }
+  *ls = lstart;
+  *le = lend;
+  return 1;
+}
+
+/* The start-byte prefiltered search: SIMD finds a byte a match may start
+ * with, PCRE2 tries the start positions of the next 32 bytes. */
+static int find_line_set(qx_grep *g, const char *buf, size_t from, size_t end, size_t *ls, size_t *le) {
+  const char *sub = buf + from;
+  size_t slen = end - from, pos = 0, lfrom = 0;
+  while (pos < slen) {
+    const char *c = grep_byteset_find(&g->set, sub + pos, slen - pos);
+    if (!c) {
+      g->set_bytes += slen - pos;
+      return 0;
+    }
+    size_t p = (size_t)(c - sub);
+    g->set_bytes += p + 32 - pos;
+    g->set_calls++;
+    pcre2_set_offset_limit(g->smctx, p + 31);
+    /* the JIT entry point directly: this runs once per candidate block,
+     * and pcre2_match's argument checks cost as much as a short attempt */
+    int rc = pcre2_jit_match(g->code, (PCRE2_SPTR)sub, slen, p, 0, g->md, g->smctx);
+    if (rc == PCRE2_ERROR_NOMATCH) {
+      pos = p + 32;
+      if ((g->set_calls & 1023) == 0 && g->set_bytes < g->set_calls * 96) {
+        g->use_set = 0; /* candidates everywhere: PCRE2's own scan is cheaper */
+        if (pos >= slen) return 0;
+        pcre2_set_offset_limit(g->smctx, PCRE2_UNSET);
+        size_t l0 = line_start(sub, lfrom, pos);
+        return qx_grep_find_line(g, buf, from + l0, end, ls, le);
+      }
+      continue;
+    }
+    if (rc < 0) return pcre_fail(rc);
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(g->md);
+    size_t s = ov[0], e = ov[1];
+    if (s >= slen) return 0;
+    rc = match_to_line(g, sub, lfrom, slen, s, e, ls, le);
+    if (rc < 0) return rc;
+    if (rc == 1) {
+      *ls += from;
+      *le += from;
+      return 1;
+    }
+    pos = lfrom = *le;
+  }
+  return 0;
 }
 
 int qx_grep_watches_nul(const qx_grep *g) { return g->use_lit && !g->never; }
@@ -241,6 +373,21 @@ int qx_grep_find_line_nul(qx_grep *g, const char *buf, size_t from, size_t end, 
         }
       }
       pos = e;
+    }
+    return 0;
+  }
+  if (g->use_set) return find_line_set(g, buf, from, end, ls, le);
+  if (g->per_line) {
+    for (size_t s = from; s < end;) {
+      size_t e = line_end(buf, s, end);
+      int rc = line_matches(g, buf + s, e - s - (buf[e - 1] == '\n'));
+      if (rc < 0) return rc;
+      if (rc) {
+        *ls = s;
+        *le = e;
+        return 1;
+      }
+      s = e;
     }
     return 0;
   }

@@ -103,3 +103,37 @@ size_t grep_count_nl_avx2(const char *p, size_t len) {
   for (; i < len; i++) total += p[i] == '\n';
   return total;
 }
+
+/* Byte-set membership 64 bytes per step with two nibble lookups (the
+ * "shufti" technique of Hyperscan): a byte is a candidate when the bucket
+ * bit of its high nibble is set in the low nibble's entry. Candidates are
+ * confirmed against the exact bitmap. */
+const char *grep_byteset_find_avx2(const grep_byteset *s, const char *hay, size_t len) {
+  const uint8_t *h = (const uint8_t *)hay;
+  const __m256i tlo = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)s->lo));
+  const __m256i thi = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)s->hi));
+  const __m256i m0f = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
+  size_t i = 0;
+  while (i + 64 <= len) {
+    __m256i v0 = _mm256_loadu_si256((const __m256i *)(h + i));
+    __m256i v1 = _mm256_loadu_si256((const __m256i *)(h + i + 32));
+    __m256i c0 = _mm256_and_si256(_mm256_shuffle_epi8(tlo, _mm256_and_si256(v0, m0f)),
+                                  _mm256_shuffle_epi8(thi, _mm256_and_si256(_mm256_srli_epi16(v0, 4), m0f)));
+    __m256i c1 = _mm256_and_si256(_mm256_shuffle_epi8(tlo, _mm256_and_si256(v1, m0f)),
+                                  _mm256_shuffle_epi8(thi, _mm256_and_si256(_mm256_srli_epi16(v1, 4), m0f)));
+    __m256i any = _mm256_or_si256(c0, c1);
+    if (!_mm256_testz_si256(any, any)) {
+      uint64_t m = ~(uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(c0, zero)) & 0xffffffffu;
+      m |= (~(uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(c1, zero))) << 32;
+      while (m) {
+        size_t k = i + (size_t)__builtin_ctzll(m);
+        if (s->bits[h[k] >> 3] & (1u << (h[k] & 7))) return hay + k;
+        m &= m - 1;
+      }
+    }
+    i += 64;
+  }
+  for (; i < len; i++)
+    if (s->bits[h[i] >> 3] & (1u << (h[i] & 7))) return hay + i;
+  return NULL;
+}

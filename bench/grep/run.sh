@@ -77,6 +77,9 @@ CASES=(
   "regex, alternation;-c -E '(gronmi|plody)quie';-c '(gronmi|plody)quie'"
   "regex, no literal;-c -E '[0-9]{7}';-c '[0-9]{7}'"
   "regex, rare class;-c -E '[QXZ][a-z]+ [0-9]';-c '[QXZ][a-z]+ [0-9]'"
+  "regex, suffix;-c -E '[a-z]+ing\\b';-c '[a-z]+ing\\b'"
+  "regex, e-mail;-c -E '\\w+@\\w+\\.com';-c '\\w+@\\w+\\.com'"
+  "regex, line start;-c -E '^[0-9]{4}-';-c '^[0-9]{4}-'"
   "invert count;-c -v e;-c -v e"
 )
 report() { if [ -n "$OUT" ]; then echo "$*" >> "$OUT"; fi; echo "$*"; }

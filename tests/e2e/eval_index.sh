@@ -27,6 +27,17 @@ grep -q '^best: k1=' "$T/sweep"
 grep -q '"best":{"k1":' "$T/sweep"
 set +e; "$QUARRY" eval -x "$T/idx" --queries "$D/queries.jsonl" --qrels "$D/qrels.tsv" --sweep b=0:2:1 2> "$T/err"; rc=$?; set -e
 [ $rc = 2 ] && grep -q 'bad --sweep' "$T/err"
+# hybrid: the fusion constant and alpha are swept on an index with vectors
+"$QUARRY" index -q --format beir --lang en -o "$T/vidx" "$D/corpus.jsonl"
+"$QUARRY" eval -x "$T/vidx" --queries "$D/queries.jsonl" --qrels "$D/qrels.tsv" --mode hybrid --sweep rrf_k=20:60:20 > "$T/sweep"
+cat "$T/sweep"
+[ "$(grep -c '^0.9 *0.4 *[246]0 ' "$T/sweep")" = 3 ] && grep -q '^best: k1=0.9 b=0.4 rrf_k=' "$T/sweep"
+"$QUARRY" eval -x "$T/vidx" --queries "$D/queries.jsonl" --qrels "$D/qrels.tsv" --mode hybrid --sweep alpha=0:1:0.5 --json > "$T/sweep"
+[ "$(grep -c '"alpha":' "$T/sweep")" = 4 ] && grep -q '"best":{"k1":0.9,"b":0.4,"alpha":' "$T/sweep"
+for bad in "--sweep rrf_k=10:20:10" "--mode hybrid --sweep alpha=0:1:0.5 --fusion rrf" "--mode hybrid --sweep alpha=0.5,rrf_k=10" "--mode hybrid --sweep rrf_k=0:10:5"; do
+  set +e; "$QUARRY" eval -x "$T/vidx" --queries "$D/queries.jsonl" --qrels "$D/qrels.tsv" $bad 2> "$T/err"; rc=$?; set -e
+  [ $rc = 2 ] && [ "$(wc -l < "$T/err")" = 1 ] && grep -q '^quarry: eval: .*sweep' "$T/err" || { echo "$bad: $rc $(cat "$T/err")"; exit 1; }
+done
 # SMART records + positional query ids + cranqrel grades, end to end
 C=$SRC/tests/data/corpus
 "$QUARRY" index --no-vectors -q --format smart --lang en -o "$T/smart" "$C/mini.smart"

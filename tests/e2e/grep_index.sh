@@ -24,5 +24,27 @@ cmp -s "$tmp/scan" "$tmp/ix" || fail "single file differs"
 head -1 "$tmp/r" | grep -Eq '^[0-9.]+:seeds/[0-9a-f_]+\.txt:[0-9]+:' || fail "rank format: $(head -1 "$tmp/r")"
 grep -q '^--$' "$tmp/r" || fail "no separator between passages"
 "$QUARRY" grep --index "$tmp/idx" --rank "zzzqqq" > /dev/null; [ $? = 1 ] || fail "no hit should exit 1"
+# FILE operands restrict the ranked passages
+f=seeds/001_62c14ce66077f5ca.txt
+"$QUARRY" grep --index "$tmp/idx" --rank -H "levée de fonds" "$f" > "$tmp/r" || fail "rank with FILE exit"
+grep -v '^--$' "$tmp/r" | grep -Eqv "^ *([0-9.]+:)?$f[:-]" && fail "rank with FILE shows other files"
+# --semantic / --hybrid from the index's vectors (skipped without vectors)
+"$QUARRY" grep --index "$tmp/idx" --semantic --scores --top 3 "levée de fonds" > "$tmp/s" 2> "$tmp/err"; rc=$?
+if [ $rc = 2 ] && grep -q "no vectors\|model" "$tmp/err"; then
+  echo "grep --index --semantic: skipped ($(cat "$tmp/err"))"
+else
+  [ $rc = 0 ] || fail "semantic exit $rc: $(cat "$tmp/err")"
+  head -1 "$tmp/s" | grep -Eq '^0\.[0-9]+:seeds/[0-9a-f_]+\.txt:[0-9]+:' || fail "semantic format: $(head -1 "$tmp/s")"
+  [ "$(grep -c '^--$' "$tmp/s")" = 2 ] || fail "semantic --top 3: 3 passages"
+  grep -Eo '^0\.[0-9]+' "$tmp/s" | awk 'NR > 1 && $1 > prev { exit 1 } { prev = $1 }' || fail "semantic not best first"
+  # the default threshold (0.82) keeps close passages only
+  n=$("$QUARRY" grep --index "$tmp/idx" --semantic "recette de cuisine aux champignons" | grep -c '^--$')
+  [ "$n" -le 2 ] || fail "semantic default threshold keeps $n passages for an unrelated query"
+  "$QUARRY" grep --index "$tmp/idx" --hybrid --scores "lever des fonds" > "$tmp/h" || fail "hybrid exit"
+  [ "$(grep -c '^--$' "$tmp/h")" = 9 ] || fail "hybrid: 10 passages by default"
+  head -1 "$tmp/h" | grep -Eq '^0\.[0-9]+:seeds/' || fail "hybrid format: $(head -1 "$tmp/h")"
+  "$QUARRY" grep --index "$tmp/idx" --hybrid -H --top 2 "levée de fonds" "$f" > "$tmp/h" || fail "hybrid with FILE exit"
+  grep -v '^--$' "$tmp/h" | grep -Eqv "^ *([0-9.]+:)?$f[:-]" && fail "hybrid with FILE shows other files"
+fi
 "$QUARRY" grep --index "$tmp/nope" x > /dev/null 2>&1; [ $? = 2 ] || fail "missing index should exit 2"
 echo "grep --index: ok"

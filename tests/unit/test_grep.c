@@ -127,6 +127,47 @@ int main(void) {
       qx_grep_free(g);
     }
   }
+  /* The start-byte prefilter (rare first bytes such as [QXZ] or digits):
+   * qx_grep_find_line finds exactly the lines in which qx_grep_match_in_line
+   * finds a match, on text where candidates are rare, clustered, dense
+   * (the prefilter switches itself off) and where \s could cross a line. */
+  {
+    size_t n = 200000;
+    char *buf = qx_malloc(n);
+    unsigned seed = 11;
+    for (size_t i = 0; i < n; i++) {
+      seed = seed * 1103515245u + 12345u;
+      unsigned r = (seed >> 16) % 1000;
+      buf[i] = r < 150 ? ' ' : r < 170 ? '\n' : r < 172 ? 'Q' : r < 173 ? 'Z' : r < 175 ? 'q' : r < 180 ? (char)('0' + r % 10)
+               : (i > n / 2 && r < 400) ? (char)('0' + r % 10) : (char)('a' + r % 26);
+    }
+    buf[n - 1] = '\n';
+    const char *pats[] = {"[QXZ][a-z]+ [0-9]", "[0-9]{3}", "q[a-z]", "Z\\s+[a-z]", "[QZ]\\b", "[0-9]+ [a-z]{2}$"};
+    for (size_t k = 0; k < QX_ARRAY_LEN(pats); k++) {
+      for (int icase = 0; icase < 2; icase++) {
+        const char *pv[1] = {pats[k]};
+        size_t lv[1] = {strlen(pats[k])}, ls, le, ms, me, pos = 0;
+        qx_grep_opts o = {QX_GREP_ERE, icase, 0, 0};
+        qx_grep *g = NULL;
+        CHECK_EQ_INT(qx_grep_compile(&g, pv, lv, 1, &o), 0);
+        if (!g) continue;
+        size_t found = 0, want = 0;
+        while (qx_grep_find_line(g, buf, pos, n, &ls, &le) == 1) {
+          found++;
+          pos = le;
+        }
+        for (size_t s = 0; s < n;) {
+          const char *nl = memchr(buf + s, '\n', n - s);
+          size_t e = (size_t)(nl - buf);
+          want += qx_grep_match_in_line(g, buf + s, e - s, 0, &ms, &me) == 1;
+          s = e + 1;
+        }
+        CHECK_EQ_INT(found, want);
+        qx_grep_free(g);
+      }
+    }
+    free(buf);
+  }
   /* --rank: BM25 (Lucene form) over the lines of a small text, by hand:
    * N = 3 lines with tokens, dl = 2, 2, 1, avgdl = 5/3; "chat" in lines 1
    * and 3 (df 2), idf = ln(1 + (3 - 2 + 0.5) / 2.5) = ln 1.6. */
