@@ -4,6 +4,8 @@
 # memcheck error or definite/indirect leak.
 #
 #   scripts/valgrind-e2e.sh [BUILD_DIR]     (default: build; `make valgrind`)
+#   VALGRIND_ONLY=REGEX scripts/valgrind-e2e.sh   only the tests whose name
+#     (e2e script name, or replay_<target>) matches the extended regex
 #
 # The tests get QUARRY = a wrapper that execs valgrind on the real binary,
 # so the scripts run unchanged. Each process writes BUILD/valgrind/vg.<pid>.log;
@@ -44,12 +46,14 @@ run() { # name, command...
 for t in "$SRC"/tests/e2e/*.sh; do
   name=$(basename "$t" .sh)
   case $name in rel_*) continue ;; esac
+  [ -n "${VALGRIND_ONLY:-}" ] && ! [[ $name =~ $VALGRIND_ONLY ]] && continue
   run "$name" env QUARRY="$V/quarry" SRC="$SRC" BUILD="$B" \
     QUARRY_CACHE="${QUARRY_CACHE:-$HOME/.cache/quarry}" QUARRY_VALGRIND=1 bash "$t"
 done
 for r in "$B"/fuzz/fuzz_*_replay; do
   [ -x "$r" ] || continue
   short=${r##*/fuzz_}; short=${short%_replay}
+  [ -n "${VALGRIND_ONLY:-}" ] && ! [[ replay_$short =~ $VALGRIND_ONLY ]] && continue
   run "replay_$short" "${VG[@]}" --log-file="$V/vg.replay_$short.log" "$r" \
     "$SRC/fuzz/corpus/$short" "$SRC/fuzz/regress/$short"
 done
