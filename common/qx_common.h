@@ -67,6 +67,9 @@ int qx_varint_get(const uint8_t **p, const uint8_t *end, uint64_t *out);
 int qx_file_read(char **out, size_t *out_len, const char *path);
 /* Write a whole file and fsync it. */
 int qx_file_write(const char *path, const void *data, size_t len);
+/* The same relative to the folder dirfd (AT_FDCWD: the working folder); `path`
+ * names the file in messages. */
+int qx_file_write_at(int dirfd, const char *name, const char *path, const void *data, size_t len);
 
 /* A read-only mapping of a whole file (len 0 files map to data == NULL). */
 typedef struct qx_map {

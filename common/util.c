@@ -177,7 +177,11 @@ int qx_file_readat(char **out, size_t *out_len, int dirfd, const char *name, con
 }
 
 int qx_file_write(const char *path, const void *data, size_t len) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  return qx_file_write_at(AT_FDCWD, path, path, data, len);
+}
+
+int qx_file_write_at(int dirfd, const char *name, const char *path, const void *data, size_t len) {
+  int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return qx_err_errno(QUARRY_EIO, "%s", path);
   const uint8_t *p = data;
   while (len > 0) {

@@ -122,36 +122,11 @@ int qx_toplevel_format(qx_buf *out, qx_toplevel *t, uint64_t live_docs) {
   return rc;
 }
 
-static int write_fd_file(int dirfd, const char *name, const char *path, const void *data, size_t len) {
-  int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return qx_err_errno(QUARRY_EIO, "%s", path);
-  const uint8_t *p = data;
-  size_t left = len;
-  while (left) {
-    ssize_t w = write(fd, p, left);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      int rc = qx_err_errno(QUARRY_EIO, "%s: write", path);
-      close(fd);
-      return rc;
-    }
-    p += w;
-    left -= (size_t)w;
-  }
-  if (fsync(fd) != 0) {
-    int rc = qx_err_errno(QUARRY_EIO, "%s: fsync", path);
-    close(fd);
-    return rc;
-  }
-  if (close(fd) != 0) return qx_err_errno(QUARRY_EIO, "%s: close", path);
-  return 0;
-}
-
 int qx_toplevel_write(int dirfd, const char *dir, qx_toplevel *t, uint64_t live_docs) {
   qx_buf b = {0};
   char *path = qx_path_join(dir, "MANIFEST");
   int rc = path ? qx_toplevel_format(&b, t, live_docs) : qx_err(QUARRY_ENOMEM, "out of memory");
-  if (!rc) rc = write_fd_file(dirfd, "MANIFEST", path, b.data, b.len);
+  if (!rc) rc = qx_file_write_at(dirfd, "MANIFEST", path, b.data, b.len);
   qx_buf_free(&b);
   free(path);
   return rc;
@@ -187,7 +162,7 @@ int qx_del_write(uint64_t *size, uint64_t *xxh64, uint64_t *deleted, int dirfd, 
   put_le32(buf + 12, 0);
   put_le64(buf + 16, passages);
   put_le64(buf + 24, pop);
-  int rc = write_fd_file(dirfd, name, path, buf, len);
+  int rc = qx_file_write_at(dirfd, name, path, buf, len);
   if (!rc) {
     *size = len;
     *xxh64 = qx_xxh64(buf, len);
