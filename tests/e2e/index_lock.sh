@@ -41,7 +41,9 @@ done
 ls -d idx.tmp-* 2> /dev/null && fail "the refused writer left a temporary folder"
 
 # 2. Deterministic: whoever holds an flock on DIR.lock blocks writers, full builds included.
-flock -n idx.lock sleep 3 &
+# --no-fork: the process we kill is the one holding the lock (a forked
+# `sleep` would keep it after flock(1) itself dies and block step 3).
+flock -n --no-fork idx.lock sleep 30 &
 holder=$!
 sleep 0.3
 rc=0
@@ -50,6 +52,7 @@ rc=0
 grep -q "idx is being written by another quarry process" err || fail "message: $(cat err)"
 kill "$holder" 2> /dev/null || true
 wait "$holder" 2> /dev/null || true
+flock -w 10 idx.lock true || fail "the test's own lock holder did not let go"
 
 # 3. A writer killed by SIGKILL leaves no stale lock.
 "$QUARRY" index -q --no-vectors --format beir -o idx corpus.jsonl > /dev/null 2>&1 &
