@@ -3,10 +3,14 @@
  *
  * Design. A file is seen through a window of bytes [win, win + wlen) whose
  * absolute file offset is `woff`; every piece of per-file state is kept as an
- * absolute offset, so refilling the window (pipes) never invalidates it.
- * Regular files are mapped whole (one window); other inputs are read into a
- * growing buffer that keeps the unfinished last line and the lines that a
- * later match may need as before-context.
+ * absolute offset, so refilling the window never invalidates it. Every input
+ * (regular files too) is read() READ_CHUNK bytes at a time into one buffer
+ * reused across files, which keeps the unfinished last line and the lines
+ * that a later match may need as before-context. Measured on a 1 GB file in
+ * the page cache, this costs less CPU than mapping the file whole (page
+ * faults and the munmap of a large mapping cost more than the kernel's copy,
+ * and every later pass over a chunk then hits the L2 cache); GNU grep reads
+ * the same way.
  *
  * The matcher (search/qx_grep.h) answers "which is the next matching line";
  * a selected run is that line, or with -v the lines between two answers.
@@ -29,7 +33,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -534,7 +537,7 @@ static void report_read_error(grep_run *r, const char *name, int err) {
   }
 }
 
-/* Whole buffer (mapped file or memory): buf[len] is writable if needed. */
+/* Whole buffer in memory (grep_mem): buf[len] is writable if needed. */
 static void scan_whole(scan *s, char *buf, size_t len) {
   s->win = buf;
   s->wlen = len;
@@ -646,22 +649,8 @@ intmax_t grep_fd(grep_run *r, int fd, const char *name, bool with_fname) {
   scan s;
   begin(&s, r, name, with_fname);
   struct stat st;
-  long page = sysconf(_SC_PAGESIZE);
   bool have_st = fstat(fd, &st) == 0;
   set_offset_width(r, have_st && S_ISREG(st.st_mode) ? (intmax_t)st.st_size : INTMAX_MAX);
-  if (have_st && S_ISREG(st.st_mode) && st.st_size > 0 && lseek(fd, 0, SEEK_CUR) == 0) {
-    size_t len = (size_t)st.st_size;
-    char *map = mmap(NULL, len + 1, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-    if (map != MAP_FAILED) {
-      madvise(map, len, MADV_SEQUENTIAL);
-      if (map[len - 1] == '\n' || len % (size_t)page != 0) {
-        scan_whole(&s, map, len);
-        munmap(map, len + 1);
-        return finish(&s);
-      }
-      munmap(map, len + 1);
-    }
-  }
   scan_stream(&s, fd);
   return finish(&s);
 }
