@@ -32,6 +32,9 @@ typedef struct grep_byteset {
   uint8_t lo[16], hi[16];
 } grep_byteset;
 
+/* Thousandths of typical (English or French) text taken by byte b. */
+unsigned grep_byte_permille(unsigned b);
+
 void grep_byteset_init(grep_byteset *s, const uint8_t bits[32]);
 /* Rough frequency of the set's bytes in text, in thousandths. */
 unsigned grep_byteset_cost(const grep_byteset *s);

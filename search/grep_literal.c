@@ -190,8 +190,7 @@ void grep_byteset_init(grep_byteset *s, const uint8_t bits[32]) {
   have_avx2();
 }
 
-/* Thousandths of typical (English or French) text taken by byte b. */
-static unsigned byte_permille(unsigned b) {
+unsigned grep_byte_permille(unsigned b) {
   if (b == ' ') return 150;
   if (b >= 'a' && b <= 'z') return 40;
   if (b >= 'A' && b <= 'Z') return 3;
@@ -205,7 +204,7 @@ static unsigned byte_permille(unsigned b) {
 unsigned grep_byteset_cost(const grep_byteset *s) {
   unsigned total = 0;
   for (unsigned b = 0; b < 256; b++)
-    if (s->bits[b >> 3] & (1u << (b & 7))) total += byte_permille(b);
+    if (s->bits[b >> 3] & (1u << (b & 7))) total += grep_byte_permille(b);
   return total;
 }
 
