@@ -543,13 +543,36 @@ static bool can_fuse(const scan *s) {
   return !s->binary && r->binary_mode != GREP_BIN_TEXT && !r->null_data && qx_grep_watches_nul(r->m);
 }
 
+static void scan_error(scan *s) {
+  grep_run *r = s->r;
+  r->errseen = true;
+  if (!r->no_messages) {
+    grep_out_flush();
+    fprintf(stderr, "quarry: %s: %s\n", s->name, quarry_error_last());
+  }
+  s->stop = true;
+}
+
 /* Scan the complete lines of [from, woff + wlen); returns where it stopped. */
 static intmax_t scan_lines(scan *s, intmax_t from) {
   grep_run *r = s->r;
   size_t end = s->wlen, pos = (size_t)(from - s->woff), ls, le;
+  bool runs = r->invert && qx_grep_fast_invert(r->m);
   while (pos < end && !s->stop) {
     size_t lim;
     int rc;
+    if (runs) { /* -v with a plain literal: the matcher hands out the runs of unmatched lines */
+      lim = classify(s, pos);
+      if (s->stop) break;
+      rc = qx_grep_find_unmatched(r->m, s->win, pos, lim, &ls, &le);
+      if (rc < 0) {
+        scan_error(s);
+        break;
+      }
+      if (rc) take(s, s->woff + (intmax_t)ls, s->woff + (intmax_t)le);
+      if (!s->stop) pos = rc ? le : lim;
+      continue;
+    }
     if (can_fuse(s) && pos >= (size_t)(s->checked - s->woff)) {
       int f = find_fused(s, &pos, &ls, &le);
       if (f == 0) continue;
@@ -561,12 +584,7 @@ static intmax_t scan_lines(scan *s, intmax_t from) {
       rc = qx_grep_find_line(r->m, s->win, pos, lim, &ls, &le);
     }
     if (rc < 0) {
-      r->errseen = true;
-      if (!r->no_messages) {
-        grep_out_flush();
-        fprintf(stderr, "quarry: %s: %s\n", s->name, quarry_error_last());
-      }
-      s->stop = true;
+      scan_error(s);
       break;
     }
     if (!r->invert) {

@@ -45,5 +45,8 @@ const char *grep_byteset_find(const grep_byteset *s, const char *hay, size_t len
 const char *grep_lit_find_avx2(const qx_lit *l, const char *hay, size_t len, const char **nul);
 const char *grep_byteset_find_avx2(const grep_byteset *s, const char *hay, size_t len);
 size_t grep_count_nl_avx2(const char *p, size_t len);
+int grep_lit_unmatched_avx2(const qx_lit *l, const char *buf, size_t from, size_t end, size_t *rs, size_t *re);
+/* 1 when the AVX2 kernels are in use (checked once; QUARRY_NO_SIMD turns them off). */
+int grep_simd(void);
 
 #endif

@@ -42,6 +42,8 @@ static int have_avx2(void) {
   return use_avx2;
 }
 
+int grep_simd(void) { return have_avx2() > 0; }
+
 int qx_lit_init(qx_lit *l, const char *needle, size_t len, int icase) {
   memset(l, 0, sizeof *l);
   if (len == 0) return qx_err(QUARRY_EINVAL, "empty literal");

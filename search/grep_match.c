@@ -442,6 +442,22 @@ int qx_grep_find_line_nul(qx_grep *g, const char *buf, size_t from, size_t end, 
   return 0;
 }
 
+int qx_grep_fast_invert(const qx_grep *g) { return g->lit_only && !g->never && grep_simd(); }
+
+int qx_grep_find_unmatched(qx_grep *g, const char *buf, size_t from, size_t end, size_t *rs, size_t *re) {
+  if (qx_grep_fast_invert(g)) return grep_lit_unmatched_avx2(&g->lit, buf, from, end, rs, re);
+  for (size_t pos = from, ls, le; pos < end; pos = le) {
+    int rc = qx_grep_find_line(g, buf, pos, end, &ls, &le);
+    if (rc < 0) return rc;
+    if (rc == 0 || ls > pos) {
+      *rs = pos;
+      *re = rc == 0 ? end : ls;
+      return 1;
+    }
+  }
+  return 0;
+}
+
 int qx_grep_match_in_line(qx_grep *g, const char *line, size_t len, size_t start, size_t *ms,
                           size_t *me) {
   if (g->never || start > len) return 0;

@@ -181,3 +181,94 @@ const char *grep_byteset_find_avx2(const grep_byteset *s, const char *hay, size_
     if (s->bits[h[i] >> 3] & (1u << (h[i] & 7))) return hay + i;
   return NULL;
 }
+
+/* Some candidate of c (bit k: the needle may start at s + k) verified. */
+static inline int some_match(const qx_lit *l, const uint8_t *h, size_t s, uint64_t c, size_t end, int one) {
+  if (one) return c != 0; /* a one-byte compare is exact */
+  for (; c; c &= c - 1) {
+    size_t p = s + (size_t)__builtin_ctzll(c);
+    if (p + l->len <= end && grep_lit_verify(l, h + p)) return 1;
+  }
+  return 0;
+}
+
+static inline uint64_t mask64(__m256i lo, __m256i hi) {
+  return (uint64_t)(uint32_t)_mm256_movemask_epi8(lo) | (uint64_t)(uint32_t)_mm256_movemask_epi8(hi) << 32;
+}
+
+/* For -v: the first run of lines of buf[from, end) without the literal, in
+ * one pass. Each 64-byte step makes a newline mask and the packed-pair
+ * candidate mask (one compare for a one-byte needle: `one`, a constant in
+ * each inlined copy); walking the newlines in order, a line holds the
+ * literal when a (verified) candidate lies before its newline. */
+static inline __attribute__((always_inline)) int unmatched(const qx_lit *l, const char *buf, size_t from,
+                                                          size_t end, size_t *rs, size_t *re, int one) {
+  const uint8_t *h = (const uint8_t *)buf;
+  size_t n = l->len, i1 = l->i1, i2 = l->i2, maxi = i1 > i2 ? i1 : i2;
+  uint8_t b1 = l->needle[i1], b2 = l->needle[i2];
+  uint8_t f1 = (l->icase && b1 >= 'a' && b1 <= 'z') ? 0x20 : 0;
+  uint8_t f2 = (l->icase && b2 >= 'a' && b2 <= 'z') ? 0x20 : 0;
+  const __m256i v1 = _mm256_set1_epi8((char)b1), v2 = _mm256_set1_epi8((char)b2);
+  const __m256i m1 = _mm256_set1_epi8((char)f1), m2 = _mm256_set1_epi8((char)f2);
+  const __m256i vnl = _mm256_set1_epi8('\n');
+  size_t ls = from, run = SIZE_MAX, s = from;
+  int has = 0; /* the line that starts at ls holds the literal */
+  for (; s + 64 + maxi <= end; s += 64) {
+    __m256i x0 = _mm256_loadu_si256((const __m256i *)(h + s));
+    __m256i x1 = _mm256_loadu_si256((const __m256i *)(h + s + 32));
+    uint64_t nl = mask64(_mm256_cmpeq_epi8(x0, vnl), _mm256_cmpeq_epi8(x1, vnl)), c;
+    if (one) {
+      c = mask64(_mm256_cmpeq_epi8(_mm256_or_si256(x0, m1), v1), _mm256_cmpeq_epi8(_mm256_or_si256(x1, m1), v1));
+    } else {
+      __m256i a0 = _mm256_loadu_si256((const __m256i *)(h + s + i1));
+      __m256i a1 = _mm256_loadu_si256((const __m256i *)(h + s + 32 + i1));
+      __m256i b0 = _mm256_loadu_si256((const __m256i *)(h + s + i2));
+      __m256i b1v = _mm256_loadu_si256((const __m256i *)(h + s + 32 + i2));
+      c = mask64(_mm256_and_si256(_mm256_cmpeq_epi8(_mm256_or_si256(a0, m1), v1),
+                                  _mm256_cmpeq_epi8(_mm256_or_si256(b0, m2), v2)),
+                 _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_or_si256(a1, m1), v1),
+                                  _mm256_cmpeq_epi8(_mm256_or_si256(b1v, m2), v2)));
+    }
+    if (!nl) {
+      if (!has && c) has = some_match(l, h, s, c, end, one);
+      continue;
+    }
+    while (nl) {
+      uint64_t bit = nl & (0 - nl); /* the next newline */
+      if (!has && (c & (bit - 1))) has = some_match(l, h, s, c & (bit - 1), end, one);
+      if (!has) {
+        if (run == SIZE_MAX) run = ls;
+      } else if (run != SIZE_MAX) {
+        *rs = run;
+        *re = ls;
+        return 1;
+      }
+      ls = s + (size_t)__builtin_ctzll(nl) + 1;
+      has = 0;
+      c &= ~(bit | (bit - 1));
+      nl &= nl - 1;
+    }
+    if (c) has = some_match(l, h, s, c, end, one);
+  }
+  for (; s < end; s++) {
+    if (!has && s + n <= end && (h[s + i1] | f1) == b1 && grep_lit_verify(l, h + s)) has = 1;
+    if (h[s] != '\n') continue;
+    if (!has) {
+      if (run == SIZE_MAX) run = ls;
+    } else if (run != SIZE_MAX) {
+      *rs = run;
+      *re = ls;
+      return 1;
+    }
+    ls = s + 1;
+    has = 0;
+  }
+  if (run == SIZE_MAX) return 0;
+  *rs = run;
+  *re = end;
+  return 1;
+}
+
+int grep_lit_unmatched_avx2(const qx_lit *l, const char *buf, size_t from, size_t end, size_t *rs, size_t *re) {
+  return l->len == 1 ? unmatched(l, buf, from, end, rs, re, 1) : unmatched(l, buf, from, end, rs, re, 0);
+}
