@@ -19,6 +19,7 @@
 #define QX_FORMAT_MINOR 0
 #define QX_TOP_FORMAT_MAJOR 2 /* a segmented index directory (top MANIFEST) */
 #define QX_TOP_FORMAT_MINOR 0
+#define QX_POSTINGS_MAJOR 2 /* the postings file: 2 = single-block lists without a skip table, unaligned lists */
 #define QX_HEADER_SIZE 16 /* magic[8] + u32 major + u32 minor */
 #define QX_BLOCK 128      /* postings per block */
 #define QX_DOC_END UINT32_MAX
@@ -176,6 +177,7 @@ typedef struct qx_seg {
   char *name; /* "sNNNNNN", or "." for a 1.0 index */
   qx_manifest man;
   qx_map lex, post, posi, norms, psg, docs, store, surf;
+  int post_legacy; /* postings file of major version 1 (every list has a skip table) */
   uint64_t nterms, npassages, ndocs, nsurface, total_tokens;
   double avgdl;
   qx_lang lang;

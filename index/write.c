@@ -31,7 +31,7 @@ static int out_pad(qx_out *o) {
   return out_write(o, zeros, (8 - o->at % 8) % 8);
 }
 
-static int out_open(qx_out *o, qx_build *b, const char *name, const char *magic) {
+static int out_open_v(qx_out *o, qx_build *b, const char *name, const char *magic, uint32_t major) {
   memset(o, 0, sizeof *o);
   o->name = name;
   o->path = qx_path_join(b->tmpdir, name);
@@ -40,9 +40,13 @@ static int out_open(qx_out *o, qx_build *b, const char *name, const char *magic)
   if (!o->f) return qx_err_errno(QUARRY_EIO, "%s", o->path);
   uint8_t hdr[QX_HEADER_SIZE];
   memcpy(hdr, magic, 8);
-  uint32_t v[2] = {QX_FORMAT_MAJOR, QX_FORMAT_MINOR};
+  uint32_t v[2] = {major, QX_FORMAT_MINOR};
   memcpy(hdr + 8, v, 8);
   return out_write(o, hdr, sizeof hdr);
+}
+
+static int out_open(qx_out *o, qx_build *b, const char *name, const char *magic) {
+  return out_open_v(o, b, name, magic, QX_FORMAT_MAJOR);
 }
 
 static int out_close(qx_out *o, qx_build *b, int rc) {
@@ -140,7 +144,7 @@ int qx_build_write_postings(qx_build *b) {
   qx_out po, pp;
   qx_buf lex = {0}, strs = {0}, enc = {0}, pos = {0};
   term_arrays a = {0};
-  int rc = out_open(&po, b, "postings", QX_MAGIC_POSTINGS);
+  int rc = out_open_v(&po, b, "postings", QX_MAGIC_POSTINGS, QX_POSTINGS_MAJOR);
   if (!rc) rc = out_open(&pp, b, "positions", QX_MAGIC_POSITIONS);
   for (size_t r = 0; !rc && r < n; r++) {
     qx_bterm *t = &b->terms[order[r]];
@@ -148,7 +152,6 @@ int qx_build_write_postings(qx_build *b) {
     pos.len = enc.len = 0;
     rc = decode_term(b, t, &a, &pos, &max_tf, &min_dl);
     if (!rc) rc = qx_postings_encode(&enc, a.docs, a.tfs, a.dls, a.pos_rel, t->df);
-    if (!rc) rc = qx_buf_pad(&enc, 8);
     uint64_t post_off = po.at, pos_off = pp.at;
     if (!rc) rc = out_write(&po, enc.data, enc.len);
     if (!rc) rc = out_write(&pp, pos.data, pos.len);
@@ -162,6 +165,7 @@ int qx_build_write_postings(qx_build *b) {
     if (!rc) rc = qx_buf_append(&strs, b->term_strs.data + b->term_off[order[r]], b->term_len[order[r]]);
     qx_buf_free(&t->post); /* consumed: keep the peak memory down */
   }
+  if (!rc) rc = out_pad(&po);
   rc = out_close(&po, b, rc);
   rc = out_close(&pp, b, rc);
   qx_out lo;
