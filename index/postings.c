@@ -18,10 +18,13 @@ int qx_postings_encode(qx_buf *out, const uint32_t *docs, const uint32_t *tfs, c
   /* A single-block list has no skip table: everything in its entry is in the
    * lexicon (df, max_tf, min_dl) or found by decoding the block. */
   size_t table = out->len, tsize = nblocks > 1 ? (size_t)nblocks * QX_SKIP_ENTRY_SIZE : 0;
-  int rc = qx_buf_reserve(out, tsize);
-  if (rc) return rc;
-  memset(out->data + table, 0, tsize);
-  out->len += tsize;
+  if (tsize) {
+    int rc = qx_buf_reserve(out, tsize);
+    if (rc) return rc;
+    memset(out->data + table, 0, tsize);
+    out->len += tsize;
+  }
+  int rc;
   uint32_t gaps[QX_BLOCK], tfm1[QX_BLOCK];
   uint32_t prev = 0;
   for (uint32_t b = 0; b < nblocks; b++) {
