@@ -18,7 +18,9 @@
 
 #include "qx_build.h"
 
-/* ---- dictionaries: open addressing (FNV-1a), slot = hash32 << 32 | id+1 ---- */
+/* ---- dictionaries: open addressing (FNV-1a) -----------------------------------
+ * A slot holds the hash, id+1 (0: empty), and the string's offset and length
+ * in the string buffer, so a probe touches the slot and the string only. */
 
 static uint32_t hash32(const char *s, size_t n) {
   uint64_t h = 1469598103934665603ull;
@@ -28,13 +30,13 @@ static uint32_t hash32(const char *s, size_t n) {
 
 static int dict_rehash(qx_dict *d) {
   size_t ncap = d->cap ? d->cap * 2 : 1024;
-  uint64_t *slots = qx_calloc(ncap, sizeof *slots);
+  qx_dslot *slots = qx_calloc(ncap, sizeof *slots);
   if (!slots) return qx_err(QUARRY_ENOMEM, "out of memory");
   for (size_t i = 0; i < d->cap; i++) {
-    uint64_t v = d->slots[i];
-    if (!v) continue;
-    size_t j = (uint32_t)(v >> 32) & (ncap - 1);
-    while (slots[j]) j = (j + 1) & (ncap - 1);
+    qx_dslot v = d->slots[i];
+    if (!v.id1) continue;
+    size_t j = v.hash & (ncap - 1);
+    while (slots[j].id1) j = (j + 1) & (ncap - 1);
     slots[j] = v;
   }
   free(d->slots);
@@ -44,16 +46,14 @@ static int dict_rehash(qx_dict *d) {
 }
 
 /* Find s; *slot gets the slot to fill if absent, *h its hash. Returns id+1 or 0. */
-static uint32_t dict_find(const qx_dict *d, const qx_buf *strs, const uint64_t *offs, const uint32_t *lens,
-                          const char *s, size_t n, size_t *slot, uint32_t *h) {
+static uint32_t dict_find(const qx_dict *d, const qx_buf *strs, const char *s, size_t n, size_t *slot, uint32_t *h) {
   *h = hash32(s, n);
   size_t j = *h & (d->cap - 1);
   for (;;) {
-    uint64_t v = d->slots[j];
-    uint32_t id = (uint32_t)v;
-    if (!v || ((uint32_t)(v >> 32) == *h && lens[id - 1] == n && !memcmp(strs->data + offs[id - 1], s, n))) {
+    const qx_dslot *v = &d->slots[j];
+    if (!v->id1 || (v->hash == *h && v->len == n && !memcmp(strs->data + v->off, s, n))) {
       *slot = j;
-      return id;
+      return v->id1;
     }
     j = (j + 1) & (d->cap - 1);
   }
@@ -61,6 +61,7 @@ static uint32_t dict_find(const qx_dict *d, const qx_buf *strs, const uint64_t *
 
 static int intern_str(qx_buf *strs, uint64_t *off, const char *s, size_t n) {
   *off = strs->len;
+  if (strs->len + n + 1 > UINT32_MAX) return qx_err(QUARRY_EINVAL, "too many distinct terms (4 GB of strings)");
   int rc = qx_buf_append(strs, s, n);
   return rc ? rc : qx_buf_putc(strs, 0);
 }
@@ -71,7 +72,7 @@ static int term_intern(qx_inv *w, uint32_t *out, const char *s, size_t n) {
   if ((w->nterms + 1) * 2 > w->terms_dict.cap && (rc = dict_rehash(&w->terms_dict))) return rc;
   size_t slot;
   uint32_t h;
-  uint32_t id = dict_find(&w->terms_dict, &w->term_strs, w->term_off, w->term_len, s, n, &slot, &h);
+  uint32_t id = dict_find(&w->terms_dict, &w->term_strs, s, n, &slot, &h);
   if (id) {
     *out = id - 1;
     return 0;
@@ -93,7 +94,7 @@ static int term_intern(qx_inv *w, uint32_t *out, const char *s, size_t n) {
   if ((rc = intern_str(&w->term_strs, &w->term_off[w->nterms], s, n))) return rc;
   w->term_len[w->nterms] = (uint32_t)n;
   memset(&w->terms[w->nterms], 0, sizeof w->terms[0]);
-  w->terms_dict.slots[slot] = (uint64_t)h << 32 | (uint32_t)++w->nterms;
+  w->terms_dict.slots[slot] = (qx_dslot){h, (uint32_t)++w->nterms, (uint32_t)w->term_off[w->nterms - 1], (uint32_t)n};
   *out = (uint32_t)w->nterms - 1;
   return 0;
 }
@@ -108,7 +109,7 @@ static int token_term(qx_inv *w, uint32_t *out, const char *folded, size_t fl, c
   if ((w->nsurf + 1) * 2 > w->surf_dict.cap && (rc = dict_rehash(&w->surf_dict))) return rc;
   size_t slot;
   uint32_t h;
-  uint32_t id = dict_find(&w->surf_dict, &w->surf_strs, w->surf_off, w->surf_len, folded, fl, &slot, &h);
+  uint32_t id = dict_find(&w->surf_dict, &w->surf_strs, folded, fl, &slot, &h);
   if (id) {
     *out = w->surf_term[id - 1];
     return 0;
@@ -130,7 +131,7 @@ static int token_term(qx_inv *w, uint32_t *out, const char *folded, size_t fl, c
   if ((rc = intern_str(&w->surf_strs, &w->surf_off[w->nsurf], folded, fl))) return rc;
   w->surf_len[w->nsurf] = (uint32_t)fl;
   w->surf_term[w->nsurf] = *out;
-  w->surf_dict.slots[slot] = (uint64_t)h << 32 | (uint32_t)++w->nsurf;
+  w->surf_dict.slots[slot] = (qx_dslot){h, (uint32_t)++w->nsurf, (uint32_t)w->surf_off[w->nsurf - 1], (uint32_t)fl};
   return 0;
 }
 

@@ -26,8 +26,13 @@
 #define QX_STORED_TERM_MAX 255 /* bytes kept of a term or surface form */
 #define QX_THREADS_MAX 64
 
+typedef struct qx_dslot {
+  uint32_t hash, id1; /* id1 = id + 1, 0 = empty */
+  uint32_t off, len;  /* the string in the dictionary's buffer */
+} qx_dslot;
+
 typedef struct qx_dict {
-  uint64_t *slots; /* hash32 << 32 | id+1, 0 = empty; power-of-two capacity */
+  qx_dslot *slots; /* power-of-two capacity, at most half full */
   size_t cap;
 } qx_dict;
 
