@@ -13,6 +13,7 @@
  * chunks are in flight (the reader waits for the oldest to commit).
  */
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "qx_build.h"
@@ -311,11 +312,35 @@ static unsigned default_threads(void) {
   return n < 1 ? 1 : n > QX_THREADS_MAX ? QX_THREADS_MAX : (unsigned)n;
 }
 
+/* Bytes to read, when known before reading (0: unknown). */
+static uint64_t input_bytes(const qx_build *b) {
+  uint64_t n = 0;
+  if (b->format != QX_CORPUS_FILES) {
+    for (size_t i = 0; i < b->npaths; i++) {
+      struct stat st;
+      if (stat(b->paths[i], &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+      n += (uint64_t)st.st_size;
+    }
+    return n;
+  }
+  for (size_t i = 0; i < b->nitems; i++) {
+    if (!b->items[i].file) return 0; /* stored documents (a merge) */
+    n += b->items[i].file->size;
+  }
+  return n;
+}
+
 int qx_build_collect(qx_build *b) {
   const quarry_build_opts *o = b->opts;
   unsigned nt = o->threads ? o->threads : default_threads();
   if (nt > QX_THREADS_MAX) nt = QX_THREADS_MAX;
   uint64_t mem = o->memory_mb ? o->memory_mb << 20 : 0;
+  uint64_t chunk = mem ? QX_MAX(CHUNK_MIN, QX_MIN(CHUNK_MAX, mem / (8 * nt))) : CHUNK_MAX;
+  /* a thread per 4 chunks at most: a small input (an update of a few files)
+   * is done before threads pay, and each thread costs address space (its
+   * stack, a malloc arena of 64 MiB reserved), which counts under ulimit -v */
+  uint64_t in = input_bytes(b);
+  if (in && in / (4 * chunk) < nt) nt = (unsigned)QX_MAX(1, in / (4 * chunk));
   b->nthreads = nt;
   b->run_budget = mem ? mem / (2 * nt) : UINT64_MAX;
   b->chunk_target = mem ? QX_MAX(CHUNK_MIN, QX_MIN(CHUNK_MAX, mem / (8 * nt))) : CHUNK_MAX;
@@ -335,8 +360,12 @@ int qx_build_collect(qx_build *b) {
     pthread_cond_init(&b->cv_work, NULL);
     pthread_cond_init(&b->cv_done, NULL);
     b->threads_init = 1;
+    pthread_attr_t at;
+    int attr = pthread_attr_init(&at) == 0;
+    if (attr) pthread_attr_setstacksize(&at, 2u << 20); /* not the 8 MiB default: address space counts */
     for (; started < nt; started++)
-      if (pthread_create(&b->inv[started].thread, NULL, worker_main, &b->inv[started])) break;
+      if (pthread_create(&b->inv[started].thread, attr ? &at : NULL, worker_main, &b->inv[started])) break;
+    if (attr) pthread_attr_destroy(&at);
     if (!started) rc = qx_err(QUARRY_ENOMEM, "cannot start a worker thread");
   }
   if (!rc) rc = read_all(b);

@@ -44,8 +44,11 @@ for f in "$SRC"/seeds/*.txt; do
   b=$(basename "$f" | cut -c1-3)
   awk -v b="$b" -v d="$T/p" 'NF { n++; fn = sprintf("%s/%s-p%02d.txt", d, b, n); print > fn; close(fn) }' "$f"
 done
-"$QUARRY" index -q --no-vectors --threads 1 --memory 0 -o "$T/f1" "$T/p"
-"$QUARRY" index -q --no-vectors --threads 2 --memory 1 -o "$T/f2" "$T/p"
+# threads start at 4 chunks of input (64 KiB each under --memory 1): 32 copies
+mkdir "$T/pp"
+for r in $(seq 32); do for f in "$T"/p/*; do cp "$f" "$T/pp/r$r-$(basename "$f")"; done; done
+"$QUARRY" index -q --no-vectors --threads 1 --memory 0 -o "$T/f1" "$T/pp"
+"$QUARRY" index -q --no-vectors --threads 2 --memory 1 -o "$T/f2" "$T/pp"
 diff <(files "$T/f1") <(files "$T/f2") || fail "files: --threads 2 --memory 1 gives another index"
 for q in "levée de fonds" "intelligence artificielle" "invest*" '"modèle de langage"'; do
   "$QUARRY" search -x "$T/f1" -k 20 --trec --mode bm25 "$q" > "$T/s1" || [ $? -eq 1 ]
