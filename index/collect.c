@@ -183,9 +183,12 @@ static int put_str(qx_buf *m, size_t *off, const char *s, size_t n) {
 
 /* One document (text not empty, checked): into the chunk, frames cut as
  * qx_store_writer_add cuts them. */
-static int add_src(qx_build *b, const char *path, const char *id, const char *title, size_t title_len,
-                   const char *text, size_t len, int64_t mtime_ns) {
-  if (!qx_utf8_valid(text, len)) qx_build_note(b, "%s: invalid UTF-8 (read as U+FFFD)", id ? id : path);
+static int add_src_(qx_build *b, const char *path, const char *id, const char *title, size_t title_len,
+                    const char *text, size_t len, int64_t mtime_ns) {
+  if (!qx_utf8_valid(text, len)) {
+    if (id) qx_build_note(b, "%s: document %s: invalid UTF-8 (read as U+FFFD)", path, id);
+    else qx_build_note(b, "%s: invalid UTF-8 (read as U+FFFD)", path);
+  }
   int big = len >= QX_STORE_BLOCK / 2, rc = 0;
   if (big || b->fill_block + len > QX_STORE_BLOCK) {
     rc = end_frame(b);
@@ -212,6 +215,15 @@ static int add_src(qx_build *b, const char *path, const char *id, const char *ti
   b->fill_block += len;
   b->fill_block_docs++;
   if (big) rc = end_frame(b);
+  return rc;
+}
+
+/* Errors name the file, and within a BEIR/TREC file the document. */
+static int add_src(qx_build *b, const char *path, const char *id, const char *title, size_t title_len,
+                   const char *text, size_t len, int64_t mtime_ns) {
+  int rc = add_src_(b, path, id, title, title_len, text, len, mtime_ns);
+  if (rc && id) rc = qx_err_wrap(rc, "%s: document %s", path, id);
+  else if (rc) rc = qx_err_wrap(rc, "%s", path);
   return rc;
 }
 

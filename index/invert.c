@@ -329,9 +329,10 @@ static int index_doc(qx_inv *w, const qx_cdoc *cd) {
   int rc = qx_analyze(w->an, text, cd->len, QX_ANALYZE_KEEP_STOP, on_token, w);
   if (!rc) rc = qx_cutter_end(&w->cut);
   if (!rc) rc = add_doc(w, cd, text, first);
-  if (rc) {
-    const qx_buf *m = &w->ck->meta;
-    rc = qx_err_wrap(rc, "%s", (const char *)m->data + (cd->id != SIZE_MAX ? cd->id : cd->path));
+  if (rc) { /* name the file, and within a BEIR/TREC file the document */
+    const char *m = (const char *)w->ck->meta.data;
+    if (cd->id != SIZE_MAX) rc = qx_err_wrap(rc, "%s: document %s", m + cd->path, m + cd->id);
+    else rc = qx_err_wrap(rc, "%s", m + cd->path);
   }
   w->text = NULL;
   return rc;
