@@ -33,6 +33,8 @@ static const char usage[] =
     "      --ef-search N HNSW search breadth (vector indexes built with --vector-index hnsw)\n"
     "      --model M     query encoder (must be the model the index was built with)\n"
     "      --explain     show each hit's BM25 and vector rank and score, and the fused score\n"
+    "      --literal     the query is plain text, no syntax: \" + - : * ~ ( ) are spaces for BM25,\n"
+    "                    and the vector leg embeds the text as written\n"
     "      --color WHEN  highlight matches: auto (default, on a tty), always, never\n"
     "Query syntax (docs/QUERY.md): word +required -excluded \"exact phrase\" prefix*\n";
 
@@ -108,6 +110,7 @@ int cmd_search(int argc, char **argv) {
                                            {"ef-search", required_argument, 0, 'E'},
                                            {"model", required_argument, 0, 'm'},
                                            {"explain", no_argument, 0, 'X'},
+                                           {"literal", no_argument, 0, 'L'},
                                            {"help", no_argument, 0, 'h'},
                                            {0, 0, 0, 0}};
   quarry_search_opts so = QUARRY_SEARCH_OPTS_INIT;
@@ -168,6 +171,7 @@ int cmd_search(int argc, char **argv) {
       break;
     case 'm': so.model = optarg; break;
     case 'X': explain = 1; break;
+    case 'L': so.literal = 1; break;
     case 'h': fputs(usage, stdout); return 0;
     default: return cli_fail("search: bad option '%s' (try 'quarry search --help')", argv[optind - 1]);
     }

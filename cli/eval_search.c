@@ -5,9 +5,11 @@
  * Document-level runs: qrels judge documents while the index scores passages,
  * so each query asks for the best passage per document (per_doc): a
  * document's score is the maximum of its passages' scores. Queries are
- * searched as plain words: the query-syntax characters (" + - : * ~ ( )) are
- * blanked first so that a natural-language question is never read as an
- * exclusion, a field or a phrase. A query left with no searchable word (only
+ * literal (quarry_search_opts.literal): for BM25 the query-syntax characters
+ * (" + - : * ~ ( )) read as spaces, so that a natural-language question is
+ * never read as an exclusion, a field or a phrase; the vector leg embeds the
+ * text as written (punctuation and hyphens included, as the encoder was
+ * trained). A query left with no searchable word (only
  * stopwords) returns nothing and counts with 0, as in trec_eval given an
  * empty ranking. Should the index hold two documents with one external id,
  * the id keeps its best score (a run must not list a document twice).
@@ -80,12 +82,6 @@ static int parse_sweep(range ax[AX_N], int swept[AX_N], const char *spec) {
 
 static size_t steps(const range *r) { return (size_t)floor((r->hi - r->lo) / r->step + 1e-6) + 1; }
 
-/* Blank the query-syntax characters: the text is searched as plain words. */
-static void plain_words(char *q) {
-  for (char *p = q; *p; p++)
-    if (strchr("\"+-:*~()", *p)) *p = ' ';
-}
-
 /* Run every judged topic once with the parameters p[AX_*] (< 0: the library
  * default) into a new run. Returns 0 or an exit status. */
 static int run_topics(qx_run **out, size_t *empty, size_t *dups, quarry_index *ix, const qx_topics *t,
@@ -95,6 +91,7 @@ static int run_topics(qx_run **out, size_t *empty, size_t *dups, quarry_index *i
   quarry_search_opts so = QUARRY_SEARCH_OPTS_INIT;
   so.k = (uint32_t)o->depth;
   so.per_doc = 1;
+  so.literal = 1; /* topics are natural language: no operators, the encoder sees the text as written */
   so.mode = !strcmp(o->mode, "vector") ? QUARRY_MODE_VECTOR : !strcmp(o->mode, "hybrid") ? QUARRY_MODE_HYBRID : QUARRY_MODE_BM25;
   if (o->fusion && !strcmp(o->fusion, "convex")) so.fusion = QUARRY_FUSION_CONVEX;
   if (p[AX_RRFK] > 0) so.rrf_k = p[AX_RRFK];
@@ -109,15 +106,8 @@ static int run_topics(qx_run **out, size_t *empty, size_t *dups, quarry_index *i
       qx_run_free(run);
       return cli_fail_lib("eval");
     }
-    char *q = qx_strdup(t->t[i].text);
-    if (!q) {
-      qx_run_free(run);
-      return cli_fail("eval: out of memory");
-    }
-    plain_words(q);
     quarry_results *res = NULL;
-    int rc = quarry_search(&res, ix, q, &so);
-    free(q);
+    int rc = quarry_search(&res, ix, t->t[i].text, &so);
     if (rc == QUARRY_EINVAL) { /* nothing searchable left: an empty ranking */
       (*empty)++;
       continue;
