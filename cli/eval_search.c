@@ -17,7 +17,7 @@
  * --sweep "k1=A:B:STEP,b=C:D:STEP" evaluates every (k1, b) on the grid with the
  * same index (BM25 parameters are free at query time) and names the best
  * setting by the first metric of --metrics. In hybrid mode the fusion
- * parameters are free too: "rrf_k=10:100:10" (reciprocal rank fusion) or
+ * parameters are free too: "rrf_k=10:100:10" (reciprocal rank fusion, implied by sweeping rrf_k) or
  * "alpha=0:1:0.1" (convex fusion, implied by sweeping alpha), alone or with
  * k1 and b.
  */
@@ -93,7 +93,8 @@ static int run_topics(qx_run **out, size_t *empty, size_t *dups, quarry_index *i
   so.per_doc = 1;
   so.literal = 1; /* topics are natural language: no operators, the encoder sees the text as written */
   so.mode = !strcmp(o->mode, "vector") ? QUARRY_MODE_VECTOR : !strcmp(o->mode, "hybrid") ? QUARRY_MODE_HYBRID : QUARRY_MODE_BM25;
-  if (o->fusion && !strcmp(o->fusion, "convex")) so.fusion = QUARRY_FUSION_CONVEX;
+  if (o->fusion) so.fusion = !strcmp(o->fusion, "rrf") ? QUARRY_FUSION_RRF : QUARRY_FUSION_CONVEX;
+  else if (o->rrf_k > 0) so.fusion = QUARRY_FUSION_RRF; /* --rrf-k alone means RRF */
   if (p[AX_RRFK] > 0) so.rrf_k = p[AX_RRFK];
   if (p[AX_ALPHA] >= 0) so.alpha = p[AX_ALPHA];
   if (p[AX_K1] >= 0) so.k1 = p[AX_K1];
@@ -159,6 +160,7 @@ int eval_search(const eval_opts *o, const qx_qrels *qrels, const qx_metric *m, s
     if (swept[AX_RRFK] && o->fusion && strcmp(o->fusion, "rrf"))
       return cli_fail("eval: --sweep rrf_k needs --fusion rrf");
     if (swept[AX_ALPHA]) eo.fusion = "convex"; /* sweeping alpha implies convex fusion */
+    if (swept[AX_RRFK]) eo.fusion = "rrf";     /* and sweeping rrf_k RRF */
   }
   o = &eo;
   qx_topics *t = NULL;
