@@ -321,7 +321,10 @@ static int add_doc(qx_build *b, const src_doc *d, uint32_t first) {
 /* Analyse one document, cut it into passages, record it. */
 static int index_doc(qx_build *b, const src_doc *d) {
   if (b->ndocs >= UINT32_MAX - 1) return qx_err(QUARRY_EINVAL, "too many documents (more than 2^32)");
-  if (!qx_utf8_valid(d->text, d->len)) qx_build_note(b, "%s: invalid UTF-8 (read as U+FFFD)", d->id ? d->id : d->path);
+  if (!qx_utf8_valid(d->text, d->len)) {
+    if (d->id) qx_build_note(b, "%s: document %s: invalid UTF-8 (read as U+FFFD)", d->path, d->id);
+    else qx_build_note(b, "%s: invalid UTF-8 (read as U+FFFD)", d->path);
+  }
   b->text = d->text;
   b->line = 1;
   b->line_off = 0;
@@ -334,7 +337,9 @@ static int index_doc(qx_build *b, const src_doc *d) {
   int rc = qx_analyze(b->an, d->text, d->len, QX_ANALYZE_KEEP_STOP, on_token, b);
   if (!rc) rc = qx_cutter_end(&b->cut);
   if (!rc) rc = add_doc(b, d, first);
-  if (rc) rc = qx_err_wrap(rc, "%s", d->id ? d->id : d->path);
+  /* name the file, and within a BEIR/TREC file the document */
+  if (rc && d->id) rc = qx_err_wrap(rc, "%s: document %s", d->path, d->id);
+  else if (rc) rc = qx_err_wrap(rc, "%s", d->path);
   b->text = NULL;
   return rc;
 }

@@ -99,6 +99,8 @@ static int decode_block(qx_pcursor *c) {
 
 int qx_pcursor_open(qx_pcursor *c, const qx_seg *ix, const qx_term_info *t) {
   c->term = t->id;
+  c->max_tf = t->max_tf;
+  c->min_dl = t->min_dl;
   c->df = t->df;
   c->nblocks = t->nblocks;
   c->npassages = (uint32_t)ix->npassages;

@@ -32,12 +32,19 @@
 #define QX_MAGIC_DOCS "QXDOCS01"
 #define QX_MAGIC_STORE "QXSTOR01"
 #define QX_MAGIC_SURFACE "QXSURF01"
+#define QX_MAGIC_LEXIDX "QXLXIX01"
 
 #define QX_LEX_ENTRY_SIZE 72
 #define QX_SKIP_ENTRY_SIZE 32
 #define QX_PASSAGE_REC_SIZE 32
 #define QX_DOC_REC_SIZE 72
 #define QX_SURF_ENTRY_SIZE 16
+#define QX_LEXIDX_ENTRY_SIZE 8 /* lexicon.idx: u32 str_off, u32 str_len */
+#define QX_LEXIDX_HEAD 48      /* header + nterms + every + nsamples + strings_len */
+/* lexicon.idx samples every QX_LEXIDX_EVERY-th term: a lookup binary-searches
+ * the samples, then at most this many lexicon entries (72 B each: about one
+ * page of entries and one of strings), instead of the whole lexicon. */
+#define QX_LEXIDX_EVERY 64
 
 /* Files verified in full (xxHash64) when an index is opened; bigger files are
  * verified by quarry_index_verify() (`quarry info --verify`) and protected by
@@ -182,6 +189,17 @@ typedef struct qx_seg {
   uint32_t passage_tokens, passage_overlap;
   const uint8_t *lex_entries, *lex_strings;
   uint64_t lex_strings_len;
+  /* lexicon.idx (sparse index over the lexicon); lxi.len == 0 in an index
+   * written before it existed: lookups then search the whole lexicon */
+  qx_map lxi;
+  const uint8_t *lxi_entries, *lxi_strings;
+  uint64_t lxi_n, lxi_strings_len;
+  uint32_t lxi_every;
+  /* the lexicon opened for pread (-1 without lexicon.idx): a lookup reads
+   * its <= QX_LEXIDX_EVERY entries and their strings instead of touching the
+   * mapping, whose pages the kernel maps 64 KiB or more at a time (mapped
+   * pages count in the process's RSS, the page cache does not) */
+  int lex_fd;
   const uint8_t *surf_entries, *surf_strings;
   uint64_t surf_strings_len;
   const uint8_t *docs_strings;

@@ -58,6 +58,7 @@ typedef struct qx_pcursor {
   uint64_t plen;
   uint32_t df, nblocks, npassages;
   uint32_t term;
+  uint32_t max_tf, min_dl; /* term-level bound inputs from the lexicon entry */
   uint32_t block;   /* current block */
   uint32_t decoded; /* block held in docs/tfs, UINT32_MAX if none */
   uint32_t n, i;    /* postings in the decoded block, index of the current one */

@@ -20,17 +20,19 @@
 typedef struct file_slot {
   const char *name, *magic;
   size_t map_off; /* offsetof the qx_map in quarry_index */
+  int optional;   /* may be absent from the MANIFEST (written by later versions) */
 } file_slot;
 
 static const file_slot slots[] = {
-    {"lexicon", QX_MAGIC_LEXICON, offsetof(qx_seg, lex)},
-    {"postings", QX_MAGIC_POSTINGS, offsetof(qx_seg, post)},
-    {"positions", QX_MAGIC_POSITIONS, offsetof(qx_seg, posi)},
-    {"norms", QX_MAGIC_NORMS, offsetof(qx_seg, norms)},
-    {"passages", QX_MAGIC_PASSAGES, offsetof(qx_seg, psg)},
-    {"docs", QX_MAGIC_DOCS, offsetof(qx_seg, docs)},
-    {"store.zst", QX_MAGIC_STORE, offsetof(qx_seg, store)},
-    {"surface", QX_MAGIC_SURFACE, offsetof(qx_seg, surf)},
+    {"lexicon", QX_MAGIC_LEXICON, offsetof(qx_seg, lex), 0},
+    {"postings", QX_MAGIC_POSTINGS, offsetof(qx_seg, post), 0},
+    {"positions", QX_MAGIC_POSITIONS, offsetof(qx_seg, posi), 0},
+    {"norms", QX_MAGIC_NORMS, offsetof(qx_seg, norms), 0},
+    {"passages", QX_MAGIC_PASSAGES, offsetof(qx_seg, psg), 0},
+    {"docs", QX_MAGIC_DOCS, offsetof(qx_seg, docs), 0},
+    {"store.zst", QX_MAGIC_STORE, offsetof(qx_seg, store), 0},
+    {"surface", QX_MAGIC_SURFACE, offsetof(qx_seg, surf), 0},
+    {"lexicon.idx", QX_MAGIC_LEXIDX, offsetof(qx_seg, lxi), 1},
 };
 
 static qx_map *slot_map(qx_seg *ix, size_t i) { return (qx_map *)((char *)ix + slots[i].map_off); }
@@ -77,7 +79,26 @@ static int fits(uint64_t len, uint64_t head, uint64_t n, uint64_t rec, uint64_t 
   return extra <= len;
 }
 
-static int check_tables(qx_seg *ix) {
+/* lexicon.idx (when present): its counts against the lexicon's. */
+static int check_lexidx(qx_seg *ix, int sfd, uint64_t terms) {
+  if (!ix->lxi.len) return 0;
+  const uint8_t *p = ix->lxi.data;
+  uint64_t every = ix->lxi.len >= QX_LEXIDX_HEAD ? qx_le64(p + 24) : 0;
+  uint64_t ns = every ? qx_le64(p + 32) : 0;
+  if (!every || every > QX_LEXIDX_EVERY || qx_le64(p + 16) != terms || ns != terms / every + (terms % every != 0) ||
+      !fits(ix->lxi.len, QX_LEXIDX_HEAD, ns, QX_LEXIDX_ENTRY_SIZE, qx_le64(p + 40)))
+    return qx_err(QUARRY_ECORRUPT, "%s/lexicon.idx: size or count does not match the lexicon", ix->dir);
+  ix->lxi_every = (uint32_t)every;
+  ix->lxi_n = ns;
+  ix->lxi_entries = p + QX_LEXIDX_HEAD;
+  ix->lxi_strings = p + QX_LEXIDX_HEAD + ns * QX_LEXIDX_ENTRY_SIZE;
+  ix->lxi_strings_len = qx_le64(p + 40);
+  ix->lex_fd = openat(sfd, "lexicon", O_RDONLY | O_CLOEXEC);
+  if (ix->lex_fd < 0) return qx_err_errno(QUARRY_EIO, "%s/lexicon", ix->dir);
+  return 0;
+}
+
+static int check_tables(qx_seg *ix, int sfd) {
   const char *d = ix->dir;
   uint64_t terms, passages, docs, tokens, nsurf;
   int rc = get_u64(&terms, ix, "terms");
@@ -94,6 +115,7 @@ static int check_tables(qx_seg *ix) {
   ix->lex_entries = p + 32;
   ix->lex_strings = p + 32 + terms * QX_LEX_ENTRY_SIZE;
   ix->lex_strings_len = qx_le64(p + 24);
+  if ((rc = check_lexidx(ix, sfd, terms))) return rc;
   p = ix->surf.data;
   if (ix->surf.len < 32 || qx_le64(p + 16) != nsurf ||
       !fits(ix->surf.len, 32, nsurf, QX_SURF_ENTRY_SIZE, qx_le64(p + 24)))
@@ -130,6 +152,7 @@ static void seg_close(qx_seg *sg) {
   qx_vectors_close(sg->vec);
   for (size_t i = 0; i < QX_ARRAY_LEN(slots); i++) qx_map_close(slot_map(sg, i));
   qx_map_close(&sg->del_map);
+  if (sg->lex_fd >= 0) close(sg->lex_fd);
   qx_store_free(sg->st);
   qx_manifest_free(&sg->man);
   free(sg->dir);
@@ -145,6 +168,7 @@ static int seg_open(qx_seg **out, int dfd, const char *dir, const char *name) {
   int top = !strcmp(name, ".");
   int sfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = errno;
   qx_seg *ix = qx_calloc(1, sizeof *ix);
+  if (ix) ix->lex_fd = -1;
   if (!ix || !(ix->name = qx_strdup(name)) || !(ix->dir = top ? qx_strdup(dir) : qx_path_join(dir, name))) {
     if (sfd >= 0) close(sfd);
     seg_close(ix);
@@ -174,6 +198,7 @@ static int seg_open(qx_seg **out, int dfd, const char *dir, const char *name) {
     const qx_manifest_file *mf = manifest_file(ix, slots[i].name);
     char *path = qx_path_join(d, slots[i].name);
     if (!path) rc = qx_err(QUARRY_ENOMEM, "out of memory");
+    else if (!mf && slots[i].optional) ; /* an index written before this file existed */
     else if (!mf) rc = qx_err(QUARRY_ECORRUPT, "%s/MANIFEST: no entry for %s", d, slots[i].name);
     else if ((rc = qx_map_openat(slot_map(ix, i), sfd, slots[i].name, path)) != 0) {
       if (rc == QUARRY_ENOTFOUND) rc = qx_err(QUARRY_ECORRUPT, "%s: missing", path);
@@ -195,7 +220,7 @@ static int seg_open(qx_seg **out, int dfd, const char *dir, const char *name) {
   if (!rc) rc = get_u64(&po, ix, "passage.overlap");
   ix->passage_tokens = (uint32_t)pt;
   ix->passage_overlap = (uint32_t)po;
-  if (!rc) rc = check_tables(ix);
+  if (!rc) rc = check_tables(ix, sfd);
   if (!rc) rc = qx_vectors_open(&ix->vec, ix, sfd);
   close(sfd);
   if (rc) {
@@ -403,9 +428,8 @@ void quarry_index_close(quarry_index *ix) {
 
 /* ---- accessors ------------------------------------------------------------------ */
 
-int qx_seg_term(qx_term_info *t, const qx_seg *ix, uint32_t id) {
-  if (id >= ix->nterms) return qx_err(QUARRY_EINVAL, "term id %u out of range", id);
-  const uint8_t *e = ix->lex_entries + (size_t)id * QX_LEX_ENTRY_SIZE;
+/* Term `id` from its 72-byte lexicon entry e (mapped or read). */
+static int term_decode(qx_term_info *t, const qx_seg *ix, const uint8_t *e, uint32_t id) {
   uint64_t off = qx_le64(e);
   t->id = id;
   t->len = qx_le32(e + 8);
@@ -424,13 +448,93 @@ int qx_seg_term(qx_term_info *t, const qx_seg *ix, uint32_t id) {
   return 0;
 }
 
+int qx_seg_term(qx_term_info *t, const qx_seg *ix, uint32_t id) {
+  if (id >= ix->nterms) return qx_err(QUARRY_EINVAL, "term id %u out of range", id);
+  return term_decode(t, ix, ix->lex_entries + (size_t)id * QX_LEX_ENTRY_SIZE, id);
+}
+
 static int cmp_bytes(const char *a, size_t al, const char *b, size_t bl) {
   int c = memcmp(a, b, QX_MIN(al, bl));
   return c ? c : (al > bl) - (al < bl);
 }
 
+/* Terms [*lo, *hi) that may hold s, from the samples of lexicon.idx: the
+ * last sample <= s starts the range. */
+static int lexidx_range(uint64_t *lo_out, uint64_t *hi_out, const qx_seg *ix, const char *s, size_t len) {
+  uint64_t lo = 0, hi = ix->lxi_n; /* find the first sample > s */
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    const uint8_t *e = ix->lxi_entries + mid * QX_LEXIDX_ENTRY_SIZE;
+    uint32_t off = qx_le32(e), l = qx_le32(e + 4);
+    if (off > ix->lxi_strings_len || l > ix->lxi_strings_len - off)
+      return qx_err(QUARRY_ECORRUPT, "%s/lexicon.idx: sample %" PRIu64 " out of range", ix->dir, mid);
+    if (cmp_bytes((const char *)ix->lxi_strings + off, l, s, len) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo == 0) { /* before the first term */
+    *lo_out = *hi_out = 0;
+    return 0;
+  }
+  *lo_out = (lo - 1) * ix->lxi_every;
+  *hi_out = QX_MIN(lo * (uint64_t)ix->lxi_every, ix->nterms);
+  return 0;
+}
+
+static int pread_full(int fd, void *buf, size_t n, uint64_t off) {
+  for (size_t got = 0; got < n;) {
+    ssize_t r = pread(fd, (uint8_t *)buf + got, n - got, (off_t)(off + got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return -1;
+    got += (size_t)r;
+  }
+  return 0;
+}
+
+/* Binary search of terms [lo, hi) (at most QX_LEXIDX_EVERY) read with
+ * pread: their entries, then their strings, which the writer stores back to
+ * back in term order. 1 found, 0 absent, 2 strings too long for the buffer
+ * (the caller searches the mapping), < 0 error. */
+static int find_in_range(qx_term_info *out, const qx_seg *ix, uint64_t lo, uint64_t hi, const char *s, size_t len) {
+  uint8_t eb[QX_LEXIDX_EVERY * QX_LEX_ENTRY_SIZE];
+  char sb[QX_LEXIDX_EVERY * (QX_TERM_MAX + 1)];
+  size_t n = (size_t)(hi - lo);
+  if (pread_full(ix->lex_fd, eb, n * QX_LEX_ENTRY_SIZE, 32 + lo * QX_LEX_ENTRY_SIZE))
+    return qx_err_errno(QUARRY_EIO, "%s/lexicon: read", ix->dir);
+  const uint8_t *last = eb + (n - 1) * QX_LEX_ENTRY_SIZE;
+  uint64_t s0 = qx_le64(eb), s1 = qx_le64(last) + qx_le32(last + 8);
+  if (s0 > s1 || s1 > ix->lex_strings_len)
+    return qx_err(QUARRY_ECORRUPT, "%s/lexicon: terms %" PRIu64 "..%" PRIu64 " out of range", ix->dir, lo, hi);
+  if (s1 - s0 > sizeof sb) return 2;
+  uint64_t str_at = 32 + ix->nterms * QX_LEX_ENTRY_SIZE + s0;
+  if (pread_full(ix->lex_fd, sb, (size_t)(s1 - s0), str_at))
+    return qx_err_errno(QUARRY_EIO, "%s/lexicon: read", ix->dir);
+  size_t a = 0, b = n;
+  while (a < b) {
+    size_t mid = a + (b - a) / 2;
+    const uint8_t *e = eb + mid * QX_LEX_ENTRY_SIZE;
+    uint64_t off = qx_le64(e);
+    uint32_t l = qx_le32(e + 8);
+    if (off < s0 || off > s1 || l > s1 - off)
+      return qx_err(QUARRY_ECORRUPT, "%s/lexicon: term %" PRIu64 " out of range", ix->dir, lo + mid);
+    int c = cmp_bytes(sb + (off - s0), l, s, len);
+    if (c == 0) {
+      int rc = term_decode(out, ix, e, (uint32_t)(lo + mid));
+      return rc ? rc : 1;
+    }
+    if (c < 0) a = mid + 1;
+    else b = mid;
+  }
+  return 0;
+}
+
 int qx_seg_find_term(qx_term_info *out, const qx_seg *ix, const char *s, size_t len) {
   uint64_t lo = 0, hi = ix->nterms;
+  if (ix->lxi.len) {
+    int rc = lexidx_range(&lo, &hi, ix, s, len);
+    if (rc || lo == hi) return rc;
+    rc = find_in_range(out, ix, lo, hi, s, len);
+    if (rc != 2) return rc;
+  }
   while (lo < hi) {
     uint64_t mid = lo + (hi - lo) / 2;
     int rc = qx_seg_term(out, ix, (uint32_t)mid);

@@ -1,7 +1,8 @@
 /*
  * write.c: the binary files of an index, from the in-memory build state
  * (docs/FORMAT.md has the byte layouts): lexicon, postings and positions
- * (terms in byte order, ids = rank), then norms, passages, docs and surface.
+ * (terms in byte order, ids = rank) and the lexicon's sparse index
+ * lexicon.idx, then norms, passages, docs and surface.
  * Every file starts with a 16-byte header (magic, major, minor version);
  * sections are 8-byte aligned; all integers are little-endian. Files are
  * streamed, fsynced, then registered with their xxHash64 in the MANIFEST.
@@ -125,6 +126,38 @@ static int decode_term(const qx_build *b, const qx_bterm *t, term_arrays *a, qx_
   return 0;
 }
 
+/* lexicon.idx: the string of every QX_LEXIDX_EVERY-th term of the lexicon
+ * just written (lex: its entries, strs: its strings), so that a lookup
+ * touches a few pages of the lexicon instead of binary-searching all of it
+ * (a 10^6-passage lexicon is 80 MB; searching it whole made most of it
+ * resident). */
+static int write_lexidx(qx_build *b, const qx_buf *lex, const qx_buf *strs, uint64_t n) {
+  uint64_t every = QX_LEXIDX_EVERY, ns = (n + every - 1) / every;
+  qx_buf ent = {0}, str = {0};
+  int rc = 0;
+  for (uint64_t i = 0; !rc && i < ns; i++) {
+    const uint8_t *e = lex->data + i * every * QX_LEX_ENTRY_SIZE;
+    uint64_t off = qx_le64(e);
+    uint32_t e32[2] = {(uint32_t)str.len, qx_le32(e + 8)};
+    if (str.len + e32[1] > UINT32_MAX) rc = qx_err(QUARRY_EINVAL, "lexicon.idx: term strings over 4 GiB");
+    if (!rc) rc = qx_buf_append(&ent, e32, sizeof e32);
+    if (!rc) rc = qx_buf_append(&str, strs->data + off, e32[1]);
+  }
+  qx_out o;
+  if (!rc) rc = out_open(&o, b, "lexicon.idx", QX_MAGIC_LEXIDX);
+  if (!rc) {
+    uint64_t h[4] = {n, every, ns, str.len};
+    rc = out_write(&o, h, sizeof h);
+    if (!rc) rc = out_write(&o, ent.data, ent.len);
+    if (!rc) rc = out_write(&o, str.data, str.len);
+    if (!rc) rc = out_pad(&o);
+    rc = out_close(&o, b, rc);
+  }
+  qx_buf_free(&ent);
+  qx_buf_free(&str);
+  return rc;
+}
+
 int qx_build_write_postings(qx_build *b) {
   size_t n = b->nterms;
   uint32_t *order = qx_malloc(n * sizeof *order);
@@ -174,6 +207,7 @@ int qx_build_write_postings(qx_build *b) {
     if (!rc) rc = out_pad(&lo);
     rc = out_close(&lo, b, rc);
   }
+  if (!rc) rc = write_lexidx(b, &lex, &strs, n);
   free(order);
   free(a.docs);
   free(a.tfs);

@@ -377,13 +377,11 @@ int qx_daat_bounds(qx_daat *e) {
     m->ub = 0;
     if (m->cl->occur == QX_OCC_NOT || !m->ncur) continue;
     uint32_t ptf = UINT32_MAX, pdl = 0;
-    for (uint32_t j = 0; j < m->ncur; j++) {
-      qx_term_info ti = {0};
-      int rc = qx_seg_term(&ti, e->sg, m->cur[j].term);
-      if (rc) return rc;
-      m->ub += qx_bm25_term_ub(m->idf[j], ti.max_tf, ti.min_dl, e->k1, e->b, avgdl);
-      ptf = QX_MIN(ptf, ti.max_tf);
-      pdl = QX_MAX(pdl, ti.min_dl);
+    for (uint32_t j = 0; j < m->ncur; j++) { /* the cursor keeps its lexicon entry's bound inputs */
+      const qx_pcursor *c = &m->cur[j];
+      m->ub += qx_bm25_term_ub(m->idf[j], c->max_tf, c->min_dl, e->k1, e->b, avgdl);
+      ptf = QX_MIN(ptf, c->max_tf);
+      pdl = QX_MAX(pdl, c->min_dl);
     }
     if (m->cl->kind == QX_Q_PHRASE) m->ub = qx_bm25_term_ub(m->phrase_idf, ptf, pdl, e->k1, e->b, avgdl);
     if (m->cl->kind == QX_Q_TERM) m->ub *= m->cl->weight;

@@ -379,6 +379,47 @@ static void test_build_open(void) {
   fixture_free(&f);
 }
 
+/* lexicon.idx: every term of a lexicon of several hundred terms (several
+ * samples, a partial last one) is found at its id, with the sparse index
+ * and without it (an index written before lexicon.idx existed); strings
+ * before, between and after the terms are absent. */
+static void test_lexidx(void) {
+  enum { NW = 64 * 5 + 17 };
+  char *text = malloc(NW * 12 + 1), *at = text;
+  for (int i = 0; i < NW; i++) at += sprintf(at, "w%c%c%d ", 'a' + i % 26, 'a' + i / 26 % 26, i);
+  const char *texts[] = {text};
+  fixture f;
+  CHECK_EQ_INT(fixture_make(&f, texts, 1, "none", 1000, 0), 0);
+  free(text);
+  quarry_index *ix = NULL;
+  CHECK_EQ_INT(quarry_index_open(&ix, f.idx), 0);
+  qx_seg *sg = ix->seg[0];
+  CHECK(sg->lxi.len > 0);
+  CHECK_EQ_INT(sg->lxi_every, QX_LEXIDX_EVERY);
+  CHECK(sg->nterms >= NW && sg->nterms % QX_LEXIDX_EVERY != 0);
+  qx_map saved = sg->lxi;
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass) sg->lxi.len = 0; /* fallback: the whole lexicon */
+    qx_term_info t, u;
+    for (uint32_t id = 0; id < sg->nterms; id++) {
+      CHECK_EQ_INT(qx_seg_term(&t, sg, id), 0);
+      CHECK_EQ_INT(qx_seg_find_term(&u, sg, t.str, t.len), 1);
+      CHECK_EQ_INT(u.id, id);
+      char buf[64];
+      memcpy(buf, t.str, t.len);
+      buf[t.len] = 0; /* sorts right after the term, before the next one */
+      CHECK_EQ_INT(qx_seg_find_term(&u, sg, buf, t.len + 1), 0);
+      if (t.len > 1) CHECK_EQ_INT(qx_seg_find_term(&u, sg, t.str, t.len - 1), 0);
+    }
+    CHECK_EQ_INT(qx_seg_find_term(&u, sg, "", 0), 0);
+    CHECK_EQ_INT(qx_seg_find_term(&u, sg, "\x01", 1), 0);
+    CHECK_EQ_INT(qx_seg_find_term(&u, sg, "\xff\xff", 2), 0);
+  }
+  sg->lxi = saved;
+  quarry_index_close(ix);
+  fixture_free(&f);
+}
+
 int main(void) {
   test_norms();
   test_bitpack();
@@ -387,5 +428,6 @@ int main(void) {
   test_manifest();
   test_store();
   test_build_open();
+  test_lexidx();
   return qx_test_result();
 }
