@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "encoder_kern.h"
@@ -76,6 +77,41 @@ static void blas_setup_once(void) {
 void qx_blas_setup(void) {
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, blas_setup_once);
+}
+
+/* OpenBLAS gives each thread a work buffer (BUFFER_SIZE, 128 MiB of address
+ * space on x86-64) the first time the thread runs a product, and when the
+ * allocation fails it retries forever: under a tight `ulimit -v` the forward
+ * pass would hang instead of failing. Before the first product, check the
+ * headroom the address-space limit leaves (limit minus VmSize): without room
+ * for the calling thread's buffer, fail with a clear error; without room for
+ * every thread's, run the products on the calling thread only. Once a
+ * product has run, the buffers exist and the check is skipped. */
+#define QX_BLAS_BUFFER ((size_t)128 << 20)
+#define QX_BLAS_SLACK ((size_t)16 << 20)
+static int blas_warm;
+
+static int blas_headroom_check(void) {
+  if (__atomic_load_n(&blas_warm, __ATOMIC_ACQUIRE)) return 0;
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 0;
+  FILE *f = fopen("/proc/self/statm", "r");
+  unsigned long pages = 0;
+  if (!f) return 0;
+  int got = fscanf(f, "%lu", &pages);
+  fclose(f);
+  if (got != 1) return 0;
+  size_t used = (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
+  size_t room = rl.rlim_cur > used ? (size_t)rl.rlim_cur - used : 0;
+  if (room < QX_BLAS_BUFFER + QX_BLAS_SLACK)
+    return qx_err(QUARRY_ENOMEM,
+                  "out of memory: the encoder needs about %zu MiB more address space than the "
+                  "limit leaves (ulimit -v %llu kB, %zu MiB in use)",
+                  (QX_BLAS_BUFFER + QX_BLAS_SLACK - room) >> 20, (unsigned long long)(rl.rlim_cur >> 10),
+                  used >> 20);
+  int n = openblas_get_num_threads();
+  if (n > 1 && room < (size_t)n * QX_BLAS_BUFFER + QX_BLAS_SLACK) openblas_set_num_threads(1);
+  return 0;
 }
 
 const char *qx_blas_core(void) {
@@ -237,6 +273,7 @@ int qx_encoder_forward(const qx_encoder *e, qx_enc_scratch *s, const int32_t *id
   int rc = scratch_reserve(s, e, T, maxlen);
   if (rc) return rc;
   qx_blas_setup();
+  if ((rc = blas_headroom_check())) return rc;
   const qx_enc_kern *k = kern();
 
   embed_tokens(e, ids, off, nseq, s->x);
@@ -266,5 +303,6 @@ int qx_encoder_forward(const qx_encoder *e, qx_enc_scratch *s, const int32_t *id
     float inv = 1.f / (float)(off[sq + 1] - off[sq]);
     for (size_t i = 0; i < H; i++) o[i] *= inv;
   }
+  __atomic_store_n(&blas_warm, 1, __ATOMIC_RELEASE); /* the products ran: OpenBLAS has its buffers */
   return 0;
 }

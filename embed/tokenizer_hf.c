@@ -322,7 +322,7 @@ int qx_tokenizer_load_hf(qx_tokenizer **out, const char *path) {
   if (!rc && added && !json_is_array(added)) rc = BAD("%s: added_tokens is not an array", path);
   if (!rc) rc = load_added(t, added, path);
 done:
-  if (rc == QUARRY_ENOMEM) qx_err(rc, "%s: loading the tokenizer", path);
+  if (rc == QUARRY_ENOMEM) qx_err(rc, "%s: out of memory loading the tokenizer", path);
   json_decref(root);
   if (rc) {
     qx_tokenizer_free(t);

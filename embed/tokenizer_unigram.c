@@ -270,7 +270,7 @@ int qx_tokenizer_load_e5s1(qx_tokenizer **out, const char *model_path) {
   *out = t;
   return 0;
 fail:
-  if (rc == QUARRY_ENOMEM) qx_err(rc, "%s: loading the tokenizer", model_path);
+  if (rc == QUARRY_ENOMEM) qx_err(rc, "%s: out of memory loading the tokenizer", model_path);
   qx_e5s1_close(f);
   qx_tokenizer_free(t);
   return rc;

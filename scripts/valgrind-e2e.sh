@@ -43,7 +43,17 @@ run() { # name, command...
     *) fail=$((fail + 1)); failed+=("$name"); echo "valgrind: $name FAILED (exit $rc, $V/$name.out)" ;;
   esac
 }
+# cheapest first (ctest's recorded costs, when the build has run ctest), so
+# that a run cut short has covered as many tests as possible
+tests=()
+cost=$B/Testing/Temporary/CTestCostData.txt
 for t in "$SRC"/tests/e2e/*.sh; do
+  name=$(basename "$t" .sh)
+  c=$(awk -v n="e2e/$name" '$1 == n { print $3 }' "$cost" 2>/dev/null)
+  tests+=("${c:-1e9} $t") # never timed: last
+done
+mapfile -t tests < <(printf '%s\n' "${tests[@]}" | sort -g | cut -d' ' -f2-)
+for t in "${tests[@]}"; do
   name=$(basename "$t" .sh)
   case $name in rel_*) continue ;; esac
   [ -n "${VALGRIND_ONLY:-}" ] && ! [[ $name =~ $VALGRIND_ONLY ]] && continue

@@ -449,7 +449,8 @@ int qx_daat_bmw_applies(const qx_query *q) {
 qx_algo qx_daat_choose(const qx_query *q, uint32_t k) {
   (void)k; /* BMW won at k = 10 and at k = 1000 alike (search/README.md) */
   if (npositive(q) == 0) return QX_ALGO_EXHAUSTIVE;
-  return qx_daat_bmw_applies(q) ? QX_ALGO_BMW : QX_ALGO_MAXSCORE;
+  if (!qx_daat_bmw_applies(q)) return QX_ALGO_MAXSCORE;
+  return npositive(q) >= 2 ? QX_ALGO_BMM : QX_ALGO_BMW;
 }
 
 int qx_evaluate_scratch(quarry_results *r, quarry_index *ix, const qx_query *q, const quarry_search_opts *o,
@@ -464,7 +465,7 @@ int qx_evaluate_scratch(quarry_results *r, quarry_index *ix, const qx_query *q, 
   for (size_t i = 0; i < q->n; i++) e.nnot += q->c[i].occur == QX_OCC_NOT;
   qx_bm25_norm_cache(e.K, o->k1, o->b, ix->avgdl);
   qx_algo auto_algo = qx_daat_choose(q, o->k);
-  if (algo == QX_ALGO_AUTO || (algo == QX_ALGO_BMW && !qx_daat_bmw_applies(q)) ||
+  if (algo == QX_ALGO_AUTO || ((algo == QX_ALGO_BMW || algo == QX_ALGO_BMM) && !qx_daat_bmw_applies(q)) ||
       (algo == QX_ALGO_MAXSCORE && auto_algo == QX_ALGO_EXHAUSTIVE))
     algo = auto_algo;
   /* Segment after segment into one collector: ids grow, so the threshold a
@@ -480,6 +481,7 @@ int qx_evaluate_scratch(quarry_results *r, quarry_index *ix, const qx_query *q, 
     for (size_t i = 0; i < e.nm; i++) e.ms[i].use_block = algo != QX_ALGO_BMW;
     if (!rc) {
       if (algo == QX_ALGO_BMW) rc = qx_eval_bmw(&e);
+      else if (algo == QX_ALGO_BMM) rc = qx_eval_bmm(&e);
       else if (algo == QX_ALGO_MAXSCORE) rc = qx_eval_maxscore(&e);
       else rc = qx_eval_exhaustive(&e);
     }

@@ -154,8 +154,9 @@ int qx_daat_bounds(qx_daat *e);
 /* Is passage d excluded by a NOT clause (advances the NOT matchers)? */
 int qx_daat_excluded(qx_daat *e, uint32_t d, int *excluded);
 
-/* BMW is chosen for every disjunction of plain terms (at most QX_BMW_LISTS
- * of them), MaxScore for anything else (measured: search/README.md). */
+/* For disjunctions of plain terms (at most QX_BMW_LISTS of them): one term
+ * goes to BMW's single-term block loop, two or more to block-max MaxScore
+ * (bmm.c); anything else to MaxScore (measured: search/README.md). */
 #define QX_BMW_LISTS 64 /* most term lists the BMW evaluator takes */
 
 /* BM25 block kernel: out[i] = idf * tf[i] / (tf[i] + K[norm[i]]), evaluated
@@ -173,7 +174,7 @@ void qx_bm25_block_avx512(double *out, const uint32_t *tf, const uint8_t *norm, 
                           double idf);
 extern qx_bm25_block_fn qx_bm25_block;
 
-typedef enum qx_algo { QX_ALGO_AUTO = 0, QX_ALGO_EXHAUSTIVE, QX_ALGO_MAXSCORE, QX_ALGO_BMW } qx_algo;
+typedef enum qx_algo { QX_ALGO_AUTO = 0, QX_ALGO_EXHAUSTIVE, QX_ALGO_MAXSCORE, QX_ALGO_BMW, QX_ALGO_BMM } qx_algo;
 
 /* Does block-max WAND apply (positive clauses all optional plain terms)? */
 int qx_daat_bmw_applies(const qx_query *q);
@@ -190,5 +191,7 @@ int qx_evaluate_scratch(quarry_results *r, quarry_index *ix, const qx_query *q, 
 int qx_eval_exhaustive(qx_daat *e);
 int qx_eval_maxscore(qx_daat *e);
 int qx_eval_bmw(qx_daat *e);
+/* Block-max MaxScore over id windows (bmm.c): where BMW applies. */
+int qx_eval_bmm(qx_daat *e);
 
 #endif /* QX_DAAT_H */

@@ -82,6 +82,43 @@ else
   echo "note: not root or no setpriv: unwritable-folder check skipped"
 fi
 
+# ---- memory, with the encoder -------------------------------------------------
+# Builds and hybrid searches that embed, under `ulimit -v` from 60 MB to
+# 600 MB, with OpenBLAS's default thread pool as a user runs it: OpenBLAS
+# retries a failed buffer allocation forever and its exit handler joins
+# its threads, so without quarry's guards these hung (docs/RELIABILITY.md).
+# Each run must end (timeout = failure), exit 0 or 2 with one "quarry: "
+# line, and leave the index verifying and answering as before.
+if ! rel_sanitized && "$QUARRY" index -q -o "$T/V" "$SRC/seeds" 2> "$T/err"; then
+  ref=$("$QUARRY" search -x "$T/V" --json -k 5 -- "levée de fonds") || rel_fail "hybrid search on V"
+  vok=0 vfail=0
+  for ((kb = 60000; kb <= 600000; kb += 45000)); do
+    rm -rf "$T/v" "$T"/v.tmp-*; cp -a "$T/V" "$T/v"
+    rc=0; (ulimit -v $kb; exec env -u OPENBLAS_NUM_THREADS timeout 300 "$QUARRY" index -q --rebuild -o "$T/v" "$SRC/seeds") > /dev/null 2> "$T/err" || rc=$?
+    case $rc in
+      0) vok=$((vok + 1)) ;;
+      2) expect_clean_failure $rc "$T/err" "vectors build under ulimit -v $kb" ""; vfail=$((vfail + 1)) ;;
+      124) rel_fail "vectors build under ulimit -v $kb: hung" ;;
+      *) rel_fail "vectors build under ulimit -v $kb: exit $rc: $(cat "$T/err")" ;;
+    esac
+    "$QUARRY" info --verify -x "$T/v" > /dev/null 2>&1 || rel_fail "ulimit -v $kb (exit $rc): index does not verify"
+    [ "$("$QUARRY" search -x "$T/v" --json -k 5 -- "levée de fonds")" = "$ref" ] || rel_fail "ulimit -v $kb (exit $rc): answers changed"
+    no_leftovers "$T" "vectors build under ulimit -v $kb"
+    rc=0; out=$( (ulimit -v $kb; exec env -u OPENBLAS_NUM_THREADS timeout 300 "$QUARRY" search -x "$T/V" --json -k 5 -- "levée de fonds") 2> "$T/err") || rc=$?
+    case $rc in
+      0) [ "$out" = "$ref" ] || rel_fail "hybrid search under ulimit -v $kb: different answers" ;;
+      2) expect_clean_failure $rc "$T/err" "hybrid search under ulimit -v $kb" "" ;;
+      124) rel_fail "hybrid search under ulimit -v $kb: hung" ;;
+      *) rel_fail "hybrid search under ulimit -v $kb: exit $rc: $(cat "$T/err")" ;;
+    esac
+  done
+  echo "memory with the encoder: $((vok + vfail)) limits from 60 to 600 MB: $vfail vector builds failed cleanly, $vok completed; no hang"
+  [ $vok -gt 0 ] && [ $vfail -gt 0 ] || rel_fail "the encoder memory sweep did not cross the failure threshold"
+  parts=$((parts + 1))
+elif ! rel_sanitized; then
+  echo "note: no default model ($(head -c 200 "$T/err")): encoder memory checks skipped"
+fi
+
 # ---- memory ------------------------------------------------------------------
 if ! rel_sanitized; then
   # OpenBLAS starts its thread pool when the program loads and hangs when it

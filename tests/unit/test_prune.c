@@ -122,24 +122,27 @@ static void check_algos(counts *c, quarry_index *ix, qx_analyzer *an, int iters)
     int positive = 0;
     for (size_t i = 0; i < q.n; i++) positive |= q.c[i].occur != QX_OCC_NOT;
     if (positive) {
-      quarry_results ref, ms, bmw;
+      quarry_results ref, ms, bmw, bmm;
       int rc = run_algo(&ref, ix, &q, &o, QX_ALGO_EXHAUSTIVE);
       rc |= run_algo(&ms, ix, &q, &o, QX_ALGO_MAXSCORE);
       rc |= run_algo(&bmw, ix, &q, &o, QX_ALGO_BMW);
+      rc |= run_algo(&bmm, ix, &q, &o, QX_ALGO_BMM);
       CHECK_EQ_INT(rc, 0);
       c->nq++;
       c->nonempty += ref.n > 0;
       c->nms += qx_daat_choose(&q, o.k) != QX_ALGO_EXHAUSTIVE;
       c->nbmw += qx_daat_bmw_applies(&q);
       for (size_t i = 0; i < ref.n; i++) CHECK(!qx_index_deleted(ix, ref.hits[i].passage));
-      if (!same(&ref, &ms) || !same(&ref, &bmw)) {
+      if (!same(&ref, &ms) || !same(&ref, &bmw) || !same(&ref, &bmm)) {
         if (c->bad++ < 5)
-          fprintf(stderr, "mismatch: '%s' k=%u per_doc=%d k1=%g b=%g: ref %zu maxscore %zu(%d) bmw %zu(%d)\n",
-                  text, o.k, o.per_doc, o.k1, o.b, ref.n, ms.n, same(&ref, &ms), bmw.n, same(&ref, &bmw));
+          fprintf(stderr, "mismatch: '%s' k=%u per_doc=%d k1=%g b=%g: ref %zu maxscore %zu(%d) bmw %zu(%d) bmm %zu(%d)\n",
+                  text, o.k, o.per_doc, o.k1, o.b, ref.n, ms.n, same(&ref, &ms), bmw.n, same(&ref, &bmw), bmm.n,
+                  same(&ref, &bmm));
       }
       free(ref.hits);
       free(ms.hits);
       free(bmw.hits);
+      free(bmm.hits);
     }
     qx_query_free(&q);
   }

@@ -179,7 +179,7 @@ static void test_equal(quarry_index *one, quarry_index *seg) {
       if (qx_query_parse(&pq, an, q) == 0) {
         int positive = 0;
         for (size_t i = 0; i < pq.n; i++) positive |= pq.c[i].occur != QX_OCC_NOT;
-        for (int algo = QX_ALGO_EXHAUSTIVE; positive && algo <= QX_ALGO_BMW; algo++) {
+        for (int algo = QX_ALGO_EXHAUSTIVE; positive && algo <= QX_ALGO_BMM; algo++) {
           quarry_results ref = {0}, got = {0};
           CHECK_EQ_INT(qx_evaluate_algo(&ref, one, &pq, &o, QX_ALGO_EXHAUSTIVE), 0);
           CHECK_EQ_INT(qx_evaluate_algo(&got, seg, &pq, &o, (qx_algo)algo), 0);

@@ -1,0 +1,225 @@
+/*
+ * bmm.c: block-max MaxScore over windows of passage ids, for disjunctions
+ * of plain terms (MaxScore: Turtle & Flood, IP&M 1995; block-max bounds:
+ * Ding & Suel, SIGIR 2011; the windowed form is Lucene's
+ * MaxScoreBulkScorer, with the essential / non-essential split of
+ * Mallia et al., "An experimental study of index compression and DAAT
+ * query processing methods", ECIR 2019).
+ *
+ * BMW (bmw.c) pays per posting: pivot selection, block bounds and
+ * re-sorting the lists at every step. Here the id space is cut into
+ * windows that lie inside one skip block of every list (at most
+ * BMM_WINDOW ids). Per window:
+ *  - each list's bound is the block-max bound of its block there (skip
+ *    entry only, nothing decoded); lists sorted by that bound, the longest
+ *    prefix whose bounds sum below the threshold is non-essential; when
+ *    every list is, the window is skipped undecoded;
+ *  - essential lists are decoded, scored whole by the block kernel and
+ *    their scores added into a window accumulator (a bitmap of touched ids
+ *    keeps them in id order);
+ *  - a candidate whose essential sum plus the non-essential bounds may
+ *    beat the threshold advances the non-essential lists to it, highest
+ *    bound first, dropping it as soon as it cannot;
+ *  - a survivor is scored exactly: each list's score summed in clause
+ *    order as qx_daat_score does (the accumulator, summed in another order,
+ *    only filters), so the top k is bit-identical to the exhaustive one.
+ * Excluded clauses are checked on survivors; deleted passages are skipped.
+ */
+#include "qx_daat.h"
+
+#define BMM_WINDOW 4096 /* ids per window at most (a multiple of 64) */
+
+typedef struct bmm_list {
+  qx_matcher *m;
+  qx_pcursor *c;
+  double w;       /* clause weight */
+  double bw;      /* idf x weight: block bound factor */
+  uint32_t sb;    /* shallow block: first block whose last id >= window start */
+  uint32_t slast; /* its last id */
+  double wub;     /* bound in the current window (0: no posting there) */
+  uint32_t from;  /* essential: index of its first posting in the window */
+  uint32_t to;    /* ... one past its last */
+  uint32_t scan;  /* exact scoring: moving index in [from, to) */
+  int ess;  /* in the current window: 0 no posting, 1 essential, 2 non-essential */
+  double sc; /* non-essential: score at the current candidate (0: absent) */
+} bmm_list;
+
+/* Move l's shallow pointer to the first block whose last id >= t. */
+static void shallow(bmm_list *l, uint32_t t) {
+  const qx_pcursor *c = l->c;
+  if (l->sb < c->nblocks && l->slast >= t) return;
+  uint32_t b = l->sb == UINT32_MAX ? c->block : QX_MAX(l->sb, c->block), last = 0, mt, mdl;
+  for (; b < c->nblocks; b++) {
+    qx_pcursor_block_info(c, b, &last, &mt, &mdl);
+    if (last >= t) break;
+  }
+  l->sb = b;
+  l->slast = b < c->nblocks ? last : QX_DOC_END;
+}
+
+static double block_bound(const qx_daat *e, const bmm_list *l) {
+  uint32_t last, mt, mdl;
+  qx_pcursor_block_info(l->c, l->sb, &last, &mt, &mdl);
+  return qx_bm25_term_ub(l->bw, mt, mdl, e->k1, e->b, e->ix->avgdl);
+}
+
+/* Block kernel scores of the cursor's decoded block (cached per block). */
+static void block_scores(const qx_daat *e, bmm_list *l) {
+  qx_matcher *m = l->m;
+  qx_pcursor *c = l->c;
+  if (m->bsc_block == c->decoded) return;
+  for (uint32_t i = 0; i < c->n; i++) m->bnorm[i] = m->normtab[c->docs[i]];
+  qx_bm25_block(m->bsc, c->tfs, m->bnorm, c->n, e->K, m->idf[0]);
+  m->bsc_block = c->decoded;
+}
+
+int qx_eval_bmm(qx_daat *e) {
+  if (!e->top.k) return 0;
+  bmm_list L[QX_BMW_LISTS];
+  uint32_t ord[QX_BMW_LISTS];
+  double pre[QX_BMW_LISTS + 1];
+  size_t n = 0;
+  for (size_t i = 0; i < e->nm; i++) {
+    qx_matcher *m = &e->ms[i];
+    if (m->cl->occur != QX_OCC_SHOULD || m->ncur == 0 || m->doc == QX_DOC_END) continue;
+    if (m->cl->kind != QX_Q_TERM || m->ncur != 1 || n == QX_BMW_LISTS)
+      return qx_err(QUARRY_EINVAL, "internal: block-max MaxScore on a query it does not apply to");
+    L[n++] = (bmm_list){.m = m, .c = &m->cur[0], .w = m->cl->weight, .bw = m->idf[0] * m->cl->weight,
+                        .sb = UINT32_MAX};
+  }
+  if (!n) return 0;
+  double *acc = qx_scratch_alloc(e->sc, BMM_WINDOW * sizeof *acc);
+  uint64_t *bits = qx_scratch_alloc(e->sc, BMM_WINDOW / 64 * sizeof *bits);
+  if (!acc || !bits) return qx_err(QUARRY_ENOMEM, "out of memory");
+  memset(bits, 0, BMM_WINDOW / 64 * sizeof *bits);
+  uint32_t wmin = QX_DOC_END;
+  for (size_t i = 0; i < n; i++) wmin = QX_MIN(wmin, L[i].c->doc);
+  int rc = 0;
+  while (!rc && wmin != QX_DOC_END) {
+    double th = qx_topk_threshold(&e->top);
+    /* the window: inside the shallow block of every list */
+    uint64_t wmax = (uint64_t)wmin + BMM_WINDOW - 1;
+    size_t na = 0;
+    for (size_t i = 0; i < n; i++) {
+      shallow(&L[i], wmin);
+      if (L[i].sb < L[i].c->nblocks) wmax = QX_MIN(wmax, (uint64_t)L[i].slast);
+    }
+    if (wmax >= QX_DOC_END) wmax = QX_DOC_END - 1;
+    for (size_t i = 0; i < n; i++) {
+      bmm_list *l = &L[i];
+      l->ess = 0;
+      /* no posting in the window: past the end, or the cursor (current on
+       * its block) already beyond it */
+      int none = l->sb >= l->c->nblocks || l->c->doc == QX_DOC_END ||
+                 (l->c->doc > wmax && l->c->decoded == l->c->block && l->c->block >= l->sb);
+      l->wub = none ? 0 : block_bound(e, l);
+      if (!none) { /* insertion sort of the lists with postings, by bound */
+        size_t j = na++;
+        while (j > 0 && L[ord[j - 1]].wub > l->wub) {
+          ord[j] = ord[j - 1];
+          j--;
+        }
+        ord[j] = (uint32_t)i;
+      }
+    }
+    pre[0] = 0;
+    for (size_t j = 0; j < na; j++) pre[j + 1] = pre[j] + L[ord[j]].wub;
+    size_t ne = 0;
+    while (ne < na && qx_below(pre[ne + 1], th)) ne++;
+    for (size_t j = 0; j < ne; j++) L[ord[j]].ess = 2;
+    if (ne < na) { /* else nothing here can beat th: the window is skipped, undecoded */
+      /* essential lists: decode, score whole blocks, accumulate */
+      for (size_t j = ne; !rc && j < na; j++) {
+        bmm_list *l = &L[ord[j]];
+        qx_pcursor *c = l->c;
+        l->ess = 1;
+        if ((rc = qx_pcursor_advance(c, wmin))) break;
+        l->from = l->to = 0;
+        if (c->doc == QX_DOC_END || c->doc > wmax) continue;
+        block_scores(e, l);
+        uint32_t i = c->i;
+        l->from = i;
+        for (; i < c->n && c->docs[i] <= wmax; i++) {
+          uint32_t s = c->docs[i] - wmin;
+          uint64_t bit = 1ull << (s & 63);
+          if (!(bits[s >> 6] & bit)) {
+            bits[s >> 6] |= bit;
+            acc[s] = 0;
+          }
+          acc[s] += l->m->bsc[i] * l->w;
+        }
+        l->to = i;
+        l->scan = l->from;
+        if (i < c->n) { /* stays on its first posting past the window */
+          c->i = i;
+          c->doc = c->docs[i];
+        } else { /* block done: the next advance moves on */
+          c->i = c->n - 1;
+          c->doc = c->docs[c->n - 1];
+        }
+      }
+      /* candidates in id order */
+      for (uint32_t wd = 0; wd < BMM_WINDOW / 64; wd++) {
+        uint64_t word = bits[wd];
+        bits[wd] = 0;
+        while (!rc && word) {
+          uint32_t s = (uint32_t)(wd * 64 + (uint32_t)__builtin_ctzll(word));
+          word &= word - 1;
+          uint32_t d = wmin + s;
+          double part = acc[s];
+          if (qx_below(part + pre[ne], th) || !qx_daat_live(e, d)) continue;
+          uint8_t norm = qx_seg_norm(e->sg, d);
+          int ok = 1;
+          for (size_t j = ne; j-- > 0;) { /* non-essential, highest bound first */
+            if (qx_below(part + pre[j + 1], th)) {
+              ok = 0;
+              break;
+            }
+            bmm_list *l = &L[ord[j]];
+            if ((rc = qx_pcursor_advance(l->c, d))) break;
+            l->sc = 0;
+            if (l->c->doc == d) {
+              double tf = qx_pcursor_freq(l->c);
+              l->sc = (0 + l->m->idf[0] * tf / (tf + e->K[norm])) * l->w; /* = qx_m_score */
+              part += l->sc;
+            }
+          }
+          if (rc || !ok) continue;
+          /* exact: every list's score, summed in clause order */
+          double sum = 0;
+          for (size_t i = 0; i < n; i++) {
+            bmm_list *l = &L[i];
+            if (l->ess == 1) {
+              const qx_pcursor *c = l->c;
+              while (l->scan < l->to && c->docs[l->scan] < d) l->scan++; /* ids grow */
+              if (l->scan < l->to && c->docs[l->scan] == d) sum += l->m->bsc[l->scan] * l->w;
+            } else if (l->ess == 2 && l->c->doc == d) {
+              sum += l->sc;
+            }
+          }
+          if (sum > th) {
+            int excluded;
+            rc = qx_daat_excluded(e, d, &excluded);
+            if (!rc && !excluded) rc = qx_daat_offer(e, d, sum);
+            th = qx_topk_threshold(&e->top);
+          }
+        }
+        if (rc) {
+          memset(bits, 0, BMM_WINDOW / 64 * sizeof *bits);
+          break;
+        }
+      }
+    }
+    /* the next window starts at the first id past this one that a list may
+     * hold (a cursor beyond the window has nothing before its posting) */
+    uint64_t next = QX_DOC_END;
+    for (size_t i = 0; i < n; i++) {
+      const qx_pcursor *c = L[i].c;
+      if (c->doc == QX_DOC_END || L[i].sb >= c->nblocks) continue;
+      next = QX_MIN(next, c->doc > wmax && c->decoded == c->block ? (uint64_t)c->doc : wmax + 1);
+    }
+    wmin = next >= QX_DOC_END ? QX_DOC_END : (uint32_t)next;
+  }
+  for (size_t i = 0; i < n; i++) L[i].m->doc = QX_DOC_END;
+  return rc;
+}
