@@ -35,6 +35,9 @@ static const char usage[] =
     "                         a model file or a Hugging Face folder\n"
     "      --vector-index K   auto (default: flat up to 200k passages, then hnsw), flat, hnsw, ivfpq\n"
     "      --hnsw-m N         HNSW links per node (default 32)\n"
+    "      --threads N        indexing threads (default: one per CPU)\n"
+    "      --memory MB        memory for the postings being built; past it they are spilled to sorted\n"
+    "                         temporary files and merged (default: a quarter of RAM, at most 1024; 0: no bound)\n"
     "  -q, --quiet            no notes, no progress, no summary\n";
 
 typedef struct ui {
@@ -86,13 +89,15 @@ int cmd_index(int argc, char **argv) {
                                            {"model", required_argument, 0, 'm'},
                                            {"vector-index", required_argument, 0, 'V'},
                                            {"hnsw-m", required_argument, 0, 'H'},
+                                           {"threads", required_argument, 0, 'J'},
+                                           {"memory", required_argument, 0, 'G'},
                                            {"help", no_argument, 0, 'h'},
                                            {0, 0, 0, 0}};
   quarry_build_opts o = QUARRY_BUILD_OPTS_INIT;
   o.vectors = 1; /* the CLI embeds by default; the library default is BM25 only */
   const char *out = NULL;
   ui u = {0};
-  int c, rebuild = 0, merge = 0;
+  int c, rebuild = 0, merge = 0, memory_set = 0;
   optind = 1;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "o:x:qh", longopts, NULL)) != -1) {
@@ -125,6 +130,16 @@ int cmd_index(int argc, char **argv) {
       o.hnsw_m = (int)m;
       break;
     }
+    case 'J':
+      if (cli_parse_u32(&o.threads, optarg, 1, 64)) return cli_fail("--threads: expected an integer from 1 to 64, got '%s'", optarg);
+      break;
+    case 'G': {
+      uint32_t mb = 0;
+      if (cli_parse_u32(&mb, optarg, 0, 1u << 30)) return cli_fail("--memory: expected a number of MB (0: no bound), got '%s'", optarg);
+      o.memory_mb = mb;
+      memory_set = 1;
+      break;
+    }
     case 'h': fputs(usage, stdout); return 0;
     default: return cli_fail("index: bad option '%s' (try 'quarry index --help')", argv[optind - 1]);
     }
@@ -135,6 +150,11 @@ int cmd_index(int argc, char **argv) {
   if (o.passage_overlap > o.passage_tokens / 2)
     return cli_fail("--passage-overlap %u: must be at most half of --passage-tokens (%u)", o.passage_overlap,
                     o.passage_tokens);
+  if (!memory_set) { /* a quarter of RAM, at most 1 GiB */
+    long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+    uint64_t quarter = pages > 0 && psz > 0 ? ((uint64_t)pages * (uint64_t)psz >> 20) / 4 : 1024;
+    o.memory_mb = QX_MAX(16, QX_MIN(1024, quarter));
+  }
   u.tty = isatty(STDERR_FILENO);
   o.note = on_note;
   o.progress = on_progress;

@@ -15,8 +15,11 @@
  *     safety (lookarounds may legitimately see the newline);
  *   - successive matches inside a line are ordered, inside the line, and
  *     the scan terminates;
+ *   - qx_grep_find_unmatched (-v) returns runs of whole lines, and the
+ *     lines it returns are exactly those qx_grep_find_line skips;
  *   - literal mode: qx_lit_find agrees with a naive search (ASCII case
- *     folding when -i).
+ *     folding when -i), and qx_lit_find_nul returns that match when no NUL
+ *     comes before it, else the first NUL.
  */
 #include <ctype.h>
 
@@ -41,6 +44,11 @@ static void lit_mode(const uint8_t *pat, size_t plen, const uint8_t *text, size_
     const char *got = qx_lit_find(&l, (const char *)text + from, tlen - from);
     const char *want = naive_find(pat, plen, text + from, tlen - from, icase);
     FZ_CHECK(got == want);
+    const char *nul = NULL, *z = memchr(text + from, 0, tlen - from);
+    got = qx_lit_find_nul(&l, (const char *)text + from, tlen - from, &nul);
+    if (got) FZ_CHECK(got == want && !nul && (!z || z > got));
+    else if (nul) FZ_CHECK(nul == z);
+    else FZ_CHECK(!want && !z);
     if (from == tlen) break;
   }
   qx_lit_free(&l);
@@ -95,11 +103,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
    * now searched line by line (grep_match.c). */
   int strict = o.syntax != QX_GREP_PCRE;
 
-  size_t from = 0;
+  size_t from = 0, matched = 0, lines = 0, unmatched = 0;
+  int failed = 0;
+  for (size_t i = 0; i < blen; i++) lines += buf[i] == '\n';
   while (from < blen) {
     size_t ls = 0, le = 0;
     int f = qx_grep_find_line(g, buf, from, blen, &ls, &le);
+    if (f < 0) failed = 1;
     if (f < 0) break; /* PCRE2 resource limit: an error, reported by the caller */
+    matched += f == 1;
     size_t stop = f == 1 ? ls : blen;
     if (f == 1) FZ_CHECK(ls >= from && le > ls && le <= blen && buf[le - 1] == '\n' && (ls == 0 || buf[ls - 1] == '\n'));
     /* lines skipped must hold no match; the found line must hold one */
@@ -127,6 +139,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (f != 1) break;
     from = le;
   }
+  /* -v: runs of whole lines, together the lines find_line skipped */
+  for (size_t pos = 0, rs = 0, re = 0; pos < blen && !failed; pos = re) {
+    int f = qx_grep_find_unmatched(g, buf, pos, blen, &rs, &re);
+    if (f < 0) failed = 1;
+    if (f != 1) break;
+    FZ_CHECK(rs >= pos && re > rs && re <= blen && buf[re - 1] == '\n' && (rs == 0 || buf[rs - 1] == '\n'));
+    for (size_t i = rs; i < re; i++) unmatched += buf[i] == '\n';
+  }
+  if (!failed) FZ_CHECK(matched + unmatched == lines);
   free(buf);
   qx_grep_free(g);
   free(pcopy);

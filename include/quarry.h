@@ -86,8 +86,15 @@ typedef struct quarry_build_opts {
   const char *model;
   const char *vector_index;
   int hnsw_m; /* default 32 */
+  /* Indexing threads (0: one per online CPU) and the memory the postings
+   * being built may hold, in MiB (0: no bound). Past its share of the
+   * bound a thread writes its postings to a sorted temporary file; the
+   * files are merged at the end. The index is the same whatever the
+   * threads and the bound (docs/ARCHITECTURE.md, "Indexing"). */
+  unsigned threads;
+  uint64_t memory_mb;
 } quarry_build_opts;
-#define QUARRY_BUILD_OPTS_INIT {QUARRY_BUILD_OPTS_VERSION, "fr", 200, 50, NULL, NULL, NULL, NULL, 0, NULL, NULL, 32}
+#define QUARRY_BUILD_OPTS_INIT {QUARRY_BUILD_OPTS_VERSION, "fr", 200, 50, NULL, NULL, NULL, NULL, 0, NULL, NULL, 32, 0, 0}
 
 typedef struct quarry_build_stats {
   uint64_t docs, passages, terms, postings, tokens; /* of the segments written */

@@ -15,11 +15,16 @@ size_t qx_bitpack_size(uint32_t n, unsigned bits) { return (size_t)(((uint64_t)n
 int qx_postings_encode(qx_buf *out, const uint32_t *docs, const uint32_t *tfs, const uint32_t *dls,
                        const uint64_t *pos_rel, uint32_t n) {
   uint32_t nblocks = (n + QX_BLOCK - 1) / QX_BLOCK;
-  size_t table = out->len;
-  int rc = qx_buf_reserve(out, (size_t)nblocks * QX_SKIP_ENTRY_SIZE);
-  if (rc) return rc;
-  memset(out->data + table, 0, (size_t)nblocks * QX_SKIP_ENTRY_SIZE);
-  out->len += (size_t)nblocks * QX_SKIP_ENTRY_SIZE;
+  /* A single-block list has no skip table: everything in its entry is in the
+   * lexicon (df, max_tf, min_dl) or found by decoding the block. */
+  size_t table = out->len, tsize = nblocks > 1 ? (size_t)nblocks * QX_SKIP_ENTRY_SIZE : 0;
+  if (tsize) {
+    int rc = qx_buf_reserve(out, tsize);
+    if (rc) return rc;
+    memset(out->data + table, 0, tsize);
+    out->len += tsize;
+  }
+  int rc;
   uint32_t gaps[QX_BLOCK], tfm1[QX_BLOCK];
   uint32_t prev = 0;
   for (uint32_t b = 0; b < nblocks; b++) {
@@ -34,11 +39,13 @@ int qx_postings_encode(qx_buf *out, const uint32_t *docs, const uint32_t *tfs, c
       min_dl = QX_MIN(min_dl, dls[lo + j]);
     }
     unsigned bg = qx_bits_needed(gmax), bt = qx_bits_needed(tmax - 1);
-    uint8_t *e = out->data + table + (size_t)b * QX_SKIP_ENTRY_SIZE;
-    uint32_t v32[4] = {docs[lo + cnt - 1], tmax, min_dl, cnt};
-    uint64_t v64[2] = {out->len - table, pos_rel[lo]};
-    memcpy(e, v32, 16);
-    memcpy(e + 16, v64, 16);
+    if (tsize) {
+      uint8_t *e = out->data + table + (size_t)b * QX_SKIP_ENTRY_SIZE;
+      uint32_t v32[4] = {docs[lo + cnt - 1], tmax, min_dl, cnt};
+      uint64_t v64[2] = {out->len - table, pos_rel[lo]};
+      memcpy(e, v32, 16);
+      memcpy(e + 16, v64, 16);
+    }
     size_t sg = qx_bitpack_size(cnt, bg), st = qx_bitpack_size(cnt, bt);
     if ((rc = qx_buf_reserve(out, 2 + sg + st))) return rc;
     uint8_t *p = out->data + out->len;
@@ -59,7 +66,7 @@ static int corrupt(const qx_pcursor *c, const char *what) {
 }
 
 static const uint8_t *skip_entry(const qx_pcursor *c, uint32_t b) {
-  return c->base + (size_t)b * QX_SKIP_ENTRY_SIZE;
+  return c->single ? c->skip1 : c->base + (size_t)b * QX_SKIP_ENTRY_SIZE;
 }
 
 static int decode_block(qx_pcursor *c) {
@@ -69,7 +76,7 @@ static int decode_block(qx_pcursor *c) {
   uint64_t off = qx_le64(e + 16);
   uint32_t want = b + 1 < c->nblocks ? QX_BLOCK : c->df - b * QX_BLOCK;
   if (n != want) return corrupt(c, "bad block count");
-  if (off < (uint64_t)c->nblocks * QX_SKIP_ENTRY_SIZE || off > c->len || c->len - off < 2)
+  if (off < c->table_len || off > c->len || c->len - off < 2)
     return corrupt(c, "block offset out of range");
   const uint8_t *p = c->base + off;
   unsigned bg = p[0], bt = p[1];
@@ -89,7 +96,11 @@ static int decode_block(qx_pcursor *c) {
     }
     c->tfs[j] += 1;
   }
-  if (prev != last) return corrupt(c, "last passage id does not match the skip entry");
+  if (c->single) { /* single block: its entry is made here */
+    uint32_t v = (uint32_t)prev;
+    memcpy(c->skip1, &v, 4);
+  } else if (prev != last)
+    return corrupt(c, "last passage id does not match the skip entry");
   c->n = n;
   c->decoded = b;
   c->pos_i = 0;
@@ -111,10 +122,19 @@ int qx_pcursor_open(qx_pcursor *c, const qx_seg *ix, const qx_term_info *t) {
   if (t->post_off > ix->post.len || t->post_len > ix->post.len - t->post_off || t->pos_off > ix->posi.len ||
       t->pos_len > ix->posi.len - t->pos_off)
     return qx_err(QUARRY_ECORRUPT, "lexicon: term %u: postings out of range", t->id);
-  if (t->df == 0 || t->nblocks != (t->df + QX_BLOCK - 1) / QX_BLOCK ||
-      (uint64_t)t->nblocks * QX_SKIP_ENTRY_SIZE > t->post_len)
+  /* Since postings 2.0 a single-block list has no skip table: its entry is
+   * made from the lexicon (df, max_tf, min_dl), data and positions at 0. */
+  int table = t->nblocks > 1 || ix->post_legacy;
+  c->table_len = table ? (uint64_t)t->nblocks * QX_SKIP_ENTRY_SIZE : 0;
+  if (t->df == 0 || t->nblocks != (t->df + QX_BLOCK - 1) / QX_BLOCK || c->table_len > t->post_len)
     return qx_err(QUARRY_ECORRUPT, "lexicon: term %u: bad block count", t->id);
   c->base = ix->post.data + t->post_off;
+  c->single = !table;
+  if (!table) {
+    uint32_t v32[4] = {0, t->max_tf, t->min_dl, t->df};
+    memset(c->skip1, 0, sizeof c->skip1);
+    memcpy(c->skip1, v32, sizeof v32);
+  }
   c->len = t->post_len;
   c->pbase = ix->posi.data + t->pos_off;
   c->plen = t->pos_len;

@@ -19,6 +19,7 @@
 #define QX_FORMAT_MINOR 0
 #define QX_TOP_FORMAT_MAJOR 2 /* a segmented index directory (top MANIFEST) */
 #define QX_TOP_FORMAT_MINOR 0
+#define QX_POSTINGS_MAJOR 2 /* the postings file: 2 = single-block lists without a skip table, unaligned lists */
 #define QX_HEADER_SIZE 16 /* magic[8] + u32 major + u32 minor */
 #define QX_BLOCK 128      /* postings per block */
 #define QX_DOC_END UINT32_MAX
@@ -140,6 +141,16 @@ typedef struct qx_store_writer qx_store_writer;
 int qx_store_writer_open(qx_store_writer **out, const char *path);
 int qx_store_writer_add(qx_store_writer *w, const char *text, size_t len);
 int qx_store_writer_close(qx_store_writer *w); /* writes the table, fsyncs */
+/* Documents smaller than QX_STORE_BLOCK / 2 are packed in order into frames
+ * of at most QX_STORE_BLOCK bytes; a bigger one gets a frame of its own.
+ * Builds with workers pack the same way, compress each frame with
+ * qx_store_compress and append it with qx_store_writer_add_frame (n
+ * documents of lengths lens[], back to back in the frame). */
+#define QX_STORE_BLOCK (32u << 10)
+int qx_store_writer_add_frame(qx_store_writer *w, const void *comp, size_t clen, const uint64_t *lens, size_t n);
+int qx_store_compress(qx_buf *out, void *zctx, const void *p, size_t len); /* appends one zstd frame */
+void *qx_store_cctx_new(void);
+void qx_store_cctx_free(void *zctx);
 void qx_store_writer_free(qx_store_writer *w);
 
 typedef struct qx_store qx_store;
@@ -183,6 +194,7 @@ typedef struct qx_seg {
   char *name; /* "sNNNNNN", or "." for a 1.0 index */
   qx_manifest man;
   qx_map lex, post, posi, norms, psg, docs, store, surf;
+  int post_legacy; /* postings file of major version 1 (every list has a skip table) */
   uint64_t nterms, npassages, ndocs, nsurface, total_tokens;
   double avgdl;
   qx_lang lang;

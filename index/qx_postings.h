@@ -6,7 +6,8 @@
  * decoded length, count, byte offsets of the block and of its positions),
  * then the blocks: passage-id gaps and tf-1 bit-packed at the smallest width
  * that fits (scalar "binary packing" in the manner of Lemire & Boytsov's
- * BP128; the last block is shorter). The per-block max tf / min length give a
+ * BP128; the last block is shorter; a list of one block has no table, the
+ * cursor makes its entry from the lexicon). The per-block max tf / min length give a
  * block-max BM25 upper bound for any k1, b (Ding & Suel's block-max WAND).
  * Positions live in another file and are decoded only when asked for.
  *
@@ -54,6 +55,9 @@ int qx_postings_encode(qx_buf *out, const uint32_t *docs, const uint32_t *tfs, c
 typedef struct qx_pcursor {
   const uint8_t *base; /* this term's bytes in `postings` */
   uint64_t len;
+  uint64_t table_len; /* bytes of the skip table at base (0 for a single block) */
+  int single;         /* single-block list without a table: its entry is skip1 */
+  uint8_t skip1[QX_SKIP_ENTRY_SIZE];
   const uint8_t *pbase; /* this term's bytes in `positions` */
   uint64_t plen;
   uint32_t df, nblocks, npassages;
@@ -81,7 +85,7 @@ int qx_pcursor_block_max(const qx_pcursor *c, uint32_t *last, uint32_t *max_tf, 
  * the cursor's position). */
 static inline void qx_pcursor_block_info(const qx_pcursor *c, uint32_t b, uint32_t *last, uint32_t *max_tf,
                                          uint32_t *min_dl) {
-  const uint8_t *e = c->base + (size_t)b * QX_SKIP_ENTRY_SIZE;
+  const uint8_t *e = c->single ? c->skip1 : c->base + (size_t)b * QX_SKIP_ENTRY_SIZE;
   *last = qx_le32(e);
   *max_tf = qx_le32(e + 4);
   *min_dl = qx_le32(e + 8);

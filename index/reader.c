@@ -40,9 +40,12 @@ static qx_map *slot_map(qx_seg *ix, size_t i) { return (qx_map *)((char *)ix + s
 int qx_check_header(const qx_map *m, const char *magic, const char *path) {
   if (m->len < QX_HEADER_SIZE) return qx_err(QUARRY_ECORRUPT, "%s: truncated (no header)", path);
   if (memcmp(m->data, magic, 8)) return qx_err(QUARRY_ECORRUPT, "%s: bad magic", path);
-  uint32_t major = qx_le32(m->data + 8);
-  if (major != QX_FORMAT_MAJOR)
-    return qx_err(QUARRY_EVERSION, "%s: format version %u, this quarry reads %d", path, major, QX_FORMAT_MAJOR);
+  uint32_t major = qx_le32(m->data + 8), want = QX_FORMAT_MAJOR;
+  if (!memcmp(magic, QX_MAGIC_POSTINGS, 8)) {
+    if (major == 1) return 0; /* read too: see qx_pcursor_open */
+    want = QX_POSTINGS_MAJOR;
+  }
+  if (major != want) return qx_err(QUARRY_EVERSION, "%s: format version %u, this quarry reads %u", path, major, want);
   return 0;
 }
 
@@ -211,6 +214,7 @@ static int seg_open(qx_seg **out, int dfd, const char *dir, const char *name) {
       rc = qx_check_header(slot_map(ix, i), slots[i].magic, path);
     free(path);
   }
+  if (!rc) ix->post_legacy = qx_le32(ix->post.data + 8) == 1;
   if (!rc) {
     const char *lang = qx_manifest_get(&ix->man, "analyzer.lang");
     if (!lang || qx_lang_parse(&ix->lang, lang)) rc = qx_err(QUARRY_ECORRUPT, "%s/MANIFEST: bad analyzer.lang", d);

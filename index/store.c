@@ -20,7 +20,6 @@
 #include "qx_index.h"
 
 #define STORE_LEVEL 3
-#define QX_STORE_BLOCK (32u << 10)
 #define DOC_REC 24 /* u32 frame, u32 reserved, u64 offset in the frame's content, u64 length */
 
 struct qx_store_writer {
@@ -114,6 +113,33 @@ int qx_store_writer_add(qx_store_writer *w, const char *text, size_t len) {
   if ((rc = add_rec(w, w->nframes, w->block.len, len))) return rc;
   return qx_buf_append(&w->block, text, len);
 }
+
+/* Frames compressed elsewhere (the build's workers, qx_store_compress), in
+ * the order qx_store_writer_add would have made them. */
+int qx_store_writer_add_frame(qx_store_writer *w, const void *comp, size_t clen, const uint64_t *lens, size_t n) {
+  int rc = flush_block(w);
+  void *fr = w->frames;
+  if (!rc) rc = qx_grow(&fr, &w->cap_frames, w->nframes + 1, sizeof(uint64_t));
+  w->frames = fr;
+  uint64_t off = 0;
+  for (size_t i = 0; !rc && i < n; off += lens[i++]) rc = add_rec(w, w->nframes, off, lens[i]);
+  if (rc) return rc;
+  w->frames[w->nframes++] = w->at;
+  return wr(w, comp, clen);
+}
+
+int qx_store_compress(qx_buf *out, void *zctx, const void *p, size_t len) {
+  size_t bound = ZSTD_compressBound(len);
+  int rc = qx_buf_reserve(out, bound);
+  if (rc) return rc;
+  size_t c = ZSTD_compressCCtx(zctx, out->data + out->len, bound, p, len, STORE_LEVEL);
+  if (ZSTD_isError(c)) return qx_err(QUARRY_EIO, "zstd: %s", ZSTD_getErrorName(c));
+  out->len += c;
+  return 0;
+}
+
+void *qx_store_cctx_new(void) { return ZSTD_createCCtx(); }
+void qx_store_cctx_free(void *z) { ZSTD_freeCCtx(z); }
 
 int qx_store_writer_close(qx_store_writer *w) {
   static const uint8_t zeros[8];

@@ -1,8 +1,8 @@
 /*
- * write.c: the binary files of an index, from the in-memory build state
- * (docs/FORMAT.md has the byte layouts): lexicon, postings and positions
- * (terms in byte order, ids = rank) and the lexicon's sparse index
- * lexicon.idx, then norms, passages, docs and surface.
+ * write.c: the binary files of an index, from the build state (docs/FORMAT.md
+ * has the byte layouts): lexicon, postings and positions merged from the
+ * workers' runs (terms in byte order, ids = rank) and the lexicon's sparse
+ * index lexicon.idx, then norms, passages, docs and surface.
  * Every file starts with a 16-byte header (magic, major, minor version);
  * sections are 8-byte aligned; all integers are little-endian. Files are
  * streamed, fsynced, then registered with their xxHash64 in the MANIFEST.
@@ -32,7 +32,7 @@ static int out_pad(qx_out *o) {
   return out_write(o, zeros, (8 - o->at % 8) % 8);
 }
 
-static int out_open(qx_out *o, qx_build *b, const char *name, const char *magic) {
+static int out_open_v(qx_out *o, qx_build *b, const char *name, const char *magic, uint32_t major) {
   memset(o, 0, sizeof *o);
   o->name = name;
   o->path = qx_path_join(b->tmpdir, name);
@@ -41,9 +41,13 @@ static int out_open(qx_out *o, qx_build *b, const char *name, const char *magic)
   if (!o->f) return qx_err_errno(QUARRY_EIO, "%s", o->path);
   uint8_t hdr[QX_HEADER_SIZE];
   memcpy(hdr, magic, 8);
-  uint32_t v[2] = {QX_FORMAT_MAJOR, QX_FORMAT_MINOR};
+  uint32_t v[2] = {major, QX_FORMAT_MINOR};
   memcpy(hdr + 8, v, 8);
   return out_write(o, hdr, sizeof hdr);
+}
+
+static int out_open(qx_out *o, qx_build *b, const char *name, const char *magic) {
+  return out_open_v(o, b, name, magic, QX_FORMAT_MAJOR);
 }
 
 static int out_close(qx_out *o, qx_build *b, int rc) {
@@ -58,24 +62,7 @@ static int out_close(qx_out *o, qx_build *b, int rc) {
   return rc;
 }
 
-/* ---- lexicon, postings, positions -------------------------------------------- */
-
-static int cmp_term(const void *a, const void *b, void *ctx) {
-  const qx_build *sort_b = ctx;
-  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-  const uint8_t *s = sort_b->term_strs.data;
-  uint32_t lx = sort_b->term_len[x], ly = sort_b->term_len[y];
-  int c = memcmp(s + sort_b->term_off[x], s + sort_b->term_off[y], QX_MIN(lx, ly));
-  return c ? c : (lx > ly) - (lx < ly);
-}
-static int cmp_surf(const void *a, const void *b, void *ctx) {
-  const qx_build *sort_b = ctx;
-  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-  const uint8_t *s = sort_b->surf_strs.data;
-  uint32_t lx = sort_b->surf_len[x], ly = sort_b->surf_len[y];
-  int c = memcmp(s + sort_b->surf_off[x], s + sort_b->surf_off[y], QX_MIN(lx, ly));
-  return c ? c : (lx > ly) - (lx < ly);
-}
+/* ---- lexicon, postings, positions: the merge of the runs ---------------------- */
 
 typedef struct term_arrays {
   uint32_t *docs, *tfs, *dls;
@@ -98,32 +85,83 @@ static int arrays_grow(term_arrays *a, size_t n) {
   return 0;
 }
 
-/* Decode one build term's varint stream into arrays + a positions buffer. */
-static int decode_term(const qx_build *b, const qx_bterm *t, term_arrays *a, qx_buf *pos, uint32_t *max_tf,
-                       uint32_t *min_dl) {
-  int rc = arrays_grow(a, t->df);
-  if (rc) return rc;
-  const uint8_t *p = t->post.data, *end = p + t->post.len;
-  uint64_t pid = 0, v;
+/* One run's postings of the current term, decoded: global ids, tfs, and
+ * where each posting's position varints are in the run's record. */
+typedef struct run_part {
+  const uint8_t *p, *end; /* the varint stream */
+  const qx_run *run;
+  size_t chunk;      /* index in run->chunk_no of the current posting's chunk */
+  uint32_t left;     /* postings not read yet */
+  uint32_t lpid;     /* run-local id of the current posting */
+  uint32_t gpid, tf; /* the current posting */
+  const uint8_t *pos;
+  size_t plen;
+} run_part;
+
+static int part_next(const qx_build *b, run_part *q, int first) {
+  uint64_t v, tf;
+  if (qx_varint_get(&q->p, q->end, &v) || qx_varint_get(&q->p, q->end, &tf) || tf == 0 || tf > UINT32_MAX)
+    return qx_err(QUARRY_EIO, "internal: postings run");
+  q->lpid = first ? (uint32_t)v : q->lpid + (uint32_t)v;
+  const qx_run *r = q->run;
+  while (q->chunk < r->nchunks && q->lpid >= r->lbase[q->chunk] + r->cnt[q->chunk]) q->chunk++;
+  if (q->chunk >= r->nchunks || q->lpid < r->lbase[q->chunk]) return qx_err(QUARRY_EIO, "internal: postings run");
+  q->gpid = (uint32_t)(b->chunk_pbase[r->chunk_no[q->chunk]] + (q->lpid - r->lbase[q->chunk]));
+  q->tf = (uint32_t)tf;
+  q->pos = q->p;
+  for (uint64_t k = 0; k < tf; k++)
+    if (qx_varint_get(&q->p, q->end, &v)) return qx_err(QUARRY_EIO, "internal: postings run");
+  q->plen = (size_t)(q->p - q->pos);
+  q->left--;
+  return 0;
+}
+
+/* Merge the runs' postings of one term (each in passage order) by passage id
+ * into arrays + a positions buffer. */
+static int merge_term(const qx_build *b, run_part *parts, size_t np, uint32_t df, term_arrays *a, qx_buf *pos,
+                      uint32_t *max_tf, uint32_t *min_dl) {
+  int rc = arrays_grow(a, df);
   *max_tf = 0;
   *min_dl = UINT32_MAX;
-  for (uint32_t i = 0; i < t->df; i++) {
-    if (qx_varint_get(&p, end, &v)) return qx_err(QUARRY_EIO, "internal: postings buffer");
-    pid = i ? pid + v : v;
-    uint64_t tf;
-    if (qx_varint_get(&p, end, &tf)) return qx_err(QUARRY_EIO, "internal: postings buffer");
-    a->docs[i] = (uint32_t)pid;
-    a->tfs[i] = (uint32_t)tf;
-    a->dls[i] = qx_norm_decode(b->norms.data[pid]);
+  for (size_t k = 0; !rc && k < np; k++) rc = part_next(b, &parts[k], 1);
+  for (uint32_t i = 0; !rc && i < df; i++) {
+    size_t m = SIZE_MAX;
+    for (size_t k = 0; k < np; k++)
+      if (parts[k].tf && (m == SIZE_MAX || parts[k].gpid < parts[m].gpid)) m = k;
+    if (m == SIZE_MAX || parts[m].gpid >= b->npassages) return qx_err(QUARRY_EIO, "internal: postings run");
+    run_part *q = &parts[m];
+    a->docs[i] = q->gpid;
+    a->tfs[i] = q->tf;
+    a->dls[i] = qx_norm_decode(b->norms.data[q->gpid]);
     a->pos_rel[i] = pos->len;
-    const uint8_t *ps = p;
-    for (uint64_t k = 0; k < tf; k++)
-      if (qx_varint_get(&p, end, &v)) return qx_err(QUARRY_EIO, "internal: postings buffer");
-    if ((rc = qx_buf_append(pos, ps, (size_t)(p - ps)))) return rc;
-    *max_tf = QX_MAX(*max_tf, (uint32_t)tf);
+    rc = qx_buf_append(pos, q->pos, q->plen);
+    *max_tf = QX_MAX(*max_tf, q->tf);
     *min_dl = QX_MIN(*min_dl, a->dls[i]);
+    if (!rc && i && a->docs[i] <= a->docs[i - 1]) rc = qx_err(QUARRY_EIO, "internal: postings out of order");
+    if (!rc) {
+      if (q->left) rc = part_next(b, q, 0);
+      else q->tf = 0;
+    }
   }
-  return 0;
+  return rc;
+}
+
+typedef struct lex_out {
+  qx_buf lex, strs;
+} lex_out;
+
+/* The lexicon entry of the next term (docs/FORMAT.md, lexicon). */
+static int lex_add(lex_out *l, const char *str, uint32_t len, uint32_t df, uint64_t cf, uint64_t post_off,
+                   uint64_t post_len, uint64_t pos_off, uint64_t pos_len, uint32_t max_tf, uint32_t min_dl) {
+  uint64_t e64[6] = {l->strs.len, 0, cf, post_off, post_len, pos_off};
+  uint32_t e32[2] = {len, df};
+  memcpy(&e64[1], e32, 8);
+  uint32_t tail[4] = {(df + QX_BLOCK - 1) / QX_BLOCK, max_tf, min_dl, 0};
+  int rc = qx_buf_append(&l->lex, e64, sizeof e64);
+  if (!rc) rc = qx_buf_put_u64(&l->lex, pos_len);
+  if (!rc) rc = qx_buf_append(&l->lex, tail, sizeof tail);
+  if (!rc) rc = qx_buf_append(&l->strs, str, len);
+  return rc;
 }
 
 /* lexicon.idx: the string of every QX_LEXIDX_EVERY-th term of the lexicon
@@ -158,63 +196,91 @@ static int write_lexidx(qx_build *b, const qx_buf *lex, const qx_buf *strs, uint
   return rc;
 }
 
-int qx_build_write_postings(qx_build *b) {
-  size_t n = b->nterms;
-  uint32_t *order = qx_malloc(n * sizeof *order);
-  b->new_id = qx_malloc(n * sizeof *b->new_id);
-  if (!order || !b->new_id) {
-    free(order);
-    return qx_err(QUARRY_ENOMEM, "out of memory");
-  }
-  for (size_t i = 0; i < n; i++) order[i] = (uint32_t)i;
-  qsort_r(order, n, sizeof *order, cmp_term, b);
-  for (size_t i = 0; i < n; i++) b->new_id[order[i]] = (uint32_t)i;
-
-  qx_out po, pp;
-  qx_buf lex = {0}, strs = {0}, enc = {0}, pos = {0};
-  term_arrays a = {0};
-  int rc = out_open(&po, b, "postings", QX_MAGIC_POSTINGS);
-  if (!rc) rc = out_open(&pp, b, "positions", QX_MAGIC_POSITIONS);
-  for (size_t r = 0; !rc && r < n; r++) {
-    qx_bterm *t = &b->terms[order[r]];
-    uint32_t max_tf = 0, min_dl = 0;
-    pos.len = enc.len = 0;
-    rc = decode_term(b, t, &a, &pos, &max_tf, &min_dl);
-    if (!rc) rc = qx_postings_encode(&enc, a.docs, a.tfs, a.dls, a.pos_rel, t->df);
-    if (!rc) rc = qx_buf_pad(&enc, 8);
-    uint64_t post_off = po.at, pos_off = pp.at;
-    if (!rc) rc = out_write(&po, enc.data, enc.len);
-    if (!rc) rc = out_write(&pp, pos.data, pos.len);
-    uint64_t e64[6] = {strs.len, 0, t->cf, post_off, enc.len, pos_off};
-    uint32_t e32[2] = {b->term_len[order[r]], t->df};
-    memcpy(&e64[1], e32, 8);
-    uint32_t tail[4] = {(t->df + QX_BLOCK - 1) / QX_BLOCK, max_tf, min_dl, 0};
-    if (!rc) rc = qx_buf_append(&lex, e64, sizeof e64);
-    if (!rc) rc = qx_buf_put_u64(&lex, pos.len);
-    if (!rc) rc = qx_buf_append(&lex, tail, sizeof tail);
-    if (!rc) rc = qx_buf_append(&strs, b->term_strs.data + b->term_off[order[r]], b->term_len[order[r]]);
-    qx_buf_free(&t->post); /* consumed: keep the peak memory down */
-  }
-  rc = out_close(&po, b, rc);
-  rc = out_close(&pp, b, rc);
+static int lex_write(qx_build *b, lex_out *l, size_t n) {
   qx_out lo;
-  if (!rc) rc = out_open(&lo, b, "lexicon", QX_MAGIC_LEXICON);
+  int rc = out_open(&lo, b, "lexicon", QX_MAGIC_LEXICON);
   if (!rc) {
-    uint64_t h[2] = {n, strs.len};
+    uint64_t h[2] = {n, l->strs.len};
     rc = out_write(&lo, h, sizeof h);
-    if (!rc) rc = out_write(&lo, lex.data, lex.len);
-    if (!rc) rc = out_write(&lo, strs.data, strs.len);
+    if (!rc) rc = out_write(&lo, l->lex.data, l->lex.len);
+    if (!rc) rc = out_write(&lo, l->strs.data, l->strs.len);
     if (!rc) rc = out_pad(&lo);
     rc = out_close(&lo, b, rc);
   }
-  if (!rc) rc = write_lexidx(b, &lex, &strs, n);
-  free(order);
+  return rc;
+}
+
+int qx_build_write_postings(qx_build *b) {
+  size_t nr = b->nruns;
+  qx_run_reader *rd = qx_calloc(nr ? nr : 1, sizeof *rd);
+  run_part *parts = qx_calloc(nr ? nr : 1, sizeof *parts);
+  size_t *cur = qx_calloc(nr ? nr : 1, sizeof *cur);
+  int rc = rd && parts && cur ? 0 : qx_err(QUARRY_ENOMEM, "out of memory");
+  for (unsigned w = 0; !rc && w < b->nthreads; w++) {
+    qx_inv *v = &b->inv[w];
+    if (!(v->new_id = qx_malloc((v->nterms ? v->nterms : 1) * sizeof *v->new_id))) rc = qx_err(QUARRY_ENOMEM, "out of memory");
+  }
+  for (size_t r = 0; !rc && r < nr; r++) rc = qx_run_reader_open(&rd[r], b, &b->runs[r]);
+  qx_out po = {0}, pp = {0};
+  lex_out lex = {0};
+  qx_buf enc = {0}, pos = {0};
+  term_arrays a = {0};
+  if (!rc) rc = out_open_v(&po, b, "postings", QX_MAGIC_POSTINGS, QX_POSTINGS_MAJOR);
+  if (!rc) rc = out_open(&pp, b, "positions", QX_MAGIC_POSITIONS);
+  size_t n = 0;
+  while (!rc) {
+    /* the smallest term among the runs, and the runs that have it */
+    size_t m = SIZE_MAX, nc = 0;
+    for (size_t r = 0; r < nr; r++) {
+      if (!rd[r].has) continue;
+      int c = m == SIZE_MAX ? -1 : qx_inv_cmp_terms(rd[r].w, rd[r].cur.tid, rd[m].w, rd[m].cur.tid);
+      if (c < 0) {
+        m = r;
+        nc = 0;
+      }
+      if (c <= 0) cur[nc++] = r;
+    }
+    if (m == SIZE_MAX) break;
+    uint64_t df = 0, cf = 0;
+    for (size_t k = 0; k < nc; k++) {
+      const qx_run_rec *e = &rd[cur[k]].cur;
+      parts[k] = (run_part){e->data, e->data + e->len, rd[cur[k]].run, 0, e->df, 0, 0, 0, NULL, 0};
+      df += e->df;
+      cf += e->cf;
+      rd[cur[k]].w->new_id[e->tid] = (uint32_t)n;
+    }
+    if (df > UINT32_MAX) rc = qx_err(QUARRY_EINVAL, "a term in more than 2^32 passages");
+    uint32_t max_tf = 0, min_dl = 0;
+    pos.len = enc.len = 0;
+    if (!rc) rc = merge_term(b, parts, nc, (uint32_t)df, &a, &pos, &max_tf, &min_dl);
+    if (!rc) rc = qx_postings_encode(&enc, a.docs, a.tfs, a.dls, a.pos_rel, (uint32_t)df);
+    uint64_t post_off = po.at, pos_off = pp.at;
+    if (!rc) rc = out_write(&po, enc.data, enc.len);
+    if (!rc) rc = out_write(&pp, pos.data, pos.len);
+    const qx_inv *w = rd[m].w;
+    uint32_t tid = rd[m].cur.tid;
+    if (!rc)
+      rc = lex_add(&lex, (const char *)w->term_strs.data + w->term_off[tid], w->term_len[tid], (uint32_t)df, cf,
+                   post_off, enc.len, pos_off, pos.len, max_tf, min_dl);
+    n++;
+    for (size_t k = 0; !rc && k < nc; k++) rc = qx_run_reader_next(&rd[cur[k]]);
+  }
+  if (!rc) rc = out_pad(&po);
+  rc = out_close(&po, b, rc);
+  rc = out_close(&pp, b, rc);
+  for (size_t r = 0; rd && r < nr; r++) qx_run_reader_close(&rd[r]);
+  b->nterms = n;
+  if (!rc) rc = lex_write(b, &lex, n);
+  if (!rc) rc = write_lexidx(b, &lex.lex, &lex.strs, n);
+  free(rd);
+  free(parts);
+  free(cur);
   free(a.docs);
   free(a.tfs);
   free(a.dls);
   free(a.pos_rel);
-  qx_buf_free(&lex);
-  qx_buf_free(&strs);
+  qx_buf_free(&lex.lex);
+  qx_buf_free(&lex.strs);
   qx_buf_free(&enc);
   qx_buf_free(&pos);
   return rc;
@@ -234,23 +300,47 @@ static int write_simple(qx_build *b, const char *name, const char *magic, uint64
   return out_close(&o, b, rc);
 }
 
+/* A surface form of a worker: (worker, index). */
+typedef struct surf_ref {
+  const qx_inv *w;
+  uint32_t i;
+} surf_ref;
+
+static int cmp_surf(const void *a, const void *b) {
+  const surf_ref *x = a, *y = b;
+  uint32_t lx = x->w->surf_len[x->i], ly = y->w->surf_len[y->i];
+  int c = memcmp(x->w->surf_strs.data + x->w->surf_off[x->i], y->w->surf_strs.data + y->w->surf_off[y->i],
+                 QX_MIN(lx, ly));
+  return c ? c : (lx > ly) - (lx < ly);
+}
+
+/* Every worker's forms, sorted, each form once (the same form always maps
+ * to the same term, whichever worker saw it). */
 static int write_surface(qx_build *b) {
-  size_t n = b->nsurf;
-  uint32_t *order = qx_malloc(n * sizeof *order);
-  if (!order) return qx_err(QUARRY_ENOMEM, "out of memory");
-  for (size_t i = 0; i < n; i++) order[i] = (uint32_t)i;
-  qsort_r(order, n, sizeof *order, cmp_surf, b);
+  size_t total = 0;
+  for (unsigned w = 0; w < b->nthreads; w++) total += b->inv[w].nsurf;
+  surf_ref *refs = qx_malloc((total ? total : 1) * sizeof *refs);
+  if (!refs) return qx_err(QUARRY_ENOMEM, "out of memory");
+  size_t k = 0;
+  for (unsigned w = 0; w < b->nthreads; w++)
+    for (size_t i = 0; i < b->inv[w].nsurf; i++) refs[k++] = (surf_ref){&b->inv[w], (uint32_t)i};
+  qsort(refs, total, sizeof *refs, cmp_surf);
   qx_buf ent = {0}, strs = {0};
   int rc = 0;
-  for (size_t r = 0; !rc && r < n; r++) {
-    uint32_t i = order[r];
-    uint32_t e32[2] = {b->surf_len[i], b->new_id[b->surf_term[i]]};
+  size_t n = 0;
+  for (size_t r = 0; !rc && r < total; r++) {
+    if (r && !cmp_surf(&refs[r - 1], &refs[r])) continue;
+    const qx_inv *w = refs[r].w;
+    uint32_t i = refs[r].i;
+    uint32_t e32[2] = {w->surf_len[i], w->new_id[w->surf_term[i]]};
     rc = qx_buf_put_u64(&ent, strs.len);
     if (!rc) rc = qx_buf_append(&ent, e32, 8);
-    if (!rc) rc = qx_buf_append(&strs, b->surf_strs.data + b->surf_off[i], b->surf_len[i]);
+    if (!rc) rc = qx_buf_append(&strs, w->surf_strs.data + w->surf_off[i], w->surf_len[i]);
+    n++;
   }
+  b->nsurf = n;
   if (!rc) rc = write_simple(b, "surface", QX_MAGIC_SURFACE, n, strs.len, 1, &ent, &strs);
-  free(order);
+  free(refs);
   qx_buf_free(&ent);
   qx_buf_free(&strs);
   return rc;

@@ -32,6 +32,9 @@ typedef struct grep_byteset {
   uint8_t lo[16], hi[16];
 } grep_byteset;
 
+/* Thousandths of typical (English or French) text taken by byte b. */
+unsigned grep_byte_permille(unsigned b);
+
 void grep_byteset_init(grep_byteset *s, const uint8_t bits[32]);
 /* Rough frequency of the set's bytes in text, in thousandths. */
 unsigned grep_byteset_cost(const grep_byteset *s);
@@ -42,5 +45,8 @@ const char *grep_byteset_find(const grep_byteset *s, const char *hay, size_t len
 const char *grep_lit_find_avx2(const qx_lit *l, const char *hay, size_t len, const char **nul);
 const char *grep_byteset_find_avx2(const grep_byteset *s, const char *hay, size_t len);
 size_t grep_count_nl_avx2(const char *p, size_t len);
+int grep_lit_unmatched_avx2(const qx_lit *l, const char *buf, size_t from, size_t end, size_t *rs, size_t *re);
+/* 1 when the AVX2 kernels are in use (checked once; QUARRY_NO_SIMD turns them off). */
+int grep_simd(void);
 
 #endif

@@ -42,6 +42,8 @@ static int have_avx2(void) {
   return use_avx2;
 }
 
+int grep_simd(void) { return have_avx2() > 0; }
+
 int qx_lit_init(qx_lit *l, const char *needle, size_t len, int icase) {
   memset(l, 0, sizeof *l);
   if (len == 0) return qx_err(QUARRY_EINVAL, "empty literal");
@@ -190,8 +192,7 @@ void grep_byteset_init(grep_byteset *s, const uint8_t bits[32]) {
   have_avx2();
 }
 
-/* Thousandths of typical (English or French) text taken by byte b. */
-static unsigned byte_permille(unsigned b) {
+unsigned grep_byte_permille(unsigned b) {
   if (b == ' ') return 150;
   if (b >= 'a' && b <= 'z') return 40;
   if (b >= 'A' && b <= 'Z') return 3;
@@ -205,7 +206,7 @@ static unsigned byte_permille(unsigned b) {
 unsigned grep_byteset_cost(const grep_byteset *s) {
   unsigned total = 0;
   for (unsigned b = 0; b < 256; b++)
-    if (s->bits[b >> 3] & (1u << (b & 7))) total += byte_permille(b);
+    if (s->bits[b >> 3] & (1u << (b & 7))) total += grep_byte_permille(b);
   return total;
 }
 

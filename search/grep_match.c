@@ -30,6 +30,9 @@
 #include "grep_int.h"
 
 #define DFA_WS 4096
+/* A partial literal whose rejected candidate lines come more often than
+ * once per LIT_MIN_GAP bytes is dropped (find_line_nul). */
+#define LIT_MIN_GAP 1024
 
 struct qx_grep {
   pcre2_code *code;
@@ -40,12 +43,14 @@ struct qx_grep {
   qx_grep_syntax syntax;
   int never;     /* no patterns: nothing matches */
   int use_lit;   /* literal prefilter */
+  int lit_drop;  /* candidates are dense: use_lit goes off at the next call */
   int lit_only;  /* the literal is the whole pattern: no PCRE2 at all */
   int no_dfa;    /* pattern has items the DFA matcher cannot do (back-references) */
   int per_line;  /* -w with a pattern that can match empty: search line by line */
   int use_set;   /* start-byte prefilter; code was compiled with PCRE2_USE_OFFSET_LIMIT */
   uint32_t cflags; /* pcre2_compile options of code */
   size_t set_bytes, set_calls; /* prefilter statistics (it turns itself off when useless) */
+  size_t lit_bytes, lit_rejects; /* the same for a partial literal: bytes per rejected line */
   grep_byteset set;
   pcre2_match_context *smctx; /* mctx plus an offset limit, for the prefiltered search */
   qx_lit lit;
@@ -200,13 +205,20 @@ int qx_grep_compile(qx_grep **out, const char *const *pats, const size_t *lens, 
     return rc;
   }
   /* Literal prefilter: ASCII-only needles when case-insensitive. A partial
-   * literal must be selective (3+ bytes, or 2 without a lowercase letter or
-   * space): a lone " " or "e" would send nearly every line to PCRE2 twice. */
+   * literal must be selective (3+ bytes, 2 without a lowercase letter or
+   * space, or 1 byte that is rare in text, like the "-" of ^[0-9]{4}-): a
+   * lone " " or "e" would send nearly every line to PCRE2 twice. If the
+   * candidates still turn out dense, find_line_lit switches it off. */
   int selective = info.pure || info.must.len >= 3;
   if (info.must.len == 2) {
     selective = 1;
     for (size_t i = 0; i < 2; i++)
       if (info.must.data[i] == ' ' || (info.must.data[i] >= 'a' && info.must.data[i] <= 'z')) selective = 0;
+  }
+  if (info.must.len == 1) {
+    unsigned b = info.must.data[0];
+    if (o->icase && (b | 0x20) >= 'a' && (b | 0x20) <= 'z') b |= 0x20;
+    selective = info.pure || grep_byte_permille(b) <= 3;
   }
   if (n == 1 && info.must.len > 0 && selective) {
     int ascii = 1;
@@ -327,7 +339,7 @@ static int find_line_set(qx_grep *g, const char *buf, size_t from, size_t end, s
   return 0;
 }
 
-int qx_grep_watches_nul(const qx_grep *g) { return g->use_lit && !g->never; }
+int qx_grep_watches_nul(const qx_grep *g) { return g->use_lit && !g->lit_drop && !g->never; }
 
 int qx_grep_find_line(qx_grep *g, const char *buf, size_t from, size_t end, size_t *ls, size_t *le) {
   return qx_grep_find_line_nul(g, buf, from, end, ls, le, NULL);
@@ -337,6 +349,7 @@ int qx_grep_find_line_nul(qx_grep *g, const char *buf, size_t from, size_t end, 
                           size_t *le, size_t *nul_at) {
   if (g->never) return 0;
   size_t pos = from;
+  if (g->lit_drop) g->use_lit = 0;
   if (g->use_lit) {
     while (pos < end) {
       const char *hit, *nul = NULL;
@@ -363,6 +376,19 @@ int qx_grep_find_line_nul(qx_grep *g, const char *buf, size_t from, size_t end, 
         *ls = s;
         *le = e;
         return 1;
+      }
+      /* A rejected candidate costs a search, two line-end scans and a PCRE2
+       * call: when they come every few hundred bytes, PCRE2's own scan of
+       * the buffer is cheaper, so the literal is dropped (at once when no
+       * NUL watch depends on it, else from the next call on). */
+      g->lit_rejects++;
+      g->lit_bytes += e - pos;
+      if ((g->lit_rejects & 1023) == 0 && g->lit_bytes < g->lit_rejects * LIT_MIN_GAP) {
+        g->lit_drop = 1;
+        if (!nul_at) {
+          g->use_lit = 0;
+          return qx_grep_find_line_nul(g, buf, e, end, ls, le, NULL);
+        }
       }
       if (nul_at) {
         /* the rest of the rejected line was not scanned */
@@ -412,6 +438,22 @@ int qx_grep_find_line_nul(qx_grep *g, const char *buf, size_t from, size_t end, 
     *ls = from + lstart;
     *le = from + lend;
     return 1;
+  }
+  return 0;
+}
+
+int qx_grep_fast_invert(const qx_grep *g) { return g->lit_only && !g->never && grep_simd(); }
+
+int qx_grep_find_unmatched(qx_grep *g, const char *buf, size_t from, size_t end, size_t *rs, size_t *re) {
+  if (qx_grep_fast_invert(g)) return grep_lit_unmatched_avx2(&g->lit, buf, from, end, rs, re);
+  for (size_t pos = from, ls, le; pos < end; pos = le) {
+    int rc = qx_grep_find_line(g, buf, pos, end, &ls, &le);
+    if (rc < 0) return rc;
+    if (rc == 0 || ls > pos) {
+      *rs = pos;
+      *re = rc == 0 ? end : ls;
+      return 1;
+    }
   }
   return 0;
 }

@@ -10,8 +10,52 @@
 const char *grep_lit_find_tail(const qx_lit *l, const char *hay, size_t len);
 int grep_lit_verify(const qx_lit *l, const uint8_t *at);
 
+/* A one-byte needle that matches exactly one byte value (not a letter under
+ * -i), optionally with NUL bytes watched: a memchr2, 128 bytes a step. */
+static const char *find_byte_avx2(const char *hay, size_t len, uint8_t b, const char **nul) {
+  const uint8_t *h = (const uint8_t *)hay;
+  const __m256i vb = _mm256_set1_epi8((char)b), zero = _mm256_setzero_si256();
+  const __m256i vz = nul ? zero : vb; /* without a NUL watch, compare with b twice */
+  size_t i = 0;
+  for (; i + 128 <= len; i += 128) {
+    __m256i v0 = _mm256_loadu_si256((const __m256i *)(h + i));
+    __m256i v1 = _mm256_loadu_si256((const __m256i *)(h + i + 32));
+    __m256i v2 = _mm256_loadu_si256((const __m256i *)(h + i + 64));
+    __m256i v3 = _mm256_loadu_si256((const __m256i *)(h + i + 96));
+    __m256i e0 = _mm256_or_si256(_mm256_cmpeq_epi8(v0, vb), _mm256_cmpeq_epi8(v0, vz));
+    __m256i e1 = _mm256_or_si256(_mm256_cmpeq_epi8(v1, vb), _mm256_cmpeq_epi8(v1, vz));
+    __m256i e2 = _mm256_or_si256(_mm256_cmpeq_epi8(v2, vb), _mm256_cmpeq_epi8(v2, vz));
+    __m256i e3 = _mm256_or_si256(_mm256_cmpeq_epi8(v3, vb), _mm256_cmpeq_epi8(v3, vz));
+    __m256i any = _mm256_or_si256(_mm256_or_si256(e0, e1), _mm256_or_si256(e2, e3));
+    if (_mm256_testz_si256(any, any)) continue;
+    break;
+  }
+  for (; i + 32 <= len; i += 32) {
+    __m256i v = _mm256_loadu_si256((const __m256i *)(h + i));
+    uint32_t m = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(v, vb), _mm256_cmpeq_epi8(v, vz)));
+    if (m) {
+      i += (size_t)__builtin_ctz(m);
+      if (nul && h[i] == 0) {
+        *nul = hay + i;
+        return NULL;
+      }
+      return hay + i;
+    }
+  }
+  for (; i < len; i++) {
+    if (nul && h[i] == 0) {
+      *nul = hay + i;
+      return NULL;
+    }
+    if (h[i] == b) return hay + i;
+  }
+  return NULL;
+}
+
 const char *grep_lit_find_avx2(const qx_lit *l, const char *hay, size_t len, const char **nul) {
   const uint8_t *h = (const uint8_t *)hay;
+  if (l->len == 1 && !(l->icase && l->needle[0] >= 'a' && l->needle[0] <= 'z'))
+    return find_byte_avx2(hay, len, l->needle[0], nul);
   size_t n = l->len, i1 = l->i1, i2 = l->i2;
   size_t maxi = i1 > i2 ? i1 : i2;
   uint8_t b1 = l->needle[i1], b2 = l->needle[i2];
@@ -136,4 +180,95 @@ const char *grep_byteset_find_avx2(const grep_byteset *s, const char *hay, size_
   for (; i < len; i++)
     if (s->bits[h[i] >> 3] & (1u << (h[i] & 7))) return hay + i;
   return NULL;
+}
+
+/* Some candidate of c (bit k: the needle may start at s + k) verified. */
+static inline int some_match(const qx_lit *l, const uint8_t *h, size_t s, uint64_t c, size_t end, int one) {
+  if (one) return c != 0; /* a one-byte compare is exact */
+  for (; c; c &= c - 1) {
+    size_t p = s + (size_t)__builtin_ctzll(c);
+    if (p + l->len <= end && grep_lit_verify(l, h + p)) return 1;
+  }
+  return 0;
+}
+
+static inline uint64_t mask64(__m256i lo, __m256i hi) {
+  return (uint64_t)(uint32_t)_mm256_movemask_epi8(lo) | (uint64_t)(uint32_t)_mm256_movemask_epi8(hi) << 32;
+}
+
+/* For -v: the first run of lines of buf[from, end) without the literal, in
+ * one pass. Each 64-byte step makes a newline mask and the packed-pair
+ * candidate mask (one compare for a one-byte needle: `one`, a constant in
+ * each inlined copy); walking the newlines in order, a line holds the
+ * literal when a (verified) candidate lies before its newline. */
+static inline __attribute__((always_inline)) int unmatched(const qx_lit *l, const char *buf, size_t from,
+                                                          size_t end, size_t *rs, size_t *re, int one) {
+  const uint8_t *h = (const uint8_t *)buf;
+  size_t n = l->len, i1 = l->i1, i2 = l->i2, maxi = i1 > i2 ? i1 : i2;
+  uint8_t b1 = l->needle[i1], b2 = l->needle[i2];
+  uint8_t f1 = (l->icase && b1 >= 'a' && b1 <= 'z') ? 0x20 : 0;
+  uint8_t f2 = (l->icase && b2 >= 'a' && b2 <= 'z') ? 0x20 : 0;
+  const __m256i v1 = _mm256_set1_epi8((char)b1), v2 = _mm256_set1_epi8((char)b2);
+  const __m256i m1 = _mm256_set1_epi8((char)f1), m2 = _mm256_set1_epi8((char)f2);
+  const __m256i vnl = _mm256_set1_epi8('\n');
+  size_t ls = from, run = SIZE_MAX, s = from;
+  int has = 0; /* the line that starts at ls holds the literal */
+  for (; s + 64 + maxi <= end; s += 64) {
+    __m256i x0 = _mm256_loadu_si256((const __m256i *)(h + s));
+    __m256i x1 = _mm256_loadu_si256((const __m256i *)(h + s + 32));
+    uint64_t nl = mask64(_mm256_cmpeq_epi8(x0, vnl), _mm256_cmpeq_epi8(x1, vnl)), c;
+    if (one) {
+      c = mask64(_mm256_cmpeq_epi8(_mm256_or_si256(x0, m1), v1), _mm256_cmpeq_epi8(_mm256_or_si256(x1, m1), v1));
+    } else {
+      __m256i a0 = _mm256_loadu_si256((const __m256i *)(h + s + i1));
+      __m256i a1 = _mm256_loadu_si256((const __m256i *)(h + s + 32 + i1));
+      __m256i b0 = _mm256_loadu_si256((const __m256i *)(h + s + i2));
+      __m256i b1v = _mm256_loadu_si256((const __m256i *)(h + s + 32 + i2));
+      c = mask64(_mm256_and_si256(_mm256_cmpeq_epi8(_mm256_or_si256(a0, m1), v1),
+                                  _mm256_cmpeq_epi8(_mm256_or_si256(b0, m2), v2)),
+                 _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_or_si256(a1, m1), v1),
+                                  _mm256_cmpeq_epi8(_mm256_or_si256(b1v, m2), v2)));
+    }
+    if (!nl) {
+      if (!has && c) has = some_match(l, h, s, c, end, one);
+      continue;
+    }
+    while (nl) {
+      uint64_t bit = nl & (0 - nl); /* the next newline */
+      if (!has && (c & (bit - 1))) has = some_match(l, h, s, c & (bit - 1), end, one);
+      if (!has) {
+        if (run == SIZE_MAX) run = ls;
+      } else if (run != SIZE_MAX) {
+        *rs = run;
+        *re = ls;
+        return 1;
+      }
+      ls = s + (size_t)__builtin_ctzll(nl) + 1;
+      has = 0;
+      c &= ~(bit | (bit - 1));
+      nl &= nl - 1;
+    }
+    if (c) has = some_match(l, h, s, c, end, one);
+  }
+  for (; s < end; s++) {
+    if (!has && s + n <= end && (h[s + i1] | f1) == b1 && grep_lit_verify(l, h + s)) has = 1;
+    if (h[s] != '\n') continue;
+    if (!has) {
+      if (run == SIZE_MAX) run = ls;
+    } else if (run != SIZE_MAX) {
+      *rs = run;
+      *re = ls;
+      return 1;
+    }
+    ls = s + 1;
+    has = 0;
+  }
+  if (run == SIZE_MAX) return 0;
+  *rs = run;
+  *re = end;
+  return 1;
+}
+
+int grep_lit_unmatched_avx2(const qx_lit *l, const char *buf, size_t from, size_t end, size_t *rs, size_t *re) {
+  return l->len == 1 ? unmatched(l, buf, from, end, rs, re, 1) : unmatched(l, buf, from, end, rs, re, 0);
 }

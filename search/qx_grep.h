@@ -62,6 +62,15 @@ int qx_grep_find_line_nul(qx_grep *g, const char *buf, size_t from, size_t end, 
 /* 1 if qx_grep_find_line_nul really watches NUL bytes (literal scan). */
 int qx_grep_watches_nul(const qx_grep *g);
 
+/* For -v: the first run of consecutive lines of buf[from, end) that hold no
+ * match (same preconditions as qx_grep_find_line). Returns 1 with the run
+ * as [*rs, *re) (whole lines), 0 if every line matches, or a negative code.
+ * With a plain literal (qx_grep_fast_invert) it is one SIMD pass that
+ * tests each line as it goes; otherwise it is built on qx_grep_find_line. */
+int qx_grep_find_unmatched(qx_grep *g, const char *buf, size_t from, size_t end, size_t *rs, size_t *re);
+/* 1 if qx_grep_find_unmatched has its one-pass kernel for this pattern. */
+int qx_grep_fast_invert(const qx_grep *g);
+
 /* Find the next match inside one line (line[0, len), without its '\n'),
  * starting the search at byte `start`. Returns 1 with [*ms, *me), 0 if none,
  * negative on error. Leftmost-longest for BRE/ERE/FIXED, leftmost-first

@@ -6,7 +6,7 @@
 # Case syntax: [FLAGS] ARGS, ARGS being shell words (redirections allowed);
 # FLAGS (comma-separated): sort (compare sorted stdout: recursion order is
 # the file system's for GNU grep, sorted for quarry), nostderr, pipe=FILE
-# (FILE is piped into stdin, exercising the non-mmap reader).
+# (FILE is piped into stdin: a pipe, not a regular file).
 # Both run under LC_ALL=C.UTF-8: quarry always behaves as grep in a UTF-8
 # locale. Exit 77 (skipped) when GNU grep or the locale is missing.
 set -u

@@ -168,6 +168,141 @@ int main(void) {
     }
     free(buf);
   }
+  /* A one-byte required literal (a rare byte such as the "-" of
+   * ^[0-9]{2}-) prefilters lines: the lines found are exactly those in
+   * which a match is found line by line, where the byte is rare (first
+   * half) and where it is in every line (the prefilter drops itself). */
+  {
+    size_t n = 400000;
+    char *buf = qx_malloc(n);
+    unsigned seed = 5;
+    for (size_t i = 0; i < n; i++) {
+      seed = seed * 1103515245u + 12345u;
+      unsigned r = (seed >> 16) % 1000;
+      buf[i] = r < 150 ? ' ' : r < 175 ? '\n' : r < 275 ? (char)('0' + r % 10) : r < (i < n / 2 ? 277u : 400u) ? '-'
+               : (char)('a' + r % 26);
+    }
+    buf[n - 1] = '\n';
+    const char *pats[] = {"^[0-9]{2}-", "[a-z]-[0-9]", "-$", "[0-9] -"};
+    for (size_t k = 0; k < QX_ARRAY_LEN(pats); k++) {
+      const char *pv[1] = {pats[k]};
+      size_t lv[1] = {strlen(pats[k])}, ls, le, ms, me, pos = 0;
+      qx_grep_opts o = {QX_GREP_ERE, 0, 0, 0};
+      qx_grep *g = NULL;
+      CHECK_EQ_INT(qx_grep_compile(&g, pv, lv, 1, &o), 0);
+      if (!g) continue;
+      size_t found = 0, want = 0;
+      while (qx_grep_find_line(g, buf, pos, n, &ls, &le) == 1) {
+        found++;
+        pos = le;
+      }
+      for (size_t s = 0; s < n;) {
+        const char *nl = memchr(buf + s, '\n', n - s);
+        size_t e = (size_t)(nl - buf);
+        want += qx_grep_match_in_line(g, buf + s, e - s, 0, &ms, &me) == 1;
+        s = e + 1;
+      }
+      CHECK(want > 0);
+      CHECK_EQ_INT(found, want);
+      qx_grep_free(g);
+    }
+    free(buf);
+  }
+  /* qx_lit_find_nul (the literal scan that also watches NUL bytes): it
+   * returns the first match when no NUL comes before it, else the first
+   * NUL; one-byte needles take their own kernel. */
+  {
+    char hay[1500];
+    unsigned seed = 3;
+    const char *needles[] = {"-", "a", "ab", "b-a", "zz"};
+    for (int round = 0; round < 40; round++) {
+      for (size_t i = 0; i < sizeof hay; i++) {
+        seed = seed * 1103515245u + 12345u;
+        hay[i] = "abcA \n"[(seed >> 16) % 6];
+      }
+      for (int k = 0; k < round % 4; k++) {
+        seed = seed * 1103515245u + 12345u;
+        hay[(seed >> 8) % sizeof hay] = (char)(k == 0 ? '-' : 0);
+      }
+      for (size_t k = 0; k < QX_ARRAY_LEN(needles); k++) {
+        for (int icase = 0; icase < 2; icase++) {
+          qx_lit l;
+          size_t nl = strlen(needles[k]);
+          CHECK_EQ_INT(qx_lit_init(&l, needles[k], nl, icase), 0);
+          for (size_t start = 0; start < 200; start += 37) {
+            const char *nul = NULL, *want = NULL;
+            const char *got = qx_lit_find_nul(&l, hay + start, sizeof hay - start, &nul);
+            for (size_t i = start; i + nl <= sizeof hay && !want; i++)
+              if (icase ? !strncasecmp(hay + i, needles[k], nl) : !memcmp(hay + i, needles[k], nl)) want = hay + i;
+            const char *z = memchr(hay + start, 0, sizeof hay - start);
+            if (got) {
+              CHECK(got == want);
+              CHECK(nul == NULL);
+              CHECK(!z || z > got);
+            } else if (nul) {
+              CHECK(nul == z);
+            } else {
+              CHECK(!want && !z);
+            }
+            CHECK(qx_lit_find(&l, hay + start, sizeof hay - start) == want);
+          }
+          qx_lit_free(&l);
+        }
+      }
+    }
+  }
+  /* qx_grep_find_unmatched (-v): its runs are exactly the lines without a
+   * match, for plain literals (the one-pass kernel, one-byte and longer
+   * needles, -i) and for a regex (built on qx_grep_find_line); long lines,
+   * short lines, and runs cut at `end`. */
+  {
+    size_t n = 20000;
+    char *buf = qx_malloc(n);
+    unsigned seed = 9;
+    const char *pats[] = {"e", "E", "ab", "xyz", "b a", "a[bc]"};
+    for (int round = 0; round < 6; round++) {
+      unsigned nlrate = round < 3 ? 20 : 300; /* lines of ~50 or ~3 bytes */
+      for (size_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        unsigned r = (seed >> 16) % 1000;
+        buf[i] = r < nlrate ? '\n' : "abcdexyzE "[r % 10];
+        if (round % 3 == 1 && buf[i] == 'e') buf[i] = 'a'; /* few matches */
+      }
+      buf[n - 1] = '\n';
+      for (size_t k = 0; k < QX_ARRAY_LEN(pats); k++) {
+        for (int icase = 0; icase < 2; icase++) {
+          const char *pv[1] = {pats[k]};
+          size_t lv[1] = {strlen(pats[k])}, ms, me, rs, re;
+          qx_grep_opts o = {QX_GREP_BRE, icase, 0, 0};
+          qx_grep *g = NULL;
+          CHECK_EQ_INT(qx_grep_compile(&g, pv, lv, 1, &o), 0);
+          if (!g) continue;
+          size_t end = round % 3 == 2 ? (size_t)((const char *)memchr(buf + n / 2, '\n', n) - buf) + 1 : n;
+          size_t pos = 0, want = 0, got = 0, bad = 0;
+          while (qx_grep_find_unmatched(g, buf, pos, end, &rs, &re) == 1) {
+            bad += rs < pos || re <= rs || re > end || buf[re - 1] != '\n' || (rs > 0 && buf[rs - 1] != '\n');
+            for (size_t s = rs; s < re && !bad;) {
+              size_t e = (size_t)((const char *)memchr(buf + s, '\n', re - s) - buf);
+              bad += qx_grep_match_in_line(g, buf + s, e - s, 0, &ms, &me) == 1;
+              got++;
+              s = e + 1;
+            }
+            if (bad) break;
+            pos = re;
+          }
+          for (size_t s = 0; s < end;) {
+            size_t e = (size_t)((const char *)memchr(buf + s, '\n', end - s) - buf);
+            want += qx_grep_match_in_line(g, buf + s, e - s, 0, &ms, &me) != 1;
+            s = e + 1;
+          }
+          CHECK_EQ_INT(bad, 0);
+          CHECK_EQ_INT(got, want);
+          qx_grep_free(g);
+        }
+      }
+    }
+    free(buf);
+  }
   /* --rank: BM25 (Lucene form) over the lines of a small text, by hand:
    * N = 3 lines with tokens, dl = 2, 2, 1, avgdl = 5/3; "chat" in lines 1
    * and 3 (df 2), idf = ln(1 + (3 - 2 + 0.5) / 2.5) = ln 1.6. */

@@ -88,8 +88,14 @@ static void fake_make(fake *f, uint32_t n, uint32_t npass) {
   f->ix.posi.data = f->pos.data;
   f->ix.posi.len = f->pos.len;
   f->ix.npassages = npass;
+  uint32_t max_tf = 0, min_dl = UINT32_MAX;
+  for (uint32_t i = 0; i < n; i++) {
+    max_tf = QX_MAX(max_tf, f->tfs[i]);
+    min_dl = QX_MIN(min_dl, dls[i]);
+  }
   f->t = (qx_term_info){.id = 7, .df = n, .post_off = 0, .post_len = f->post.len, .pos_off = 0,
-                        .pos_len = f->pos.len, .nblocks = (n + QX_BLOCK - 1) / QX_BLOCK};
+                        .pos_len = f->pos.len, .nblocks = (n + QX_BLOCK - 1) / QX_BLOCK, .max_tf = max_tf,
+                        .min_dl = min_dl};
   free(dls);
   free(rel);
 }
