@@ -31,7 +31,6 @@
 #include "qx_build.h"
 #include "qx_update.h"
 #include "qx_vectors.h"
-#include "qx_vectors.h"
 
 /* ---- notes and progress ---------------------------------------------------- */
 
