@@ -20,13 +20,15 @@
 #include "qx_embed.h"
 
 static const char *usage_text =
-    "usage: quarry embed [--model M] [--query | --passage] [--ids] [--batch N] [--time] [-0]\n"
+    "usage: quarry embed [--model M] [--query | --passage] [--ids] [--first-window] [--batch N] [--time] [-0]\n"
     "Embed each line of stdin; print one JSON array of floats per line.\n"
     "  --model M    model name (multilingual-e5-small, all-MiniLM-L6-v2), folder or E5S1 file\n"
     "               (default: $QUARRY_MODEL, else " QX_DEFAULT_MODEL ")\n"
     "  --query      embed as queries (E5: \"query: \" prefix)\n"
     "  --passage    embed as passages (E5: \"passage: \" prefix; the default)\n"
     "  --ids        print {\"ids\":[...],\"windows\":N,\"embedding\":[...]} per line\n"
+    "  --first-window  embed a text longer than the model's window from its first window\n"
+    "               (truncation, as the indexer does for passages) instead of the mean of all windows\n"
     "  --batch N    texts per encoder call (default 64)\n"
     "  --time       print load time, throughput and per-call latency (p50, p95) on stderr\n"
     "  -0           texts are NUL-separated instead of one per line\n";
@@ -52,7 +54,7 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-static int print_batch(qx_model *m, qx_embed_kind kind, texts *t, float *vec, int ids_too,
+static int print_batch(qx_model *m, qx_embed_kind kind, texts *t, float *vec, int ids_too, int first_window,
                        timings *tm) {
   int dim = qx_model_dim(m);
   double t0 = qx_now();
@@ -65,7 +67,7 @@ static int print_batch(qx_model *m, qx_embed_kind kind, texts *t, float *vec, in
       size_t n;
       if (qx_model_tokenize(m, kind, t->s[i], t->len[i], &ids, &n)) return cli_fail_lib("embed");
       size_t c = (size_t)qx_model_max_tokens(m) - 2, content = n >= 2 ? n - 2 : 0, win = 1;
-      if (content > c) win = (content - c / 8 - 1) / (c - c / 8) + 1;
+      if (content > c && !first_window) win = (content - c / 8 - 1) / (c - c / 8) + 1;
       fputs("{\"ids\":[", stdout);
       for (size_t k = 0; k < n; k++) printf(k ? ",%d" : "%d", ids[k]);
       printf("],\"windows\":%zu,\"embedding\":", win);
@@ -81,13 +83,14 @@ static int print_batch(qx_model *m, qx_embed_kind kind, texts *t, float *vec, in
 int cmd_embed(int argc, char **argv) {
   const char *model = getenv("QUARRY_MODEL");
   qx_embed_kind kind = QX_EMBED_PASSAGE;
-  int ids_too = 0, nul = 0, timing = 0;
+  int ids_too = 0, nul = 0, timing = 0, first_window = 0;
   long batch = 64;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--model") && i + 1 < argc) model = argv[++i];
     else if (!strcmp(argv[i], "--query")) kind = QX_EMBED_QUERY;
     else if (!strcmp(argv[i], "--passage")) kind = QX_EMBED_PASSAGE;
     else if (!strcmp(argv[i], "--ids")) ids_too = 1;
+    else if (!strcmp(argv[i], "--first-window")) first_window = 1;
     else if (!strcmp(argv[i], "--time")) timing = 1;
     else if (!strcmp(argv[i], "-0")) nul = 1;
     else if (!strcmp(argv[i], "--batch") && i + 1 < argc) {
@@ -105,6 +108,7 @@ int cmd_embed(int argc, char **argv) {
   double t0 = qx_now();
   qx_model *m;
   if (qx_model_load(&m, model)) return cli_fail_lib("embed: cannot load model");
+  if (first_window) qx_model_set_long(m, QX_LONG_FIRST);
   double t_load = qx_now() - t0;
   texts t = {0};
   timings tm = {0};
@@ -125,13 +129,13 @@ int cmd_embed(int argc, char **argv) {
     }
     t.len[t.n++] = (size_t)n;
     if (t.n == (size_t)batch) {
-      rc = print_batch(m, kind, &t, vec, ids_too, &tm);
+      rc = print_batch(m, kind, &t, vec, ids_too, first_window, &tm);
       total += t.n;
       texts_clear(&t);
     }
   }
   if (!rc && t.n) {
-    rc = print_batch(m, kind, &t, vec, ids_too, &tm);
+    rc = print_batch(m, kind, &t, vec, ids_too, first_window, &tm);
     total += t.n;
   }
   double dt = qx_now() - t0;
@@ -141,9 +145,9 @@ int cmd_embed(int argc, char **argv) {
     rc = cli_fail("embed: write error: %s", strerror(errno));
   if (!rc && qx_model_windowed(m))
     fprintf(stderr,
-            "quarry: embed: %llu input(s) longer than %d tokens were embedded as overlapping "
-            "windows (token-weighted mean, see embed/README.md)\n",
-            (unsigned long long)qx_model_windowed(m), qx_model_max_tokens(m));
+            "quarry: embed: %llu input(s) longer than %d tokens were embedded %s (see embed/README.md)\n",
+            (unsigned long long)qx_model_windowed(m), qx_model_max_tokens(m),
+            first_window ? "from their first window (truncated)" : "as overlapping windows (token-weighted mean)");
   if (timing && !rc) {
     double enc = 0;
     for (size_t i = 0; i < tm.n; i++) enc += tm.v[i];

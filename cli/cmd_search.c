@@ -26,13 +26,15 @@ static const char usage[] =
     "      --per-doc     keep only the best passage of each document\n"
     "      --k1 X, --b Y BM25 parameters (default 0.9, 0.4)\n"
     "      --mode M      bm25, vector or hybrid (default: hybrid when the index has vectors)\n"
-    "      --fusion F    rrf (default) or convex (min-max normalised scores)\n"
-    "      --rrf-k N     reciprocal rank fusion constant (default 60)\n"
-    "      --alpha A     convex fusion weight of the vector leg, 0..1 (default 0.5)\n"
+    "      --fusion F    convex (default: min-max normalised scores) or rrf\n"
+    "      --alpha A     convex fusion weight of the vector leg, 0..1 (default 0.6)\n"
+    "      --rrf-k N     reciprocal rank fusion constant (default 60; implies --fusion rrf)\n"
     "      --depth N     candidates per leg in hybrid (default max(k, 100))\n"
     "      --ef-search N HNSW search breadth (vector indexes built with --vector-index hnsw)\n"
     "      --model M     query encoder (must be the model the index was built with)\n"
     "      --explain     show each hit's BM25 and vector rank and score, and the fused score\n"
+    "      --literal     the query is plain text, no syntax: \" + - : * ~ ( ) are spaces for BM25,\n"
+    "                    and the vector leg embeds the text as written\n"
     "      --color WHEN  highlight matches: auto (default, on a tty), always, never\n"
     "Query syntax (docs/QUERY.md): word +required -excluded \"exact phrase\" prefix*\n";
 
@@ -108,11 +110,12 @@ int cmd_search(int argc, char **argv) {
                                            {"ef-search", required_argument, 0, 'E'},
                                            {"model", required_argument, 0, 'm'},
                                            {"explain", no_argument, 0, 'X'},
+                                           {"literal", no_argument, 0, 'L'},
                                            {"help", no_argument, 0, 'h'},
                                            {0, 0, 0, 0}};
   quarry_search_opts so = QUARRY_SEARCH_OPTS_INIT;
   const char *dir = NULL, *qid = "1", *tag = "quarry";
-  int mode = OUT_HUMAN, color = -1, dump = 0, explain = 0, c;
+  int mode = OUT_HUMAN, color = -1, dump = 0, explain = 0, c, fusion_set = 0, rrf_k_set = 0;
   uint32_t u32 = 0;
   optind = 1;
   opterr = 0;
@@ -151,9 +154,11 @@ int cmd_search(int argc, char **argv) {
       if (!strcmp(optarg, "rrf")) so.fusion = QUARRY_FUSION_RRF;
       else if (!strcmp(optarg, "convex")) so.fusion = QUARRY_FUSION_CONVEX;
       else return cli_fail("--fusion: expected rrf or convex, got '%s'", optarg);
+      fusion_set = 1;
       break;
     case 'R':
       if (cli_parse_double(&so.rrf_k, optarg) || !(so.rrf_k > 0)) return cli_fail("--rrf-k: expected a number > 0, got '%s'", optarg);
+      rrf_k_set = 1;
       break;
     case 'A':
       if (cli_parse_double(&so.alpha, optarg) || !(so.alpha >= 0 && so.alpha <= 1))
@@ -168,10 +173,12 @@ int cmd_search(int argc, char **argv) {
       break;
     case 'm': so.model = optarg; break;
     case 'X': explain = 1; break;
+    case 'L': so.literal = 1; break;
     case 'h': fputs(usage, stdout); return 0;
     default: return cli_fail("search: bad option '%s' (try 'quarry search --help')", argv[optind - 1]);
     }
   }
+  if (rrf_k_set && !fusion_set) so.fusion = QUARRY_FUSION_RRF; /* --rrf-k alone means RRF */
   if (optind >= argc) {
     return cli_fail("search: no QUERY given (try 'quarry search --help')");
   }

@@ -5,9 +5,11 @@
  * Document-level runs: qrels judge documents while the index scores passages,
  * so each query asks for the best passage per document (per_doc): a
  * document's score is the maximum of its passages' scores. Queries are
- * searched as plain words: the query-syntax characters (" + - : * ~ ( )) are
- * blanked first so that a natural-language question is never read as an
- * exclusion, a field or a phrase. A query left with no searchable word (only
+ * literal (quarry_search_opts.literal): for BM25 the query-syntax characters
+ * (" + - : * ~ ( )) read as spaces, so that a natural-language question is
+ * never read as an exclusion, a field or a phrase; the vector leg embeds the
+ * text as written (punctuation and hyphens included, as the encoder was
+ * trained). A query left with no searchable word (only
  * stopwords) returns nothing and counts with 0, as in trec_eval given an
  * empty ranking. Should the index hold two documents with one external id,
  * the id keeps its best score (a run must not list a document twice).
@@ -15,7 +17,7 @@
  * --sweep "k1=A:B:STEP,b=C:D:STEP" evaluates every (k1, b) on the grid with the
  * same index (BM25 parameters are free at query time) and names the best
  * setting by the first metric of --metrics. In hybrid mode the fusion
- * parameters are free too: "rrf_k=10:100:10" (reciprocal rank fusion) or
+ * parameters are free too: "rrf_k=10:100:10" (reciprocal rank fusion, implied by sweeping rrf_k) or
  * "alpha=0:1:0.1" (convex fusion, implied by sweeping alpha), alone or with
  * k1 and b.
  */
@@ -80,12 +82,6 @@ static int parse_sweep(range ax[AX_N], int swept[AX_N], const char *spec) {
 
 static size_t steps(const range *r) { return (size_t)floor((r->hi - r->lo) / r->step + 1e-6) + 1; }
 
-/* Blank the query-syntax characters: the text is searched as plain words. */
-static void plain_words(char *q) {
-  for (char *p = q; *p; p++)
-    if (strchr("\"+-:*~()", *p)) *p = ' ';
-}
-
 /* Run every judged topic once with the parameters p[AX_*] (< 0: the library
  * default) into a new run. Returns 0 or an exit status. */
 static int run_topics(qx_run **out, size_t *empty, size_t *dups, quarry_index *ix, const qx_topics *t,
@@ -95,8 +91,10 @@ static int run_topics(qx_run **out, size_t *empty, size_t *dups, quarry_index *i
   quarry_search_opts so = QUARRY_SEARCH_OPTS_INIT;
   so.k = (uint32_t)o->depth;
   so.per_doc = 1;
+  so.literal = 1; /* topics are natural language: no operators, the encoder sees the text as written */
   so.mode = !strcmp(o->mode, "vector") ? QUARRY_MODE_VECTOR : !strcmp(o->mode, "hybrid") ? QUARRY_MODE_HYBRID : QUARRY_MODE_BM25;
-  if (o->fusion && !strcmp(o->fusion, "convex")) so.fusion = QUARRY_FUSION_CONVEX;
+  if (o->fusion) so.fusion = !strcmp(o->fusion, "rrf") ? QUARRY_FUSION_RRF : QUARRY_FUSION_CONVEX;
+  else if (o->rrf_k > 0) so.fusion = QUARRY_FUSION_RRF; /* --rrf-k alone means RRF */
   if (p[AX_RRFK] > 0) so.rrf_k = p[AX_RRFK];
   if (p[AX_ALPHA] >= 0) so.alpha = p[AX_ALPHA];
   if (p[AX_K1] >= 0) so.k1 = p[AX_K1];
@@ -109,15 +107,8 @@ static int run_topics(qx_run **out, size_t *empty, size_t *dups, quarry_index *i
       qx_run_free(run);
       return cli_fail_lib("eval");
     }
-    char *q = qx_strdup(t->t[i].text);
-    if (!q) {
-      qx_run_free(run);
-      return cli_fail("eval: out of memory");
-    }
-    plain_words(q);
     quarry_results *res = NULL;
-    int rc = quarry_search(&res, ix, q, &so);
-    free(q);
+    int rc = quarry_search(&res, ix, t->t[i].text, &so);
     if (rc == QUARRY_EINVAL) { /* nothing searchable left: an empty ranking */
       (*empty)++;
       continue;
@@ -169,6 +160,7 @@ int eval_search(const eval_opts *o, const qx_qrels *qrels, const qx_metric *m, s
     if (swept[AX_RRFK] && o->fusion && strcmp(o->fusion, "rrf"))
       return cli_fail("eval: --sweep rrf_k needs --fusion rrf");
     if (swept[AX_ALPHA]) eo.fusion = "convex"; /* sweeping alpha implies convex fusion */
+    if (swept[AX_RRFK]) eo.fusion = "rrf";     /* and sweeping rrf_k RRF */
   }
   o = &eo;
   qx_topics *t = NULL;

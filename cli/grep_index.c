@@ -55,6 +55,7 @@ static int rank_from_index(grep_run *r, const grep_rank_opts *ro_in, quarry_inde
   so.b = ro->b;
   so.mode = ro->mode == GREP_RANK_SEMANTIC ? QUARRY_MODE_VECTOR
             : ro->mode == GREP_RANK_HYBRID ? QUARRY_MODE_HYBRID : QUARRY_MODE_BM25;
+  so.fusion = QUARRY_FUSION_RRF; /* as grep ranks without an index (grep_rank.c) */
   so.rrf_k = GREP_RRF_K;
   so.model = ro->model;
   quarry_results *res = NULL;

@@ -9,13 +9,16 @@
  *   -> per text: token-weighted mean of its windows -> L2 normalisation.
  *
  * Long inputs (more than max_tokens - 2 content tokens: 510 for E5, 254 for
- * MiniLM whose sentence-transformers config caps sequences at 256) are never
- * truncated: they are cut into windows of C = max_tokens - 2 content tokens
- * starting every S = C - C/8 tokens (consecutive windows overlap by C/8 so no
- * sentence is only seen cut in two), each window wrapped in the specials, and
- * the text's vector is the mean over all window tokens (= window means
- * weighted by window length), re-normalised. qx_model_windowed() counts the
- * texts so cut; `quarry embed` and the indexer report it.
+ * MiniLM whose sentence-transformers config caps sequences at 256) are by
+ * default not truncated: they are cut into windows of C = max_tokens - 2
+ * content tokens starting every S = C - C/8 tokens (consecutive windows
+ * overlap by C/8 so no sentence is only seen cut in two), each window wrapped
+ * in the specials, and the text's vector is the mean over all window tokens
+ * (= window means weighted by window length), re-normalised. Under
+ * QX_LONG_FIRST (qx_model_set_long; the indexer's choice for passages) only
+ * the first window is encoded, as sentence-transformers and MTEB truncate.
+ * qx_model_windowed() counts the long texts either way; `quarry embed` and
+ * the indexer report it.
  */
 #include <dirent.h>
 #include <math.h>
@@ -192,6 +195,7 @@ uint64_t qx_model_checksum(const qx_model *mc) {
 }
 int qx_model_max_tokens(const qx_model *m) { return m->max_tokens; }
 uint64_t qx_model_windowed(const qx_model *m) { return m->windowed; }
+void qx_model_set_long(qx_model *m, qx_long_mode mode) { m->long_mode = mode; }
 
 int qx_model_tokenize(qx_model *m, qx_embed_kind kind, const char *text, size_t len, int32_t **ids,
                       size_t *n_ids) {
@@ -282,6 +286,7 @@ int qx_embed_batch(qx_model *m, qx_embed_kind kind, const char *const *texts, co
     const int32_t *content = nid >= 2 ? ids + 1 : ids;
     size_t nc = nid >= 2 ? nid - 2 : 0;
     if (nc > C) m->windowed++;
+    if (nc > C && m->long_mode == QX_LONG_FIRST) nc = C; /* truncated: the first window only */
     for (size_t start = 0;; start += S) {
       size_t wl = QX_MIN(C, nc - start);
       if (b.n_ids + wl + 2 > QX_EMBED_BATCH_TOKENS && (rc = batch_flush(m, &b, out))) break;

@@ -21,7 +21,8 @@ struct qx_model {
   char *prefix[2];                    /* by qx_embed_kind; "" for none */
   uint64_t checksum;                  /* computed on first request (reads every weight) */
   char *tokenizer_path;               /* HF: tokenizer.json, part of the checksum */
-  uint64_t windowed;                  /* texts cut into several windows */
+  uint64_t windowed;                  /* texts longer than one window (windowed or truncated) */
+  qx_long_mode long_mode;             /* what to do with them (default QX_LONG_WINDOWS) */
   float **owned;                      /* f32 tensors to free */
   size_t n_owned, cap_owned;
   qx_e5s1 *e5;                        /* E5S1 file, kept mapped (weights used in place) */

@@ -55,16 +55,28 @@ typedef enum {
  *  NUL-terminated texts) into out[n * dim], each row L2-normalised (an empty
  *  text gets the embedding of the specials alone, as the reference does).
  *  Texts longer than one window are cut into windows (see qx_model_max_tokens
- *  and embed/README.md: windows of max-2 content tokens overlapping by a
- *  quarter, window vectors averaged by token count, then re-normalised); the
- *  number of texts so cut since load is given by qx_model_windowed().
+ *  and embed/README.md: windows of max-2 content tokens overlapping by an
+ *  eighth, window vectors averaged by token count, then re-normalised), or
+ *  truncated to the first window under QX_LONG_FIRST (qx_model_set_long); the
+ *  number of such texts since load is given by qx_model_windowed().
  *  @return : 0 or a negative QUARRY_E*. */
 int qx_embed_batch(qx_model *m, qx_embed_kind kind, const char *const *texts, const size_t *lens,
                    size_t n, float *out);
 
-/*! Texts cut into more than one window by this model since it was loaded
- *  (callers report it: long inputs are never cut silently). */
+/*! Texts longer than one window seen by this model since it was loaded
+ *  (cut into windows, or truncated under QX_LONG_FIRST; callers report it:
+ *  long inputs are never cut silently). */
 uint64_t qx_model_windowed(const qx_model *m);
+
+/*! What qx_embed_batch does with a text longer than one window. */
+typedef enum {
+  QX_LONG_WINDOWS = 0, /* the default: mean over overlapping windows (the whole text counts) */
+  QX_LONG_FIRST        /* the first window only (truncation, as the models are trained and
+                          evaluated: sentence-transformers, MTEB); the indexer's choice for
+                          passages, whose tails the next passage's overlap covers */
+} qx_long_mode;
+/*! Set the long-text mode of this model object (see qx_long_mode). */
+void qx_model_set_long(qx_model *m, qx_long_mode mode);
 
 /*! Token ids that qx_embed_batch would feed for one text (prefix and specials
  *  included, before windowing). *ids is malloc'd, caller frees. For tests and

@@ -239,11 +239,12 @@ int quarry_index_text(char **out, size_t *out_len, quarry_index *ix, uint32_t do
 /*  Searching                                                                */
 /* ======================================================================== */
 
-#define QUARRY_SEARCH_OPTS_VERSION 1
+#define QUARRY_SEARCH_OPTS_VERSION 2 /* 2 added `literal`; version 1 structs are still accepted */
 /*! Retrieval modes. AUTO is HYBRID when the index has vectors, else BM25. */
 typedef enum quarry_mode { QUARRY_MODE_AUTO = 0, QUARRY_MODE_BM25, QUARRY_MODE_VECTOR, QUARRY_MODE_HYBRID } quarry_mode;
-/*! Hybrid fusion: reciprocal rank fusion (Cormack et al. 2009), or a convex
- *  sum alpha * vector + (1 - alpha) * bm25 of min-max normalised scores. */
+/*! Hybrid fusion: a convex sum alpha * vector + (1 - alpha) * bm25 of min-max
+ *  normalised scores (the default, alpha 0.6: docs/QUALITY.md), or reciprocal
+ *  rank fusion (Cormack et al. 2009). */
 typedef enum quarry_fusion { QUARRY_FUSION_RRF = 0, QUARRY_FUSION_CONVEX } quarry_fusion;
 typedef struct quarry_search_opts {
   unsigned version; /* QUARRY_SEARCH_OPTS_VERSION */
@@ -253,12 +254,15 @@ typedef struct quarry_search_opts {
   quarry_mode mode; /* default AUTO */
   quarry_fusion fusion;
   double rrf_k;      /* RRF constant (default 60) */
-  double alpha;      /* convex fusion weight of the vector leg (default 0.5) */
+  double alpha;      /* convex fusion weight of the vector leg (default 0.6) */
   uint32_t depth;    /* candidates per leg in hybrid (0: max(k, 100)) */
   const char *model; /* query encoder (NULL: the model the index was built with) */
   int ef_search;     /* HNSW search breadth (0: max(64, 2 * depth)) */
+  int literal;       /* 1: the query is natural-language text, not docs/QUERY.md syntax: the
+                        operator characters " + - : * ~ ( ) are read as spaces by BM25 (every
+                        word an optional term) and the vector leg embeds the text verbatim */
 } quarry_search_opts;
-#define QUARRY_SEARCH_OPTS_INIT {QUARRY_SEARCH_OPTS_VERSION, 10, 0.9, 0.4, 0, QUARRY_MODE_AUTO, QUARRY_FUSION_RRF, 60.0, 0.5, 0, NULL, 0}
+#define QUARRY_SEARCH_OPTS_INIT {QUARRY_SEARCH_OPTS_VERSION, 10, 0.9, 0.4, 0, QUARRY_MODE_AUTO, QUARRY_FUSION_CONVEX, 60.0, 0.6, 0, NULL, 0, 0}
 
 typedef struct quarry_hit {
   uint32_t passage, doc;

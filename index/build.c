@@ -110,6 +110,20 @@ int qx_build_passage_text(char **out, size_t *out_len, qx_build *b, uint32_t pid
   const uint8_t *r = b->passages.data + (size_t)pid * QX_PASSAGE_REC_SIZE;
   return qx_store_read(out, out_len, b->store_rd, qx_le32(r), qx_le64(r + 8), qx_le64(r + 16));
 }
+
+int qx_build_passage_input(char **out, size_t *out_len, qx_build *b, uint32_t pid) {
+  char *text = NULL;
+  size_t len = 0;
+  int rc = qx_build_passage_text(&text, &len, b, pid);
+  if (rc) return rc;
+  uint32_t doc = qx_le32(b->passages.data + (size_t)pid * QX_PASSAGE_REC_SIZE);
+  const uint8_t *d = b->docs.data + (size_t)doc * QX_DOC_REC_SIZE; /* add_doc's rec, rec32 */
+  uint64_t toff = qx_le64(d + 8);
+  uint32_t tl = qx_le32(d + 52), first = qx_le32(d + 60);
+  rc = qx_vec_passage_input(out, out_len, (const char *)b->doc_strs.data + toff, tl, text, len, pid == first);
+  free(text);
+  return rc;
+}
 qx_manifest *qx_build_manifest(qx_build *b) { return &b->man; }
 
 int qx_build_add_file(qx_build *b, const char *name) {

@@ -304,6 +304,9 @@ qx_manifest *qx_build_manifest(qx_build *b);
 const quarry_build_opts *qx_build_opts(const qx_build *b);
 uint64_t qx_build_passage_count(const qx_build *b);
 int qx_build_passage_text(char **out, size_t *out_len, qx_build *b, uint32_t pid);
+/* The encoder input of passage pid (qx_vec_passage_input: the title first
+ * unless it is its document's first passage). */
+int qx_build_passage_input(char **out, size_t *out_len, qx_build *b, uint32_t pid);
 
 /* File walk: expand paths into a sorted list of regular files. */
 typedef struct qx_walk_file {

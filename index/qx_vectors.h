@@ -19,6 +19,19 @@
  * build options ask for no vectors). */
 int qx_build_vectors(qx_build *b);
 
+/* How passages are turned into encoder input (segment MANIFEST key
+ * `vectors.input`; docs/FORMAT.md): a passage other than its document's
+ * first is preceded by the document's title and a blank line, and a passage
+ * longer than the model's window is embedded from its first window
+ * (QX_LONG_FIRST). Segments without the key (built before it) embedded the
+ * passage text alone, long ones averaged over windows; their rows are not
+ * reused for segments built now. */
+#define QX_VEC_INPUT "title,first-window"
+/* The encoder input of a passage into *out (heap, NUL-terminated, free()):
+ * the passage text, preceded by "title\n\n" when !first and tl > 0. */
+int qx_vec_passage_input(char **out, size_t *out_len, const char *title, size_t tl, const char *text, size_t len,
+                         int first);
+
 typedef struct qx_vectors qx_vectors;
 /* Open the vector side of a segment if its MANIFEST lists one (*out = NULL
  * otherwise): maps vectors.f32 (relative to the segment's folder fd dirfd)

@@ -2,7 +2,8 @@
  * update_vec.c: no re-embedding of unchanged passages. A passage's vector
  * depends only on its text and the model, so before the vector step of a
  * segment built by an update or a merge, the passages of the candidate
- * documents (the old versions of changed files, files with the same
+ * documents (their encoder input, qx_vec_passage_input, from segments built
+ * with today's QX_VEC_INPUT) (the old versions of changed files, files with the same
  * content elsewhere, the documents a merge copies) are hashed (xxHash64 of
  * the text + its length) into an open-addressing table pointing at their
  * rows in the old segments' vectors.f32 (mapped: the index stays open until
@@ -104,17 +105,24 @@ const float *qx_vec_reuse_find(const qx_vec_reuse *r, const char *text, size_t l
 
 int qx_vec_reuse_add_doc(qx_vec_reuse *r, qx_seg *sg, uint32_t doc) {
   if (!sg->vec || qx_vectors_dim(sg->vec) != r->dim) return 0; /* no rows of this model here */
+  const char *input = qx_manifest_get(&sg->man, "vectors.input");
+  if (!input || strcmp(input, QX_VEC_INPUT)) return 0; /* rows embedded from other input: not reused */
   qx_doc_info d;
   int rc = qx_seg_doc(&d, sg, doc);
-  char *text = NULL;
-  size_t len = 0;
+  char *text = NULL, *in = NULL;
+  size_t len = 0, inlen = 0;
   if (!rc) rc = qx_store_read(&text, &len, sg->st, doc, 0, UINT64_MAX);
   for (uint32_t k = 0; !rc && k < d.npassages; k++) {
     qx_passage_info p;
     uint32_t pid = d.first_passage + k;
     rc = qx_seg_passage(&p, sg, pid);
     const float *row = rc ? NULL : qx_vectors_row(sg->vec, pid);
-    if (!rc && row && p.start <= p.end && p.end <= len) rc = put(r, text + p.start, (size_t)(p.end - p.start), row);
+    if (rc || !row || p.start > p.end || p.end > len) continue;
+    /* keyed by the encoder input, as index/vectors.c looks it up */
+    rc = qx_vec_passage_input(&in, &inlen, d.title, d.title_len, text + p.start, (size_t)(p.end - p.start), k == 0);
+    if (!rc) rc = put(r, in, inlen, row);
+    free(in);
+    in = NULL;
   }
   free(text);
   r->docs_added++;

@@ -36,6 +36,22 @@ static int faiss_fail(const char *what) {
 
 /* ---- build ------------------------------------------------------------------- */
 
+int qx_vec_passage_input(char **out, size_t *out_len, const char *title, size_t tl, const char *text, size_t len,
+                         int first) {
+  size_t pre = first || !tl ? 0 : tl + 2;
+  char *s = malloc(pre + len + 1);
+  if (!s) return qx_err(QUARRY_ENOMEM, "out of memory");
+  if (pre) {
+    memcpy(s, title, tl);
+    memcpy(s + tl, "\n\n", 2);
+  }
+  if (len) memcpy(s + pre, text, len);
+  s[pre + len] = '\0';
+  *out = s;
+  *out_len = pre + len;
+  return 0;
+}
+
 static int make_faiss(FaissIndex **out, const char *kind, int dim, uint64_t n, int hnsw_m, const float *rows) {
   *out = NULL;
   char desc[64];
@@ -93,6 +109,7 @@ static int load_model(qx_model **model, qx_build *b, int dim) {
   int rdim = 0;
   const char *name = b->reuse ? qx_vec_reuse_model(b->reuse, &sum, &rdim) : NULL;
   int rc = qx_model_load(model, o->model ? o->model : name);
+  if (!rc) qx_model_set_long(*model, QX_LONG_FIRST); /* QX_VEC_INPUT */
   if (!rc && b->reuse && (qx_model_checksum(*model) != sum || qx_model_dim(*model) != dim)) {
     rc = qx_err(QUARRY_EMODEL, "model %s differs from the index's (%s): rebuild with --rebuild", qx_model_name(*model), name);
     qx_model_free(*model);
@@ -140,7 +157,7 @@ int qx_build_vectors(qx_build *b) {
   for (uint64_t i = 0; !rc && i < n; i += EMBED_BATCH) {
     size_t m = (size_t)QX_MIN((uint64_t)EMBED_BATCH, n - i), nmiss = 0;
     for (size_t j = 0; !rc && j < m; j++) {
-      rc = qx_build_passage_text(&texts[j], &lens[j], b, (uint32_t)(i + j));
+      rc = qx_build_passage_input(&texts[j], &lens[j], b, (uint32_t)(i + j));
       const float *row = rc || !b->reuse ? NULL : qx_vec_reuse_find(b->reuse, texts[j], lens[j]);
       if (row) memcpy(out + j * (size_t)dim, row, sizeof(float) * (size_t)dim);
       else if (!rc) {
@@ -173,7 +190,7 @@ int qx_build_vectors(qx_build *b) {
   if (f && fsync(fileno(f)) != 0 && !rc) rc = qx_err_errno(QUARRY_EIO, "%s: fsync", path);
   if (f && fclose(f) != 0 && !rc) rc = qx_err_errno(QUARRY_EIO, "%s: close", path);
   if (!rc && model && qx_model_windowed(model) > 0)
-    qx_build_note(b, "%" PRIu64 " passages longer than the model's %d-token window were embedded in overlapping windows",
+    qx_build_note(b, "%" PRIu64 " passages longer than the model's %d-token window were embedded from their first window",
                   qx_model_windowed(model), qx_model_max_tokens(model));
   double secs = qx_now() - t0;
   /* FAISS index over the mapped rows */
@@ -196,6 +213,7 @@ int qx_build_vectors(qx_build *b) {
   if (!rc) rc = qx_manifest_set(man, "vectors.dim", "%d", dim);
   if (!rc) rc = qx_manifest_set(man, "vectors.count", "%" PRIu64, n);
   if (!rc) rc = qx_manifest_set(man, "vectors.index", "%s", kind);
+  if (!rc) rc = qx_manifest_set(man, "vectors.input", "%s", QX_VEC_INPUT);
   if (!rc && !strcmp(kind, "hnsw")) rc = qx_manifest_set(man, "vectors.hnsw_m", "%d", o->hnsw_m > 0 ? o->hnsw_m : 32);
   if (!rc) rc = qx_manifest_set(man, "vectors.embed_seconds", "%.3f", secs);
   free(fpath);

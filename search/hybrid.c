@@ -8,7 +8,9 @@
  * the query vector with quarry's own SIMD dot product (search/qx_dot.h),
  * so --explain shows an exact cosine even for passages only BM25 found.
  * The BM25 leg is weighted by the query's lexical coverage (the share of
- * its words the index holds; see lexical_coverage below).
+ * its words the index holds; see lexical_coverage below). The encoder sees
+ * the query's words without the operators, or, for a literal query
+ * (quarry_search_opts.literal), the text exactly as given.
  */
 #include <stdlib.h>
 
@@ -165,7 +167,8 @@ int qx_search_fused(quarry_results *r, quarry_index *ix, const char *query, cons
   float *qv = malloc(sizeof *qv * (size_t)dim);
   cand *vc = malloc(sizeof *vc * vdepth);
   size_t tlen = 0;
-  char *text = vector_text(query, &tlen);
+  char *text = o->literal ? qx_strdup(query) : vector_text(query, &tlen); /* literal: verbatim */
+  if (o->literal && text) tlen = strlen(text);
   quarry_results br = {0};
   cand *c = NULL;
   size_t nc = 0;

@@ -3,6 +3,7 @@
  * parse and analyse the query with the index's language, evaluate it
  * (bm25.c), then attach document path, title and line to each hit.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,10 +46,24 @@ static int fill_hits(quarry_results *r, quarry_index *ix) {
   return 0;
 }
 
+/* A literal query for the BM25 leg: the operator characters read as spaces. */
+static char *literal_words(const char *query) {
+  char *s = qx_strdup(query);
+  for (char *p = s; p && *p; p++)
+    if (strchr("\"+-:*~()", *p)) *p = ' ';
+  return s;
+}
+
 int quarry_search(quarry_results **out, quarry_index *ix, const char *query, const quarry_search_opts *opts) {
   *out = NULL;
   quarry_search_opts defaults = QUARRY_SEARCH_OPTS_INIT;
   if (!opts) opts = &defaults;
+  if (opts->version == 1) { /* a caller built before `literal`: its struct ends there */
+    memcpy(&defaults, opts, offsetof(quarry_search_opts, literal));
+    defaults.version = QUARRY_SEARCH_OPTS_VERSION;
+    defaults.literal = 0;
+    opts = &defaults;
+  }
   if (opts->version != QUARRY_SEARCH_OPTS_VERSION) return qx_err(QUARRY_EINVAL, "unknown search options version");
   if (opts->mode < QUARRY_MODE_AUTO || opts->mode > QUARRY_MODE_HYBRID || opts->fusion < QUARRY_FUSION_RRF ||
       opts->fusion > QUARRY_FUSION_CONVEX)
@@ -64,7 +79,10 @@ int quarry_search(quarry_results **out, quarry_index *ix, const char *query, con
   qx_query q = {0};
   double t0 = qx_now();
   int rc = qx_searcher_get(&sr, ix);
-  if (!rc) rc = qx_query_parse(&q, sr->an, query);
+  char *plain = NULL;
+  if (!rc && opts->literal && !(plain = literal_words(query))) rc = qx_err(QUARRY_ENOMEM, "out of memory");
+  if (!rc) rc = qx_query_parse(&q, sr->an, plain ? plain : query);
+  free(plain);
   r->t_parse = qx_now() - t0;
   int positive = 0;
   for (size_t i = 0; !rc && i < q.n; i++) {

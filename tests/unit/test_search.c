@@ -114,6 +114,21 @@ int main(void) {
   r = run(ix, "+xAI +zzzunknown", 10);
   CHECK_EQ_INT(quarry_results_count(r), 0);
   quarry_results_free(r);
+  /* literal queries: no operators, "-Tesla" and "+xAI" are words; a version 1
+   * options struct (before `literal`) is still accepted */
+  o = (quarry_search_opts)QUARRY_SEARCH_OPTS_INIT;
+  o.literal = 1;
+  CHECK_EQ_INT(quarry_search(&r, ix, "xAI -Tesla", &o), 0);
+  CHECK_EQ_INT(quarry_results_count(r), 3);
+  quarry_results_free(r);
+  CHECK_EQ_INT(quarry_search(&r, ix, "-Tesla", &o), 0);
+  CHECK(quarry_results_count(r) > 0);
+  quarry_results_free(r);
+  o.literal = 0;
+  o.version = 1;
+  CHECK_EQ_INT(quarry_search(&r, ix, "xAI -Tesla", &o), 0);
+  CHECK_EQ_INT(quarry_results_count(r), 1);
+  quarry_results_free(r);
 
   /* phrases: the stopword gap must match, whatever the stopword */
   r = run(ix, "\"levée de fonds\"", 10);
