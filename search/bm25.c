@@ -210,7 +210,7 @@ static int resolve_prefix(qx_rclause *out, quarry_index *ix, const char *prefix,
   out->t = qx_scratch_alloc(sc, (u ? u : 1) * sizeof *out->t);
   if (!out->t) return qx_err(QUARRY_ENOMEM, "out of memory");
   for (size_t i = 0; i < u; i++)
-    out->t[i] = (qx_rterm){p[i].term, p[i].tlen, qx_bm25_idf(ix->npassages, p[i].df)};
+    out->t[i] = (qx_rterm){p[i].term, p[i].tlen, qx_bm25_idf(ix->npassages, p[i].df), NULL};
   out->n = (uint32_t)u;
   return 0;
 }
@@ -232,12 +232,19 @@ int qx_resolve(qx_rclause **out, quarry_index *ix, const qx_query *q, qx_scratch
     for (uint32_t j = 0; !rc && j < cl->nterms; j++) {
       uint64_t df = 0;
       size_t len = strlen(cl->terms[j]);
-      rc = qx_index_df(&df, ix, cl->terms[j], len);
+      qx_term_info *seg = qx_scratch_alloc(sc, ix->nseg * sizeof *seg);
+      if (!seg) return qx_err(QUARRY_ENOMEM, "out of memory");
+      for (uint32_t s = 0; !rc && s < ix->nseg; s++) { /* one lookup per segment, kept for qx_m_open */
+        int found = qx_seg_find_term(&seg[s], ix->seg[s], cl->terms[j], len);
+        if (found < 0) rc = found;
+        else if (!found) seg[s].df = 0;
+        else df += seg[s].df;
+      }
       if (!rc && !df) { /* TERM absent: no match; PHRASE with an absent term: no match */
         n = 0;
         break;
       }
-      if (!rc) r[c].t[n++] = (qx_rterm){cl->terms[j], (uint32_t)len, qx_bm25_idf(ix->npassages, df)};
+      if (!rc) r[c].t[n++] = (qx_rterm){cl->terms[j], (uint32_t)len, qx_bm25_idf(ix->npassages, df), seg};
     }
     r[c].n = n;
   }
@@ -247,7 +254,9 @@ int qx_resolve(qx_rclause **out, quarry_index *ix, const qx_query *q, qx_scratch
 
 /* Open a clause's cursors in one segment. A term the segment lacks is left
  * out (a phrase then cannot match in this segment). */
-int qx_m_open(qx_matcher *m, const qx_seg *sg, const qx_qclause *cl, const qx_rclause *r, qx_scratch *sc) {
+int qx_m_open(qx_matcher *m, const quarry_index *ix, uint32_t si, const qx_qclause *cl, const qx_rclause *r,
+              qx_scratch *sc) {
+  const qx_seg *sg = ix->seg[si];
   memset(m, 0, sizeof *m);
   m->cl = cl;
   m->doc = QX_DOC_END;
@@ -263,8 +272,12 @@ int qx_m_open(qx_matcher *m, const qx_seg *sg, const qx_qclause *cl, const qx_rc
   int rc = 0;
   for (uint32_t j = 0; !rc && j < r->n; j++) {
     qx_term_info ti = {0};
-    int found = qx_seg_find_term(&ti, sg, r->t[j].s, r->t[j].len);
-    if (found < 0) return found;
+    int found;
+    if (r->t[j].seg) { /* looked up by qx_resolve */
+      ti = r->t[j].seg[si];
+      found = ti.df != 0;
+    } else if ((found = qx_seg_find_term(&ti, sg, r->t[j].s, r->t[j].len)) < 0)
+      return found;
     m->phrase_idf += r->t[j].idf;
     if (!found) {
       if (cl->kind == QX_Q_PHRASE) return 0;
@@ -406,6 +419,18 @@ int qx_daat_excluded(qx_daat *e, uint32_t d, int *excluded) {
   return 0;
 }
 
+int qx_daat_term_lists(qx_matcher **out, const qx_daat *e, const char *who) {
+  int n = 0;
+  for (size_t i = 0; i < e->nm; i++) {
+    qx_matcher *m = &e->ms[i];
+    if (m->cl->occur != QX_OCC_SHOULD || m->ncur == 0 || m->doc == QX_DOC_END) continue;
+    if (m->cl->kind != QX_Q_TERM || m->ncur != 1 || n == QX_BMW_LISTS)
+      return qx_err(QUARRY_EINVAL, "internal: %s on a query it does not apply to", who);
+    out[n++] = m;
+  }
+  return n;
+}
+
 /* ---- exhaustive DAAT (the reference) ------------------------------------------- */
 
 int qx_eval_exhaustive(qx_daat *e) {
@@ -474,7 +499,7 @@ int qx_evaluate_scratch(quarry_results *r, quarry_index *ix, const qx_query *q, 
     e.sg = ix->seg[s];
     e.base = (uint32_t)ix->pbase[s];
     if (e.sg->del_passages == e.sg->npassages) continue; /* empty, or everything deleted */
-    for (e.nm = 0; !rc && e.nm < q->n; e.nm++) rc = qx_m_open(&e.ms[e.nm], e.sg, &q->c[e.nm], &e.rcl[e.nm], sc);
+    for (e.nm = 0; !rc && e.nm < q->n; e.nm++) rc = qx_m_open(&e.ms[e.nm], ix, s, &q->c[e.nm], &e.rcl[e.nm], sc);
     if (!rc && algo != QX_ALGO_EXHAUSTIVE) rc = qx_daat_bounds(&e);
     /* Block scoring pays where most postings of a list get scored: the
      * exhaustive loop and MaxScore's essential lists, not BMW's skips. */
@@ -525,7 +550,7 @@ int qx_query_constraints(uint8_t *keep, quarry_index *ix, const qx_query *q, con
       const qx_qclause *cl = &q->c[c];
       if (cl->occur == QX_OCC_SHOULD) continue;
       qx_matcher m;
-      rc = qx_m_open(&m, ix->seg[s], cl, &rcl[c], &sc);
+      rc = qx_m_open(&m, ix, s, cl, &rcl[c], &sc);
       for (size_t i = i0; !rc && i < i1; i++) {
         uint32_t d = pids[i] - base;
         if (m.doc < d && m.doc != QX_DOC_END) rc = qx_m_advance(&m, d);

@@ -78,16 +78,13 @@ int qx_eval_bmm(qx_daat *e) {
   bmm_list L[QX_BMW_LISTS];
   uint32_t ord[QX_BMW_LISTS];
   double pre[QX_BMW_LISTS + 1];
-  size_t n = 0;
-  for (size_t i = 0; i < e->nm; i++) {
-    qx_matcher *m = &e->ms[i];
-    if (m->cl->occur != QX_OCC_SHOULD || m->ncur == 0 || m->doc == QX_DOC_END) continue;
-    if (m->cl->kind != QX_Q_TERM || m->ncur != 1 || n == QX_BMW_LISTS)
-      return qx_err(QUARRY_EINVAL, "internal: block-max MaxScore on a query it does not apply to");
-    L[n++] = (bmm_list){.m = m, .c = &m->cur[0], .w = m->cl->weight, .bw = m->idf[0] * m->cl->weight,
-                        .sb = UINT32_MAX};
-  }
-  if (!n) return 0;
+  qx_matcher *ms[QX_BMW_LISTS];
+  int got = qx_daat_term_lists(ms, e, "block-max MaxScore");
+  if (got <= 0) return got;
+  size_t n = (size_t)got;
+  for (size_t i = 0; i < n; i++)
+    L[i] = (bmm_list){.m = ms[i], .c = &ms[i]->cur[0], .w = ms[i]->cl->weight,
+                      .bw = ms[i]->idf[0] * ms[i]->cl->weight, .sb = UINT32_MAX};
   double *acc = qx_scratch_alloc(e->sc, BMM_WINDOW * sizeof *acc);
   uint64_t *bits = qx_scratch_alloc(e->sc, BMM_WINDOW / 64 * sizeof *bits);
   if (!acc || !bits) return qx_err(QUARRY_ENOMEM, "out of memory");

@@ -94,14 +94,12 @@ static int single_term(qx_daat *e, qx_matcher *m) {
 int qx_eval_bmw(qx_daat *e) {
   if (!e->top.k) return 0;
   bl L[QX_BMW_LISTS];
-  size_t n = 0;
-  for (size_t i = 0; i < e->nm; i++) {
-    qx_matcher *m = &e->ms[i];
-    if (m->cl->occur != QX_OCC_SHOULD || m->ncur == 0 || m->doc == QX_DOC_END) continue;
-    if (m->cl->kind != QX_Q_TERM || m->ncur != 1 || n == QX_BMW_LISTS)
-      return qx_err(QUARRY_EINVAL, "internal: block-max WAND on a query it does not apply to");
-    L[n++] = (bl){.m = m, .ub = m->ub, .weight = m->idf[0] * m->cl->weight, .bb = UINT32_MAX};
-  }
+  qx_matcher *ms[QX_BMW_LISTS];
+  int got = qx_daat_term_lists(ms, e, "block-max WAND");
+  if (got < 0) return got;
+  size_t n = (size_t)got;
+  for (size_t i = 0; i < n; i++)
+    L[i] = (bl){.m = ms[i], .ub = ms[i]->ub, .weight = ms[i]->idf[0] * ms[i]->cl->weight, .bb = UINT32_MAX};
   if (n == 1 && e->nnot == 0) return single_term(e, L[0].m);
   for (size_t i = n; i-- > 0;) bubble(L, n, i);
   int rc = 0;

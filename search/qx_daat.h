@@ -68,6 +68,10 @@ typedef struct qx_rterm {
   const char *s;
   uint32_t len;
   double idf;
+  /* the term's lexicon entry in each segment (df 0: absent there), found
+   * while summing df so that opening a segment's cursor looks nothing up
+   * again; NULL (prefix expansions): qx_m_open looks the term up itself */
+  qx_term_info *seg;
 } qx_rterm;
 typedef struct qx_rclause {
   qx_rterm *t;
@@ -76,8 +80,9 @@ typedef struct qx_rclause {
 /* out[i] for each clause q->c[i], from the arena. */
 int qx_resolve(qx_rclause **out, quarry_index *ix, const qx_query *q, qx_scratch *sc);
 
-/* Open a clause's matcher on segment sg (local passage ids). */
-int qx_m_open(qx_matcher *m, const qx_seg *sg, const qx_qclause *cl, const qx_rclause *r, qx_scratch *sc);
+/* Open a clause's matcher on segment si of ix (local passage ids). */
+int qx_m_open(qx_matcher *m, const quarry_index *ix, uint32_t si, const qx_qclause *cl, const qx_rclause *r,
+              qx_scratch *sc);
 /* Move m to its first match >= target. */
 int qx_m_advance(qx_matcher *m, uint32_t target);
 double qx_m_score(qx_matcher *m, const double K[256], uint8_t norm);
@@ -187,6 +192,13 @@ int qx_evaluate_algo(quarry_results *r, quarry_index *ix, const qx_query *q, con
 /* The same with the caller's arena (reset by the caller after the query). */
 int qx_evaluate_scratch(quarry_results *r, quarry_index *ix, const qx_query *q, const quarry_search_opts *o,
                         qx_algo algo, qx_scratch *sc);
+
+/* The term lists that take part in block-max pruning (bmw.c, bmm.c): the
+ * matchers of the SHOULD clauses that still have a posting in this segment,
+ * in clause order, into out[QX_BMW_LISTS]. Returns their count, or a
+ * negative error when a positive clause is not one plain term (the caller,
+ * named by `who`, was chosen for a query it does not apply to). */
+int qx_daat_term_lists(qx_matcher **out, const qx_daat *e, const char *who);
 
 int qx_eval_exhaustive(qx_daat *e);
 int qx_eval_maxscore(qx_daat *e);
