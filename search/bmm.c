@@ -73,6 +73,86 @@ static void block_scores(const qx_daat *e, bmm_list *l) {
   m->bsc_block = c->decoded;
 }
 
+/* Essential list l in window [wmin, wmax]: move it to the window, score its
+ * decoded block with the kernel, and note its postings there: [from, to). */
+static int essential(const qx_daat *e, bmm_list *l, uint32_t wmin, uint32_t wmax) {
+  qx_pcursor *c = l->c;
+  l->ess = 1;
+  l->from = l->to = l->scan = 0;
+  int rc = qx_pcursor_advance(c, wmin);
+  if (rc || c->doc == QX_DOC_END || c->doc > wmax) return rc;
+  block_scores(e, l);
+  uint32_t i = c->i;
+  l->from = i;
+  while (i < c->n && c->docs[i] <= wmax) i++;
+  l->to = i;
+  l->scan = l->from;
+  if (i < c->n) { /* stays on its first posting past the window */
+    c->i = i;
+    c->doc = c->docs[i];
+  } else { /* block done: the next advance moves on */
+    c->i = c->n - 1;
+    c->doc = c->docs[c->n - 1];
+  }
+  return 0;
+}
+
+/* One window's partition: lists ord[0..ne) non-essential (bounds summed in
+ * pre[]), the rest essential; th, the collector's threshold, kept current. */
+typedef struct bmm_window {
+  bmm_list *L;
+  const uint32_t *ord;
+  const double *pre;
+  size_t n, ne;
+  double th;
+} bmm_window;
+
+/* Candidate d whose essential lists sum to part (which with the
+ * non-essential bounds may beat th): advance the non-essential lists to d,
+ * highest bound first, dropping d as soon as it cannot win; a survivor is
+ * scored exactly (every list's score summed in clause order, as
+ * qx_daat_score does) and offered. */
+static int candidate(qx_daat *e, bmm_window *w, uint32_t d, double part) {
+  if (!qx_daat_live(e, d)) return 0;
+  uint8_t norm = qx_seg_norm(e->sg, d);
+  for (size_t j = w->ne; j-- > 0;) { /* non-essential, highest bound first */
+    if (qx_below(part + w->pre[j + 1], w->th)) return 0;
+    bmm_list *l = &w->L[w->ord[j]];
+    qx_pcursor *c = l->c;
+    if (c->decoded == c->block && c->doc != QX_DOC_END && c->docs[c->n - 1] >= d) { /* in the decoded block */
+      uint32_t i = c->i;
+      while (c->docs[i] < d) i++;
+      c->i = i;
+      c->doc = c->docs[i];
+    } else {
+      int rc = qx_pcursor_advance(c, d);
+      if (rc) return rc;
+    }
+    l->sc = 0;
+    if (c->doc == d) {
+      double tf = qx_pcursor_freq(c);
+      l->sc = (0 + l->m->idf[0] * tf / (tf + e->K[norm])) * l->w; /* = qx_m_score */
+      part += l->sc;
+    }
+  }
+  double sum = 0;
+  for (size_t i = 0; i < w->n; i++) {
+    bmm_list *l = &w->L[i];
+    if (l->ess == 1) {
+      const qx_pcursor *c = l->c;
+      while (l->scan < l->to && c->docs[l->scan] < d) l->scan++; /* ids grow */
+      if (l->scan < l->to && c->docs[l->scan] == d) sum += l->m->bsc[l->scan] * l->w;
+    } else if (l->ess == 2) {
+      sum += l->sc; /* 0 when the list has no posting on d: adding +0.0 changes no sum */
+    }
+  }
+  if (!(sum > w->th)) return 0;
+  int excluded, rc = qx_daat_excluded(e, d, &excluded);
+  if (!rc && !excluded) rc = qx_daat_offer(e, d, sum);
+  w->th = qx_topk_threshold(&e->top);
+  return rc;
+}
+
 int qx_eval_bmm(qx_daat *e) {
   if (!e->top.k) return 0;
   bmm_list L[QX_BMW_LISTS];
@@ -89,6 +169,7 @@ int qx_eval_bmm(qx_daat *e) {
   uint64_t *bits = qx_scratch_alloc(e->sc, BMM_WINDOW / 64 * sizeof *bits);
   if (!acc || !bits) return qx_err(QUARRY_ENOMEM, "out of memory");
   memset(bits, 0, BMM_WINDOW / 64 * sizeof *bits);
+  memset(acc, 0, BMM_WINDOW * sizeof *acc);
   uint32_t wmin = QX_DOC_END;
   for (size_t i = 0; i < n; i++) wmin = QX_MIN(wmin, L[i].c->doc);
   int rc = 0;
@@ -125,85 +206,38 @@ int qx_eval_bmm(qx_daat *e) {
     while (ne < na && qx_below(pre[ne + 1], th)) ne++;
     for (size_t j = 0; j < ne; j++) L[ord[j]].ess = 2;
     if (ne < na) { /* else nothing here can beat th: the window is skipped, undecoded */
-      /* essential lists: decode, score whole blocks, accumulate */
-      for (size_t j = ne; !rc && j < na; j++) {
-        bmm_list *l = &L[ord[j]];
-        qx_pcursor *c = l->c;
-        l->ess = 1;
-        if ((rc = qx_pcursor_advance(c, wmin))) break;
-        l->from = l->to = 0;
-        if (c->doc == QX_DOC_END || c->doc > wmax) continue;
-        block_scores(e, l);
-        uint32_t i = c->i;
-        l->from = i;
-        for (; i < c->n && c->docs[i] <= wmax; i++) {
-          uint32_t s = c->docs[i] - wmin;
-          uint64_t bit = 1ull << (s & 63);
-          if (!(bits[s >> 6] & bit)) {
-            bits[s >> 6] |= bit;
+      /* essential lists: decode, score whole blocks (cached per block) */
+      for (size_t j = ne; !rc && j < na; j++) rc = essential(e, &L[ord[j]], wmin, (uint32_t)wmax);
+      bmm_window w = {.L = L, .ord = ord, .pre = pre, .n = n, .ne = ne, .th = th};
+      if (!rc && na - ne == 1) { /* one essential list: its postings are the candidates, in id order */
+        bmm_list *l = &L[ord[ne]];
+        const double *bsc = l->m->bsc;
+        for (uint32_t i = l->from; !rc && i < l->to; i++) {
+          double part = bsc[i] * l->w;
+          if (!qx_below(part + pre[ne], w.th)) rc = candidate(e, &w, l->c->docs[i], part);
+        }
+      } else if (!rc) { /* several: summed into the window accumulator, candidates from its bitmap */
+        for (size_t j = ne; j < na; j++) {
+          const bmm_list *l = &L[ord[j]];
+          const double *bsc = l->m->bsc;
+          const uint32_t *docs = l->c->docs;
+          for (uint32_t i = l->from; i < l->to; i++) { /* acc is all zeros outside a window's work */
+            uint32_t s = docs[i] - wmin;
+            bits[s >> 6] |= 1ull << (s & 63);
+            acc[s] += bsc[i] * l->w;
+          }
+        }
+        uint32_t nwords = (uint32_t)((wmax - wmin) >> 6) + 1;
+        for (uint32_t wd = 0; wd < nwords; wd++) {
+          uint64_t word = bits[wd];
+          bits[wd] = 0;
+          while (word) {
+            uint32_t s = (uint32_t)(wd * 64 + (uint32_t)__builtin_ctzll(word));
+            word &= word - 1;
+            double part = acc[s];
             acc[s] = 0;
+            if (!rc && !qx_below(part + pre[ne], w.th)) rc = candidate(e, &w, wmin + s, part);
           }
-          acc[s] += l->m->bsc[i] * l->w;
-        }
-        l->to = i;
-        l->scan = l->from;
-        if (i < c->n) { /* stays on its first posting past the window */
-          c->i = i;
-          c->doc = c->docs[i];
-        } else { /* block done: the next advance moves on */
-          c->i = c->n - 1;
-          c->doc = c->docs[c->n - 1];
-        }
-      }
-      /* candidates in id order */
-      for (uint32_t wd = 0; wd < BMM_WINDOW / 64; wd++) {
-        uint64_t word = bits[wd];
-        bits[wd] = 0;
-        while (!rc && word) {
-          uint32_t s = (uint32_t)(wd * 64 + (uint32_t)__builtin_ctzll(word));
-          word &= word - 1;
-          uint32_t d = wmin + s;
-          double part = acc[s];
-          if (qx_below(part + pre[ne], th) || !qx_daat_live(e, d)) continue;
-          uint8_t norm = qx_seg_norm(e->sg, d);
-          int ok = 1;
-          for (size_t j = ne; j-- > 0;) { /* non-essential, highest bound first */
-            if (qx_below(part + pre[j + 1], th)) {
-              ok = 0;
-              break;
-            }
-            bmm_list *l = &L[ord[j]];
-            if ((rc = qx_pcursor_advance(l->c, d))) break;
-            l->sc = 0;
-            if (l->c->doc == d) {
-              double tf = qx_pcursor_freq(l->c);
-              l->sc = (0 + l->m->idf[0] * tf / (tf + e->K[norm])) * l->w; /* = qx_m_score */
-              part += l->sc;
-            }
-          }
-          if (rc || !ok) continue;
-          /* exact: every list's score, summed in clause order */
-          double sum = 0;
-          for (size_t i = 0; i < n; i++) {
-            bmm_list *l = &L[i];
-            if (l->ess == 1) {
-              const qx_pcursor *c = l->c;
-              while (l->scan < l->to && c->docs[l->scan] < d) l->scan++; /* ids grow */
-              if (l->scan < l->to && c->docs[l->scan] == d) sum += l->m->bsc[l->scan] * l->w;
-            } else if (l->ess == 2 && l->c->doc == d) {
-              sum += l->sc;
-            }
-          }
-          if (sum > th) {
-            int excluded;
-            rc = qx_daat_excluded(e, d, &excluded);
-            if (!rc && !excluded) rc = qx_daat_offer(e, d, sum);
-            th = qx_topk_threshold(&e->top);
-          }
-        }
-        if (rc) {
-          memset(bits, 0, BMM_WINDOW / 64 * sizeof *bits);
-          break;
         }
       }
     }
