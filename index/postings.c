@@ -102,6 +102,37 @@ static void block_offsets(const qx_pcursor *c, uint32_t b, uint64_t *off, uint64
   }
 }
 
+/* Bit 0: a zero gap, bit 1: a tf-1 >= max_tf (tf above the block's max).
+ * Branch-free over a constant count, so that the compiler vectorises the
+ * full blocks (the hot path of every query); tail_* for the last block. */
+static uint32_t block_check(const uint32_t *gap, const uint32_t *tfm1, uint32_t max_tf) {
+  uint32_t zero = 0, over = 0;
+  for (uint32_t j = 0; j < QX_BLOCK; j++) {
+    zero |= gap[j] == 0;
+    over |= tfm1[j] >= max_tf;
+  }
+  return zero | over << 1;
+}
+static uint32_t tail_check(const uint32_t *gap, const uint32_t *tfm1, uint32_t n, uint32_t max_tf) {
+  uint32_t zero = 0, over = 0;
+  for (uint32_t j = 0; j < n; j++) {
+    zero |= gap[j] == 0;
+    over |= tfm1[j] >= max_tf;
+  }
+  return zero | over << 1;
+}
+/* The gaps' total in 64 bits: no wrap-around can hide an id past the end. */
+static uint64_t block_sum(const uint32_t *gap) {
+  uint64_t t = 0;
+  for (uint32_t j = 0; j < QX_BLOCK; j++) t += gap[j];
+  return t;
+}
+static uint64_t tail_sum(const uint32_t *gap, uint32_t n) {
+  uint64_t t = 0;
+  for (uint32_t j = 0; j < n; j++) t += gap[j];
+  return t;
+}
+
 static int decode_block(qx_pcursor *c) {
   uint32_t b = c->block, last, max_tf, min_dl, n_entry;
   uint64_t off, pos_off;
@@ -120,16 +151,24 @@ static int decode_block(qx_pcursor *c) {
   qx_bitunpack(c->docs, p + 2, n, bg);
   qx_bitunpack(c->tfs, p + 2 + sg, n, bt);
   uint64_t prev = b ? block_last(c, b - 1) : 0;
+  /* The checks first: no zero gap (only the list's first id may be 0), no
+   * tf above the block max, and the ids' total below the passage count (the
+   * gaps are >= 1, so the last id is the largest); then the prefix sum,
+   * which needs no check. */
+  uint32_t first = c->docs[0];
+  c->docs[0] |= b == 0; /* the list's first id is the one gap that may be 0 */
+  uint32_t bad = n == QX_BLOCK ? block_check(c->docs, c->tfs, max_tf) : tail_check(c->docs, c->tfs, n, max_tf);
+  c->docs[0] = first;
+  uint64_t total = prev + (n == QX_BLOCK ? block_sum(c->docs) : tail_sum(c->docs, n));
+  if ((bad & 1) || total >= c->npassages) return corrupt(c, "bad passage id");
+  if (bad & 2) return corrupt(c, "tf above the block maximum");
+  uint32_t d = (uint32_t)prev;
   for (uint32_t j = 0; j < n; j++) {
-    uint64_t d = prev + c->docs[j];
-    if ((c->docs[j] == 0 && (b > 0 || j > 0)) || d >= c->npassages) return corrupt(c, "bad passage id");
-    c->docs[j] = (uint32_t)d;
-    prev = d;
-    if (c->tfs[j] >= max_tf) { /* tf-1 >= max_tf means tf > max_tf */
-      return corrupt(c, "tf above the block maximum");
-    }
+    d += c->docs[j];
+    c->docs[j] = d;
     c->tfs[j] += 1;
   }
+  prev = total;
   if (c->single) /* single block: its last id is known now */
     c->last1 = (uint32_t)prev;
   else if (prev != last)
