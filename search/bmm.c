@@ -40,7 +40,8 @@ typedef struct bmm_list {
   uint32_t from;  /* essential: index of its first posting in the window */
   uint32_t to;    /* ... one past its last */
   uint32_t scan;  /* exact scoring: moving index in [from, to) */
-  int ess;  /* in the current window: 0 no posting, 1 essential, 2 non-essential */
+  int ess;  /* in the current window: 0 no posting, 1 essential (scores in m->bsc), 2 non-essential,
+             * 3 the one essential list (score at the candidate in sc) */
   double sc; /* non-essential: score at the current candidate (0: absent) */
 } bmm_list;
 
@@ -74,17 +75,20 @@ static void block_scores(const qx_daat *e, bmm_list *l) {
 }
 
 /* Essential list l in window [wmin, wmax]: move it to the window, score its
- * decoded block with the kernel, and note its postings there: [from, to). */
-static int essential(const qx_daat *e, bmm_list *l, uint32_t wmin, uint32_t wmax) {
+ * decoded block with the kernel (if asked), note its postings there: [from, to). */
+static int essential(const qx_daat *e, bmm_list *l, uint32_t wmin, uint32_t wmax, int kernel) {
   qx_pcursor *c = l->c;
   l->ess = 1;
   l->from = l->to = l->scan = 0;
   int rc = qx_pcursor_advance(c, wmin);
   if (rc || c->doc == QX_DOC_END || c->doc > wmax) return rc;
-  block_scores(e, l);
+  if (kernel) block_scores(e, l);
   uint32_t i = c->i;
   l->from = i;
-  while (i < c->n && c->docs[i] <= wmax) i++;
+  if (c->docs[c->n - 1] <= wmax) /* the window holds the rest of the block */
+    i = c->n;
+  else
+    while (c->docs[i] <= wmax) i++;
   l->to = i;
   l->scan = l->from;
   if (i < c->n) { /* stays on its first posting past the window */
@@ -142,7 +146,7 @@ static int candidate(qx_daat *e, bmm_window *w, uint32_t d, double part) {
       const qx_pcursor *c = l->c;
       while (l->scan < l->to && c->docs[l->scan] < d) l->scan++; /* ids grow */
       if (l->scan < l->to && c->docs[l->scan] == d) sum += l->m->bsc[l->scan] * l->w;
-    } else if (l->ess == 2) {
+    } else if (l->ess >= 2) {
       sum += l->sc; /* 0 when the list has no posting on d: adding +0.0 changes no sum */
     }
   }
@@ -207,14 +211,24 @@ int qx_eval_bmm(qx_daat *e) {
     for (size_t j = 0; j < ne; j++) L[ord[j]].ess = 2;
     if (ne < na) { /* else nothing here can beat th: the window is skipped, undecoded */
       /* essential lists: decode, score whole blocks (cached per block) */
-      for (size_t j = ne; !rc && j < na; j++) rc = essential(e, &L[ord[j]], wmin, (uint32_t)wmax);
+      for (size_t j = ne; !rc && j < na; j++) rc = essential(e, &L[ord[j]], wmin, (uint32_t)wmax, na - ne > 1);
       bmm_window w = {.L = L, .ord = ord, .pre = pre, .n = n, .ne = ne, .th = th};
       if (!rc && na - ne == 1) { /* one essential list: its postings are the candidates, in id order */
         bmm_list *l = &L[ord[ne]];
-        const double *bsc = l->m->bsc;
+        const qx_pcursor *c = l->c;
+        l->ess = 3; /* its score at the candidate is l->sc */
+        /* tf <= tcut cannot beat th even at the block's shortest length with
+         * the non-essential bounds: only the other postings are scored */
+        uint32_t last, mt, mdl, tcut = 0;
+        qx_pcursor_block_info(c, c->block, &last, &mt, &mdl);
+        while (tcut < mt &&
+               qx_below(qx_bm25_term_ub(l->bw, tcut + 1, mdl, e->k1, e->b, e->ix->avgdl) + pre[ne], w.th))
+          tcut++;
         for (uint32_t i = l->from; !rc && i < l->to; i++) {
-          double part = bsc[i] * l->w;
-          if (!qx_below(part + pre[ne], w.th)) rc = candidate(e, &w, l->c->docs[i], part);
+          if (c->tfs[i] <= tcut) continue;
+          double tf = c->tfs[i], part = (0 + l->m->idf[0] * tf / (tf + e->K[l->m->normtab[c->docs[i]]])) * l->w;
+          l->sc = part; /* = qx_m_score */
+          if (!qx_below(part + pre[ne], w.th)) rc = candidate(e, &w, c->docs[i], part);
         }
       } else if (!rc) { /* several: summed into the window accumulator, candidates from its bitmap */
         for (size_t j = ne; j < na; j++) {

@@ -59,10 +59,11 @@ static void bubble(bl *L, size_t n, size_t i) {
 
 /* One plain term and no excluded clause: the block-max loop without WAND's
  * bookkeeping (as Tantivy's block_wand_single_scorer). A block whose bound
- * cannot beat the threshold is skipped without being decoded; a block that
- * may is decoded, scored whole by the SIMD kernel, and only its passages
- * above the threshold are offered. Same scores as qx_daat_score (the kernel
- * is bit-identical to qx_m_score's formula; (0 + s) x weight), and the same
+ * cannot beat the threshold is skipped without being decoded; in a block that
+ * may, only postings whose tf could beat it at the block's shortest length
+ * are scored (on a frequent word, a few of the 128), and only passages above
+ * the threshold are offered. Same scores as qx_daat_score (qx_m_score's
+ * formula; (0 + s) x weight), and the same
  * rule as the collector: a passage scoring <= a full heap's minimum comes
  * after it and loses the tie. Runs per segment like the other evaluators
  * (local ids, deleted passages skipped, offered with the segment's base). */
@@ -77,11 +78,13 @@ static int single_term(qx_daat *e, qx_matcher *m) {
     if ((rc = qx_pcursor_advance(c, b ? prev_last + 1 : 0))) break;
     if (c->doc == QX_DOC_END || c->block != b) return qx_err(QUARRY_ECORRUPT, "%s: term %u: skip table inconsistent",
                                                              e->ix->dir, c->term);
-    for (uint32_t i = 0; i < c->n; i++) m->bnorm[i] = m->normtab[c->docs[i]]; /* this segment's norms */
-    qx_bm25_block(m->bsc, c->tfs, m->bnorm, c->n, e->K, m->idf[0]);
-    m->bsc_block = c->decoded;
+    /* A posting with tf <= tcut cannot beat th even at the block's
+     * shortest length: only the others are scored (the kernel's formula) */
+    uint32_t tcut = 0;
+    while (tcut < mt && qx_below(qx_bm25_term_ub(bw, tcut + 1, mdl, e->k1, e->b, e->ix->avgdl), th)) tcut++;
     for (uint32_t i = c->i; !rc && i < c->n; i++) {
-      double s = m->bsc[i] * w;
+      if (c->tfs[i] <= tcut) continue;
+      double tf = c->tfs[i], s = (0 + m->idf[0] * tf / (tf + e->K[m->normtab[c->docs[i]]])) * w; /* = qx_m_score */
       if (s <= th || !qx_daat_live(e, c->docs[i])) continue;
       rc = qx_daat_offer(e, c->docs[i], s);
       th = qx_topk_threshold(&e->top);

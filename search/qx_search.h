@@ -46,6 +46,7 @@ void qx_bm25_norm_cache(double cache[256], double k1, double b, double avgdl);
 struct quarry_results {
   quarry_hit *hits;
   size_t n;
+  char *strings; /* the hits' paths, titles and ids, in one allocation (search.c) */
   char *note;
   /* what matched, for snippets: analysed terms and folded prefixes */
   char **terms, **prefixes;

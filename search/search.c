@@ -26,24 +26,45 @@ static int set_note(quarry_results *r, const char *msg) {
   return r->note ? 0 : qx_err(QUARRY_ENOMEM, "out of memory");
 }
 
+/* Path, title, line and id of every hit. Pass after pass over the hits:
+ * their passage and document records lie far apart in the mapped files, and
+ * loads of different hits do not wait on each other, so the cache misses of
+ * a top 1000 overlap instead of queueing; the strings go into one block. */
 static int fill_hits(quarry_results *r, quarry_index *ix) {
-  for (size_t i = 0; i < r->n; i++) {
+  if (!r->n) return 0;
+  qx_doc_info *d = malloc(r->n * sizeof *d);
+  if (!d) return qx_err(QUARRY_ENOMEM, "out of memory");
+  int rc = 0;
+  for (size_t i = 0; !rc && i < r->n; i++) {
     quarry_hit *h = &r->hits[i];
     qx_passage_info p = {0};
-    qx_doc_info d = {0};
-    int rc = qx_index_passage(&p, ix, h->passage);
-    if (!rc) rc = qx_index_doc(&d, ix, p.doc);
-    if (rc) return rc;
+    rc = qx_index_passage(&p, ix, h->passage);
     h->doc = p.doc;
     h->start = p.start;
     h->end = p.end;
     h->line = p.line;
-    h->path = qx_strndup(d.path, d.path_len);
-    h->title = qx_strndup(d.title, d.title_len);
-    h->id = qx_strndup(d.id, d.id_len);
-    if (!h->path || !h->title || !h->id) return qx_err(QUARRY_ENOMEM, "out of memory");
   }
-  return 0;
+  size_t total = 0;
+  for (size_t i = 0; !rc && i < r->n; i++) {
+    rc = qx_index_doc(&d[i], ix, r->hits[i].doc);
+    total += (size_t)d[i].path_len + d[i].title_len + d[i].id_len + 3;
+  }
+  char *at = rc ? NULL : (r->strings = malloc(total));
+  if (!rc && !at) rc = qx_err(QUARRY_ENOMEM, "out of memory");
+  for (size_t i = 0; !rc && i < r->n; i++) {
+    quarry_hit *h = &r->hits[i];
+    const char *src[3] = {d[i].path, d[i].title, d[i].id};
+    uint32_t len[3] = {d[i].path_len, d[i].title_len, d[i].id_len};
+    const char **dst[3] = {&h->path, &h->title, &h->id};
+    for (int k = 0; k < 3; k++) {
+      memcpy(at, src[k], len[k]);
+      at[len[k]] = 0;
+      *dst[k] = at;
+      at += len[k] + 1;
+    }
+  }
+  free(d);
+  return rc;
 }
 
 /* A literal query for the BM25 leg: the operator characters read as spaces. */
@@ -145,11 +166,7 @@ void quarry_results_times(quarry_search_times *out, const quarry_results *r) {
 
 void quarry_results_free(quarry_results *r) {
   if (!r) return;
-  for (size_t i = 0; i < r->n; i++) {
-    free((char *)r->hits[i].path);
-    free((char *)r->hits[i].title);
-    free((char *)r->hits[i].id);
-  }
+  free(r->strings); /* every hit's path, title and id */
   for (size_t i = 0; i < r->nterms; i++) free(r->terms[i]);
   for (size_t i = 0; i < r->nprefixes; i++) free(r->prefixes[i]);
   free(r->terms);
