@@ -14,9 +14,14 @@
  *    entry only, nothing decoded); lists sorted by that bound, the longest
  *    prefix whose bounds sum below the threshold is non-essential; when
  *    every list is, the window is skipped undecoded;
- *  - essential lists are decoded, scored whole by the block kernel and
- *    their scores added into a window accumulator (a bitmap of touched ids
- *    keeps them in id order);
+ *  - with one essential list (the common case: the frequent words of a
+ *    query are non-essential once the threshold has grown) its postings
+ *    are the candidates, in id order; those whose tf cannot beat the
+ *    threshold even at the block's shortest length plus the non-essential
+ *    bounds are not scored at all;
+ *  - with several, the essential lists are decoded, scored whole by the
+ *    block kernel and their scores added into a window accumulator (a
+ *    bitmap of touched ids keeps them in id order);
  *  - a candidate whose essential sum plus the non-essential bounds may
  *    beat the threshold advances the non-essential lists to it, highest
  *    bound first, dropping it as soon as it cannot;
