@@ -7,9 +7,11 @@
  * jumps through the module's table. A command that never touches vectors or
  * embeddings (grep, a BM25 search, info) never loads it.
  *
- * A missing or mismatched module is a broken installation: the first dense
- * call prints one line naming the file and exits with status 2, as the
- * CLI does for any other fatal error.
+ * Library code asks qx_dense_ready() before its first dense call where a
+ * failure must be clean (an index build removes its temporary folder): it
+ * then gets QUARRY_EUNSUPPORTED and the reason (a missing module, or no
+ * address space left under `ulimit -v`). A stub called without asking
+ * prints that reason and exits with status 2.
  */
 #include <dlfcn.h>
 #include <limits.h>
@@ -19,21 +21,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "qx_common.h"
 #include "qx_dense.h"
 
 #define DENSE_MODULE "libquarry_dense.so"
 
 static const qx_dense_api *api;
-
-static void dense_fail(const char *path, const char *why) {
-  fflush(stdout);
-  fprintf(stderr, "quarry: cannot load %s (FAISS and OpenBLAS, needed for vectors and embeddings): %s\n", path,
-          why);
-  exit(2);
-}
+static char load_error[PATH_MAX + 768];
 
 static void dense_load(void) {
-  char path[PATH_MAX + sizeof DENSE_MODULE] = DENSE_MODULE, first_err[512] = "not found";
+  char path[PATH_MAX + sizeof DENSE_MODULE] = DENSE_MODULE, why[512] = "not found";
   void *h = NULL;
   ssize_t n = readlink("/proc/self/exe", path, PATH_MAX - 1);
   if (n > 0) {
@@ -42,24 +39,50 @@ static void dense_load(void) {
     if (slash) {
       memcpy(slash + 1, DENSE_MODULE, sizeof DENSE_MODULE);
       h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-      if (!h) snprintf(first_err, sizeof first_err, "%s", dlerror());
+      if (!h) snprintf(why, sizeof why, "%s", dlerror());
     }
   }
 #ifdef QUARRY_DENSE_BUILD_PATH
   if (!h) h = dlopen(QUARRY_DENSE_BUILD_PATH, RTLD_NOW | RTLD_LOCAL);
 #endif
-  if (!h) dense_fail(path, first_err);
-  qx_dense_module_fn get;
-  void *sym = dlsym(h, QX_DENSE_MODULE_SYMBOL);
-  memcpy(&get, &sym, sizeof get); /* object pointer to function pointer, as POSIX allows */
-  const qx_dense_api *a = get ? get() : NULL;
-  if (!a || a->abi != QX_DENSE_ABI || a->size != sizeof *a) dense_fail(path, "built for another quarry");
+  const qx_dense_api *a = NULL;
+  if (h) {
+    qx_dense_module_fn get = NULL;
+    void *sym = dlsym(h, QX_DENSE_MODULE_SYMBOL);
+    memcpy(&get, &sym, sizeof get); /* object pointer to function pointer, as POSIX allows */
+    a = get ? get() : NULL;
+    if (!a || a->abi != QX_DENSE_ABI || a->size != sizeof *a) {
+      snprintf(why, sizeof why, "built for another quarry");
+      a = NULL;
+    }
+  }
+  if (!a) {
+    snprintf(load_error, sizeof load_error,
+             "cannot load %s (FAISS and OpenBLAS, needed for vectors and embeddings): %s", path, why);
+    return;
+  }
   api = a;
 }
 
-static const qx_dense_api *dense(void) {
+static void dense_once(void) {
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, dense_load);
+}
+
+int qx_dense_ready(void) {
+  dense_once();
+  return api ? 0 : qx_err(QUARRY_EUNSUPPORTED, "%s", load_error);
+}
+
+/* For the stubs: a caller that did not ask qx_dense_ready first gets the
+ * CLI's fatal-error treatment. */
+static const qx_dense_api *dense(void) {
+  dense_once();
+  if (!api) {
+    fflush(stdout);
+    fprintf(stderr, "quarry: %s\n", load_error);
+    exit(2);
+  }
   return api;
 }
 
