@@ -94,11 +94,14 @@ int faiss_index_factory(FaissIndex **p_index, int d, const char *description, Fa
 int faiss_IndexFlatIP_new_with(FaissIndexFlatIP **p_index, idx_t d) {
   return dense()->faiss_IndexFlatIP_new_with(p_index, d);
 }
-int faiss_Index_add(FaissIndex *index, idx_t n, const float *x) { return dense()->faiss_Index_add(index, n, x); }
+int faiss_Index_add(FaissIndex *index, idx_t n, const float *x) {
+  return dense()->faiss_Index_add(index, n, x);
+}
 int faiss_Index_train(FaissIndex *index, idx_t n, const float *x) {
   return dense()->faiss_Index_train(index, n, x);
 }
-int faiss_Index_search(const FaissIndex *index, idx_t n, const float *x, idx_t k, float *distances, idx_t *labels) {
+int faiss_Index_search(const FaissIndex *index, idx_t n, const float *x, idx_t k, float *distances,
+                       idx_t *labels) {
   return dense()->faiss_Index_search(index, n, x, k, distances, labels);
 }
 int faiss_Index_d(const FaissIndex *index) { return dense()->faiss_Index_d(index); }
@@ -108,8 +111,8 @@ void faiss_Index_free(FaissIndex *obj) {
   if (obj) dense()->faiss_Index_free(obj);
 }
 int faiss_ParameterSpace_new(FaissParameterSpace **space) { return dense()->faiss_ParameterSpace_new(space); }
-int faiss_ParameterSpace_set_index_parameter(const FaissParameterSpace *space, FaissIndex *index, const char *name,
-                                             double value) {
+int faiss_ParameterSpace_set_index_parameter(const FaissParameterSpace *space, FaissIndex *index,
+                                             const char *name, double value) {
   return dense()->faiss_ParameterSpace_set_index_parameter(space, index, name, value);
 }
 void faiss_ParameterSpace_free(FaissParameterSpace *obj) {
@@ -126,10 +129,11 @@ const char *faiss_get_last_error(void) { return dense()->faiss_get_last_error();
 /* ---- OpenBLAS ----------------------------------------------------------- */
 
 void cblas_sgemm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA,
-                 OPENBLAS_CONST enum CBLAS_TRANSPOSE TransB, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N,
-                 OPENBLAS_CONST blasint K, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A,
-                 OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *B, OPENBLAS_CONST blasint ldb,
-                 OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc) {
+                 OPENBLAS_CONST enum CBLAS_TRANSPOSE TransB, OPENBLAS_CONST blasint M,
+                 OPENBLAS_CONST blasint N, OPENBLAS_CONST blasint K, OPENBLAS_CONST float alpha,
+                 OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *B,
+                 OPENBLAS_CONST blasint ldb, OPENBLAS_CONST float beta, float *C,
+                 OPENBLAS_CONST blasint ldc) {
   dense()->cblas_sgemm(Order, TransA, TransB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 char *openblas_get_corename(void) { return dense()->openblas_get_corename(); }

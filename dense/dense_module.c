@@ -19,7 +19,7 @@ const qx_dense_api *qx_dense_module(void) {
 #define QX_DENSE_INIT(f) .f = f,
       QX_DENSE_FUNCS(QX_DENSE_INIT)
 #undef QX_DENSE_INIT
-      .gotoblas_dynamic_init = gotoblas_dynamic_init,
+          .gotoblas_dynamic_init = gotoblas_dynamic_init,
       .gotoblas_dynamic_quit = gotoblas_dynamic_quit,
   };
   return &api;

@@ -47,11 +47,13 @@ static size_t parse_repeat(const char *p, size_t len, unsigned *k) {
   if (len < 3 || p[0] != '{') return 0;
   size_t i = 1;
   unsigned v = 0;
-  while (i < len && p[i] >= '0' && p[i] <= '9' && v < 1000) v = v * 10 + (unsigned)(p[i++] - '0');
+  while (i < len && p[i] >= '0' && p[i] <= '9' && v < 1000)
+    v = v * 10 + (unsigned)(p[i++] - '0');
   if (i == 1 || i >= len) return 0;
   if (p[i] == ',') {
     i++;
-    while (i < len && p[i] >= '0' && p[i] <= '9') i++;
+    while (i < len && p[i] >= '0' && p[i] <= '9')
+      i++;
   }
   if (i >= len || p[i] != '}') return 0;
   *k = v;
@@ -72,7 +74,8 @@ int grep_classrun_parse(grep_classrun *r, const char *pat, size_t len, int icase
     /* caseless and Unicode: [a-z] also matches U+212A (K) and U+017F
      * (long s), which are not ASCII bytes */
     if (icase && r->hi[i] >= 'A' && r->lo[i] <= 'z') return 0;
-    for (unsigned b = r->lo[i]; b <= r->hi[i]; b++) r->bits[b >> 3] |= (uint8_t)(1u << (b & 7));
+    for (unsigned b = r->lo[i]; b <= r->hi[i]; b++)
+      r->bits[b >> 3] |= (uint8_t)(1u << (b & 7));
   }
   r->k = k;
   r->pure = c + q == len;
