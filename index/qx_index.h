@@ -37,7 +37,12 @@
 #define QX_MAGIC_SURFACE "QXSURF01"
 #define QX_MAGIC_LEXIDX "QXLXIX01"
 
-#define QX_LEX_ENTRY_SIZE 72
+/* The lexicon: 2 = 32-byte entries (40-bit offsets, lengths from the next
+ * entry) and a sentinel entry; 1 = 72-byte entries, still read. */
+#define QX_LEXICON_MAJOR 2
+#define QX_LEX_ENTRY_SIZE 32
+#define QX_LEX_ENTRY_SIZE_V1 72
+#define QX_LEX_OFF_MAX ((1ull << 40) - 1) /* postings and positions files up to 1 TiB */
 #define QX_SKIP_ENTRY_SIZE 16    /* postings 3 */
 #define QX_SKIP_ENTRY_SIZE_V2 32 /* postings 1 and 2 */
 #define QX_SKIP_TF_ESCAPE 0xFFFFFFu /* a block max tf >= this: the entry says "the term's max_tf" */
@@ -207,6 +212,8 @@ typedef struct qx_seg {
   uint32_t passage_tokens, passage_overlap;
   const uint8_t *lex_entries, *lex_strings;
   uint64_t lex_strings_len;
+  uint32_t lex_esize; /* bytes per lexicon entry: QX_LEX_ENTRY_SIZE, or _V1 (lexicon 1) */
+  int surf_lexicon;   /* no surface file: the forms are the terms (MANIFEST `surface lexicon`) */
   /* lexicon.idx (sparse index over the lexicon); lxi.len == 0 in an index
    * written before it existed: lookups then search the whole lexicon */
   qx_map lxi;

@@ -45,6 +45,10 @@ int qx_check_header(const qx_map *m, const char *magic, const char *path) {
     if (major == 1 || major == 2) return 0; /* read too: 32-byte skip entries, see qx_pcursor_open */
     want = QX_POSTINGS_MAJOR;
   }
+  if (!memcmp(magic, QX_MAGIC_LEXICON, 8)) {
+    if (major == 1) return 0; /* read too: 72-byte entries, see term_decode */
+    want = QX_LEXICON_MAJOR;
+  }
   if (major != want) return qx_err(QUARRY_EVERSION, "%s: format version %u, this quarry reads %u", path, major, want);
   return 0;
 }
@@ -113,19 +117,27 @@ static int check_tables(qx_seg *ix, int sfd) {
   if (passages >= UINT32_MAX || docs >= UINT32_MAX || terms >= UINT32_MAX || nsurf >= UINT32_MAX)
     return qx_err(QUARRY_ECORRUPT, "%s/MANIFEST: counts out of range", d);
   const uint8_t *p = ix->lex.data;
-  if (ix->lex.len < 32 || qx_le64(p + 16) != terms || !fits(ix->lex.len, 32, terms, QX_LEX_ENTRY_SIZE, qx_le64(p + 24)))
+  /* lexicon 2: 32-byte entries and a sentinel after the last term; 1: 72-byte entries */
+  int v1 = ix->lex.len >= 16 && qx_le32(p + 8) == 1;
+  uint64_t nent = v1 ? terms : terms + 1;
+  ix->lex_esize = v1 ? QX_LEX_ENTRY_SIZE_V1 : QX_LEX_ENTRY_SIZE;
+  if (ix->lex.len < 32 || qx_le64(p + 16) != terms || !fits(ix->lex.len, 32, nent, ix->lex_esize, qx_le64(p + 24)))
     return qx_err(QUARRY_ECORRUPT, "%s/lexicon: size or count does not match the MANIFEST", d);
   ix->lex_entries = p + 32;
-  ix->lex_strings = p + 32 + terms * QX_LEX_ENTRY_SIZE;
+  ix->lex_strings = p + 32 + nent * ix->lex_esize;
   ix->lex_strings_len = qx_le64(p + 24);
   if ((rc = check_lexidx(ix, sfd, terms))) return rc;
-  p = ix->surf.data;
-  if (ix->surf.len < 32 || qx_le64(p + 16) != nsurf ||
-      !fits(ix->surf.len, 32, nsurf, QX_SURF_ENTRY_SIZE, qx_le64(p + 24)))
-    return qx_err(QUARRY_ECORRUPT, "%s/surface: size or count does not match the MANIFEST", d);
-  ix->surf_entries = p + 32;
-  ix->surf_strings = p + 32 + nsurf * QX_SURF_ENTRY_SIZE;
-  ix->surf_strings_len = qx_le64(p + 24);
+  if (ix->surf_lexicon) { /* the forms are the terms */
+    if (nsurf != terms) return qx_err(QUARRY_ECORRUPT, "%s/MANIFEST: surface_forms differs from terms", d);
+  } else {
+    p = ix->surf.data;
+    if (ix->surf.len < 32 || qx_le64(p + 16) != nsurf ||
+        !fits(ix->surf.len, 32, nsurf, QX_SURF_ENTRY_SIZE, qx_le64(p + 24)))
+      return qx_err(QUARRY_ECORRUPT, "%s/surface: size or count does not match the MANIFEST", d);
+    ix->surf_entries = p + 32;
+    ix->surf_strings = p + 32 + nsurf * QX_SURF_ENTRY_SIZE;
+    ix->surf_strings_len = qx_le64(p + 24);
+  }
   if (ix->norms.len < 24 || qx_le64(ix->norms.data + 16) != passages || !fits(ix->norms.len, 24, passages, 1, 0))
     return qx_err(QUARRY_ECORRUPT, "%s/norms: size or count does not match the MANIFEST", d);
   if (ix->psg.len < 32 || qx_le64(ix->psg.data + 16) != passages ||
@@ -197,11 +209,18 @@ static int seg_open(qx_seg **out, int dfd, const char *dir, const char *name) {
   if (!rc && ix->man.nsegs) rc = qx_err(QUARRY_ECORRUPT, "%s: `segment` line in a 1.x MANIFEST", mpath);
   free(text);
   free(mpath);
+  if (!rc) {
+    const char *sv = qx_manifest_get(&ix->man, "surface");
+    ix->surf_lexicon = sv && !strcmp(sv, "lexicon");
+    if (ix->surf_lexicon && manifest_file(ix, "surface"))
+      rc = qx_err(QUARRY_ECORRUPT, "%s/MANIFEST: `surface lexicon` and a surface file", d);
+  }
   for (size_t i = 0; !rc && i < QX_ARRAY_LEN(slots); i++) {
     const qx_manifest_file *mf = manifest_file(ix, slots[i].name);
     char *path = qx_path_join(d, slots[i].name);
     if (!path) rc = qx_err(QUARRY_ENOMEM, "out of memory");
     else if (!mf && slots[i].optional) ; /* an index written before this file existed */
+    else if (!mf && ix->surf_lexicon && slots[i].map_off == offsetof(qx_seg, surf)) ; /* forms = terms */
     else if (!mf) rc = qx_err(QUARRY_ECORRUPT, "%s/MANIFEST: no entry for %s", d, slots[i].name);
     else if ((rc = qx_map_openat(slot_map(ix, i), sfd, slots[i].name, path)) != 0) {
       if (rc == QUARRY_ENOTFOUND) rc = qx_err(QUARRY_ECORRUPT, "%s: missing", path);
@@ -432,20 +451,50 @@ void quarry_index_close(quarry_index *ix) {
 
 /* ---- accessors ------------------------------------------------------------------ */
 
-/* Term `id` from its 72-byte lexicon entry e (mapped or read). */
+static uint64_t le40(const uint8_t *p) { return qx_le64(p) & QX_LEX_OFF_MAX; }
+
+/* Where term strings are in an entry of either lexicon version. */
+static void entry_str(const qx_seg *ix, const uint8_t *e, uint64_t *off, uint32_t *len) {
+  if (ix->lex_esize == QX_LEX_ENTRY_SIZE) {
+    *off = qx_le32(e);
+    *len = e[13];
+  } else {
+    *off = qx_le64(e);
+    *len = qx_le32(e + 8);
+  }
+}
+
+/* Term `id` from its lexicon entry e (mapped or read); lexicon 2 also reads
+ * the next entry (or the sentinel) for the lengths of the term's lists. */
 static int term_decode(qx_term_info *t, const qx_seg *ix, const uint8_t *e, uint32_t id) {
-  uint64_t off = qx_le64(e);
+  uint64_t off;
   t->id = id;
-  t->len = qx_le32(e + 8);
-  t->df = qx_le32(e + 12);
-  t->cf = qx_le64(e + 16);
-  t->post_off = qx_le64(e + 24);
-  t->post_len = qx_le64(e + 32);
-  t->pos_off = qx_le64(e + 40);
-  t->pos_len = qx_le64(e + 48);
-  t->nblocks = qx_le32(e + 56);
-  t->max_tf = qx_le32(e + 60);
-  t->min_dl = qx_le32(e + 64);
+  entry_str(ix, e, &off, &t->len);
+  if (ix->lex_esize == QX_LEX_ENTRY_SIZE) {
+    const uint8_t *n = e + QX_LEX_ENTRY_SIZE;
+    t->df = qx_le32(e + 4);
+    t->max_tf = qx_le32(e + 8);
+    t->min_dl = qx_norm_table[e[12]];
+    t->post_off = le40(e + 14);
+    t->pos_off = le40(e + 19);
+    t->cf = qx_le64(e + 24);
+    uint64_t post_end = le40(n + 14), pos_end = le40(n + 19);
+    if (post_end < t->post_off || pos_end < t->pos_off)
+      return qx_err(QUARRY_ECORRUPT, "%s/lexicon: term %u: lists out of order", ix->dir, id);
+    t->post_len = post_end - t->post_off;
+    t->pos_len = pos_end - t->pos_off;
+    t->nblocks = (uint32_t)(((uint64_t)t->df + QX_BLOCK - 1) / QX_BLOCK);
+  } else {
+    t->df = qx_le32(e + 12);
+    t->cf = qx_le64(e + 16);
+    t->post_off = qx_le64(e + 24);
+    t->post_len = qx_le64(e + 32);
+    t->pos_off = qx_le64(e + 40);
+    t->pos_len = qx_le64(e + 48);
+    t->nblocks = qx_le32(e + 56);
+    t->max_tf = qx_le32(e + 60);
+    t->min_dl = qx_le32(e + 64);
+  }
   if (off > ix->lex_strings_len || t->len > ix->lex_strings_len - off || t->df > ix->npassages)
     return qx_err(QUARRY_ECORRUPT, "%s/lexicon: term %u out of range", ix->dir, id);
   t->str = (const char *)ix->lex_strings + off;
@@ -454,7 +503,7 @@ static int term_decode(qx_term_info *t, const qx_seg *ix, const uint8_t *e, uint
 
 int qx_seg_term(qx_term_info *t, const qx_seg *ix, uint32_t id) {
   if (id >= ix->nterms) return qx_err(QUARRY_EINVAL, "term id %u out of range", id);
-  return term_decode(t, ix, ix->lex_entries + (size_t)id * QX_LEX_ENTRY_SIZE, id);
+  return term_decode(t, ix, ix->lex_entries + (size_t)id * ix->lex_esize, id);
 }
 
 static int cmp_bytes(const char *a, size_t al, const char *b, size_t bl) {
@@ -499,25 +548,29 @@ static int pread_full(int fd, void *buf, size_t n, uint64_t off) {
  * back in term order. 1 found, 0 absent, 2 strings too long for the buffer
  * (the caller searches the mapping), < 0 error. */
 static int find_in_range(qx_term_info *out, const qx_seg *ix, uint64_t lo, uint64_t hi, const char *s, size_t len) {
-  uint8_t eb[QX_LEXIDX_EVERY * QX_LEX_ENTRY_SIZE];
+  uint8_t eb[(QX_LEXIDX_EVERY + 1) * QX_LEX_ENTRY_SIZE_V1];
   char sb[QX_LEXIDX_EVERY * (QX_TERM_MAX + 1)];
-  size_t n = (size_t)(hi - lo);
-  if (pread_full(ix->lex_fd, eb, n * QX_LEX_ENTRY_SIZE, 32 + lo * QX_LEX_ENTRY_SIZE))
+  size_t n = (size_t)(hi - lo), es = ix->lex_esize;
+  size_t nread = es == QX_LEX_ENTRY_SIZE ? n + 1 : n; /* lexicon 2: and the next entry (or the sentinel) */
+  if (pread_full(ix->lex_fd, eb, nread * es, 32 + lo * es))
     return qx_err_errno(QUARRY_EIO, "%s/lexicon: read", ix->dir);
-  const uint8_t *last = eb + (n - 1) * QX_LEX_ENTRY_SIZE;
-  uint64_t s0 = qx_le64(eb), s1 = qx_le64(last) + qx_le32(last + 8);
+  uint64_t s0, s1, lastoff;
+  uint32_t l;
+  entry_str(ix, eb, &s0, &l);
+  entry_str(ix, eb + (n - 1) * es, &lastoff, &l);
+  s1 = lastoff + l;
   if (s0 > s1 || s1 > ix->lex_strings_len)
     return qx_err(QUARRY_ECORRUPT, "%s/lexicon: terms %" PRIu64 "..%" PRIu64 " out of range", ix->dir, lo, hi);
   if (s1 - s0 > sizeof sb) return 2;
-  uint64_t str_at = 32 + ix->nterms * QX_LEX_ENTRY_SIZE + s0;
+  uint64_t str_at = (uint64_t)(ix->lex_strings - ix->lex.data) + s0;
   if (pread_full(ix->lex_fd, sb, (size_t)(s1 - s0), str_at))
     return qx_err_errno(QUARRY_EIO, "%s/lexicon: read", ix->dir);
   size_t a = 0, b = n;
   while (a < b) {
     size_t mid = a + (b - a) / 2;
-    const uint8_t *e = eb + mid * QX_LEX_ENTRY_SIZE;
-    uint64_t off = qx_le64(e);
-    uint32_t l = qx_le32(e + 8);
+    const uint8_t *e = eb + mid * es;
+    uint64_t off;
+    entry_str(ix, e, &off, &l);
     if (off < s0 || off > s1 || l > s1 - off)
       return qx_err(QUARRY_ECORRUPT, "%s/lexicon: term %" PRIu64 " out of range", ix->dir, lo + mid);
     int c = cmp_bytes(sb + (off - s0), l, s, len);
@@ -554,6 +607,15 @@ int qx_seg_find_term(qx_term_info *out, const qx_seg *ix, const char *s, size_t 
 int qx_seg_surface_get(const char **form, uint32_t *form_len, uint32_t *term, const qx_seg *ix,
                          uint64_t i) {
   if (i >= ix->nsurface) return qx_err(QUARRY_EINVAL, "surface entry out of range");
+  if (ix->surf_lexicon) { /* no surface file: form i is term i */
+    qx_term_info t;
+    int rc = qx_seg_term(&t, ix, (uint32_t)i);
+    if (rc) return rc;
+    *form = t.str;
+    *form_len = t.len;
+    *term = (uint32_t)i;
+    return 0;
+  }
   const uint8_t *e = ix->surf_entries + i * QX_SURF_ENTRY_SIZE;
   uint64_t off = qx_le64(e);
   *form_len = qx_le32(e + 8);

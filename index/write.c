@@ -150,18 +150,31 @@ typedef struct lex_out {
   qx_buf lex, strs;
 } lex_out;
 
-/* The lexicon entry of the next term (docs/FORMAT.md, lexicon). */
+/* The lexicon entry of the next term (docs/FORMAT.md, lexicon 2): the
+ * lengths of its lists are where the next entry's start, so the writer ends
+ * with a sentinel entry (lex_end). */
 static int lex_add(lex_out *l, const char *str, uint32_t len, uint32_t df, uint64_t cf, uint64_t post_off,
-                   uint64_t post_len, uint64_t pos_off, uint64_t pos_len, uint32_t max_tf, uint32_t min_dl) {
-  uint64_t e64[6] = {l->strs.len, 0, cf, post_off, post_len, pos_off};
-  uint32_t e32[2] = {len, df};
-  memcpy(&e64[1], e32, 8);
-  uint32_t tail[4] = {(df + QX_BLOCK - 1) / QX_BLOCK, max_tf, min_dl, 0};
-  int rc = qx_buf_append(&l->lex, e64, sizeof e64);
-  if (!rc) rc = qx_buf_put_u64(&l->lex, pos_len);
-  if (!rc) rc = qx_buf_append(&l->lex, tail, sizeof tail);
+                   uint64_t pos_off, uint32_t max_tf, uint32_t min_dl) {
+  if (l->strs.len + len > UINT32_MAX) return qx_err(QUARRY_EINVAL, "lexicon: term strings over 4 GiB");
+  if (post_off > QX_LEX_OFF_MAX || pos_off > QX_LEX_OFF_MAX)
+    return qx_err(QUARRY_EINVAL, "postings or positions over 1 TiB (the lexicon's limit)");
+  if (len > 255) return qx_err(QUARRY_EINVAL, "internal: term over 255 bytes");
+  uint8_t e[QX_LEX_ENTRY_SIZE + 3];
+  uint32_t e32[3] = {(uint32_t)l->strs.len, df, max_tf};
+  memcpy(e, e32, 12);
+  e[12] = qx_norm_encode(min_dl); /* min_dl is a decoded norm: exact */
+  e[13] = (uint8_t)len;
+  memcpy(e + 14, &post_off, 8); /* u40 each (little-endian): the next field overwrites the top bytes */
+  memcpy(e + 19, &pos_off, 8);
+  memcpy(e + 24, &cf, 8);
+  int rc = qx_buf_append(&l->lex, e, QX_LEX_ENTRY_SIZE);
   if (!rc) rc = qx_buf_append(&l->strs, str, len);
   return rc;
+}
+
+/* The sentinel after the last term: ends of the strings and of the lists. */
+static int lex_end(lex_out *l, uint64_t post_end, uint64_t pos_end) {
+  return lex_add(l, "", 0, 0, 0, post_end, pos_end, 0, 0);
 }
 
 /* lexicon.idx: the string of every QX_LEXIDX_EVERY-th term of the lexicon
@@ -175,8 +188,8 @@ static int write_lexidx(qx_build *b, const qx_buf *lex, const qx_buf *strs, uint
   int rc = 0;
   for (uint64_t i = 0; !rc && i < ns; i++) {
     const uint8_t *e = lex->data + i * every * QX_LEX_ENTRY_SIZE;
-    uint64_t off = qx_le64(e);
-    uint32_t e32[2] = {(uint32_t)str.len, qx_le32(e + 8)};
+    uint64_t off = qx_le32(e);
+    uint32_t e32[2] = {(uint32_t)str.len, e[13]};
     if (str.len + e32[1] > UINT32_MAX) rc = qx_err(QUARRY_EINVAL, "lexicon.idx: term strings over 4 GiB");
     if (!rc) rc = qx_buf_append(&ent, e32, sizeof e32);
     if (!rc) rc = qx_buf_append(&str, strs->data + off, e32[1]);
@@ -198,7 +211,7 @@ static int write_lexidx(qx_build *b, const qx_buf *lex, const qx_buf *strs, uint
 
 static int lex_write(qx_build *b, lex_out *l, size_t n) {
   qx_out lo;
-  int rc = out_open(&lo, b, "lexicon", QX_MAGIC_LEXICON);
+  int rc = out_open_v(&lo, b, "lexicon", QX_MAGIC_LEXICON, QX_LEXICON_MAJOR);
   if (!rc) {
     uint64_t h[2] = {n, l->strs.len};
     rc = out_write(&lo, h, sizeof h);
@@ -261,10 +274,11 @@ int qx_build_write_postings(qx_build *b) {
     uint32_t tid = rd[m].cur.tid;
     if (!rc)
       rc = lex_add(&lex, (const char *)w->term_strs.data + w->term_off[tid], w->term_len[tid], (uint32_t)df, cf,
-                   post_off, enc.len, pos_off, pos.len, max_tf, min_dl);
+                   post_off, pos_off, max_tf, min_dl);
     n++;
     for (size_t k = 0; !rc && k < nc; k++) rc = qx_run_reader_next(&rd[cur[k]]);
   }
+  if (!rc) rc = lex_end(&lex, po.at, pp.at);
   if (!rc) rc = out_pad(&po);
   rc = out_close(&po, b, rc);
   rc = out_close(&pp, b, rc);
@@ -350,6 +364,10 @@ int qx_build_write_tables(qx_build *b) {
   int rc = write_simple(b, "norms", QX_MAGIC_NORMS, b->npassages, 0, 0, &b->norms, NULL);
   if (!rc) rc = write_simple(b, "passages", QX_MAGIC_PASSAGES, b->npassages, 0, 1, &b->passages, NULL);
   if (!rc) rc = write_simple(b, "docs", QX_MAGIC_DOCS, b->ndocs, b->doc_strs.len, 1, &b->docs, &b->doc_strs);
-  if (!rc) rc = write_surface(b);
+  if (!rc && qx_build_surface_is_lexicon(b)) { /* no stemming: every form is its own term */
+    b->nsurf = b->nterms;
+    rc = qx_manifest_set(qx_build_manifest(b), "surface", "lexicon");
+  } else if (!rc)
+    rc = write_surface(b);
   return rc;
 }
