@@ -45,6 +45,10 @@ int qx_check_header(const qx_map *m, const char *magic, const char *path) {
     if (major == 1 || major == 2) return 0; /* read too: 32-byte skip entries, see qx_pcursor_open */
     want = QX_POSTINGS_MAJOR;
   }
+  if (!memcmp(magic, QX_MAGIC_PASSAGES, 8) || !memcmp(magic, QX_MAGIC_DOCS, 8)) {
+    if (major == 1) return 0; /* read too: 32- and 72-byte records, see qx_seg_passage / qx_seg_doc */
+    want = QX_TABLES_MAJOR;
+  }
   if (!memcmp(magic, QX_MAGIC_LEXICON, 8)) {
     if (major == 1) return 0; /* read too: 72-byte entries, see term_decode */
     want = QX_LEXICON_MAJOR;
@@ -140,13 +144,15 @@ static int check_tables(qx_seg *ix, int sfd) {
   }
   if (ix->norms.len < 24 || qx_le64(ix->norms.data + 16) != passages || !fits(ix->norms.len, 24, passages, 1, 0))
     return qx_err(QUARRY_ECORRUPT, "%s/norms: size or count does not match the MANIFEST", d);
+  ix->psg_rsize = qx_le32(ix->psg.data + 8) == 1 ? QX_PASSAGE_REC_SIZE : QX_PASSAGE_DISK_SIZE;
+  ix->doc_rsize = qx_le32(ix->docs.data + 8) == 1 ? QX_DOC_REC_SIZE : QX_DOC_DISK_SIZE;
   if (ix->psg.len < 32 || qx_le64(ix->psg.data + 16) != passages ||
-      !fits(ix->psg.len, 32, passages, QX_PASSAGE_REC_SIZE, 0))
+      !fits(ix->psg.len, 32, passages, ix->psg_rsize, 0))
     return qx_err(QUARRY_ECORRUPT, "%s/passages: size or count does not match the MANIFEST", d);
   p = ix->docs.data;
-  if (ix->docs.len < 32 || qx_le64(p + 16) != docs || !fits(ix->docs.len, 32, docs, QX_DOC_REC_SIZE, qx_le64(p + 24)))
+  if (ix->docs.len < 32 || qx_le64(p + 16) != docs || !fits(ix->docs.len, 32, docs, ix->doc_rsize, qx_le64(p + 24)))
     return qx_err(QUARRY_ECORRUPT, "%s/docs: size or count does not match the MANIFEST", d);
-  ix->docs_strings = p + 32 + docs * QX_DOC_REC_SIZE;
+  ix->docs_strings = p + 32 + docs * ix->doc_rsize;
   ix->docs_strings_len = qx_le64(p + 24);
   rc = qx_store_open(&ix->st, ix->store.data, ix->store.len, "store.zst");
   if (rc) return qx_err_wrap(rc, "%s", d);
@@ -451,7 +457,8 @@ void quarry_index_close(quarry_index *ix) {
 
 /* ---- accessors ------------------------------------------------------------------ */
 
-static uint64_t le40(const uint8_t *p) { return qx_le64(p) & QX_LEX_OFF_MAX; }
+/* A 5-byte little-endian integer (reads exactly its 5 bytes). */
+static uint64_t le40(const uint8_t *p) { return qx_le32(p) | (uint64_t)p[4] << 32; }
 
 /* Where term strings are in an entry of either lexicon version. */
 static void entry_str(const qx_seg *ix, const uint8_t *e, uint64_t *off, uint32_t *len) {
@@ -657,12 +664,17 @@ int qx_seg_surface_range(uint64_t *lo_out, uint64_t *hi_out, const qx_seg *ix, c
 
 int qx_seg_passage(qx_passage_info *out, const qx_seg *ix, uint32_t pid) {
   if (pid >= ix->npassages) return qx_err(QUARRY_EINVAL, "passage %u out of range", pid);
-  const uint8_t *r = ix->psg.data + 32 + (size_t)pid * QX_PASSAGE_REC_SIZE;
+  const uint8_t *r = ix->psg.data + 32 + (size_t)pid * ix->psg_rsize;
   out->doc = qx_le32(r);
   out->ntokens = qx_le32(r + 4);
   out->start = qx_le64(r + 8);
-  out->end = qx_le64(r + 16);
-  out->line = qx_le32(r + 24);
+  if (ix->psg_rsize == QX_PASSAGE_DISK_SIZE) { /* u32 length, u32 line */
+    out->end = out->start + qx_le32(r + 16);
+    out->line = qx_le32(r + 20);
+  } else {
+    out->end = qx_le64(r + 16);
+    out->line = qx_le32(r + 24);
+  }
   if (out->doc >= ix->ndocs || out->start > out->end)
     return qx_err(QUARRY_ECORRUPT, "%s/passages: record %u out of range", ix->dir, pid);
   return 0;
@@ -670,16 +682,31 @@ int qx_seg_passage(qx_passage_info *out, const qx_seg *ix, uint32_t pid) {
 
 int qx_seg_doc(qx_doc_info *out, const qx_seg *ix, uint32_t doc) {
   if (doc >= ix->ndocs) return qx_err(QUARRY_EINVAL, "document %u out of range", doc);
-  const uint8_t *r = ix->docs.data + 32 + (size_t)doc * QX_DOC_REC_SIZE;
-  uint64_t poff = qx_le64(r), toff = qx_le64(r + 8), ioff = qx_le64(r + 16);
-  out->size = qx_le64(r + 24);
-  out->mtime_ns = (int64_t)qx_le64(r + 32);
-  out->xxh64 = qx_le64(r + 40);
-  out->path_len = qx_le32(r + 48);
-  out->title_len = qx_le32(r + 52);
-  out->id_len = qx_le32(r + 56);
-  out->first_passage = qx_le32(r + 60);
-  out->npassages = qx_le32(r + 64);
+  const uint8_t *r = ix->docs.data + 32 + (size_t)doc * ix->doc_rsize;
+  uint64_t poff, toff, ioff;
+  if (ix->doc_rsize == QX_DOC_DISK_SIZE) {
+    out->size = qx_le64(r);
+    out->mtime_ns = (int64_t)qx_le64(r + 8);
+    out->xxh64 = qx_le64(r + 16);
+    out->first_passage = qx_le32(r + 24);
+    out->npassages = qx_le32(r + 28);
+    out->id_len = qx_le32(r + 32);
+    poff = le40(r + 36);
+    out->path_len = qx_le16(r + 41);
+    toff = le40(r + 43);
+    out->title_len = r[48];
+    ioff = le40(r + 49);
+  } else {
+    poff = qx_le64(r), toff = qx_le64(r + 8), ioff = qx_le64(r + 16);
+    out->size = qx_le64(r + 24);
+    out->mtime_ns = (int64_t)qx_le64(r + 32);
+    out->xxh64 = qx_le64(r + 40);
+    out->path_len = qx_le32(r + 48);
+    out->title_len = qx_le32(r + 52);
+    out->id_len = qx_le32(r + 56);
+    out->first_passage = qx_le32(r + 60);
+    out->npassages = qx_le32(r + 64);
+  }
   uint64_t sl = ix->docs_strings_len;
   if (poff > sl || out->path_len > sl - poff || toff > sl || out->title_len > sl - toff || ioff > sl ||
       out->id_len > sl - ioff || out->first_passage > ix->npassages ||

@@ -360,10 +360,74 @@ static int write_surface(qx_build *b) {
   return rc;
 }
 
+/* passages 2: the build's 32-byte records (u32 doc, u32 ntokens, u64 start,
+ * u64 end, u32 line, u32 0) as 24 bytes: u32 doc, u32 ntokens, u64 start,
+ * u32 end - start, u32 line. */
+static int write_passages(qx_build *b) {
+  qx_out o;
+  int rc = out_open_v(&o, b, "passages", QX_MAGIC_PASSAGES, QX_TABLES_MAJOR);
+  uint64_t h[2] = {b->npassages, 0};
+  if (!rc) rc = out_write(&o, h, sizeof h);
+  for (size_t at = 0; !rc && at < b->passages.len; at += QX_PASSAGE_REC_SIZE) {
+    const uint8_t *r = b->passages.data + at;
+    uint64_t start = qx_le64(r + 8), len = qx_le64(r + 16) - start;
+    if (len > UINT32_MAX) {
+      rc = qx_err(QUARRY_EINVAL, "a passage over 4 GiB of text");
+      break;
+    }
+    uint8_t e[QX_PASSAGE_DISK_SIZE];
+    uint32_t v[2] = {(uint32_t)len, qx_le32(r + 24)};
+    memcpy(e, r, 16);
+    memcpy(e + 16, v, 8);
+    rc = out_write(&o, e, sizeof e);
+  }
+  if (!rc) rc = out_pad(&o);
+  return out_close(&o, b, rc);
+}
+
+static void put40(uint8_t *p, uint64_t v) {
+  uint32_t lo = (uint32_t)v;
+  memcpy(p, &lo, 4);
+  p[4] = (uint8_t)(v >> 32);
+}
+
+/* docs 2: the build's 72-byte records (add_doc: u64 path_off, title_off,
+ * id_off, size, mtime, xxh64; u32 path_len, title_len, id_len,
+ * first_passage, npassages, 0) as 56 bytes (docs/FORMAT.md). */
+static int write_docs(qx_build *b) {
+  qx_out o;
+  int rc = out_open_v(&o, b, "docs", QX_MAGIC_DOCS, QX_TABLES_MAJOR);
+  uint64_t h[2] = {b->ndocs, b->doc_strs.len};
+  if (!rc) rc = out_write(&o, h, sizeof h);
+  if (!rc && b->doc_strs.len > QX_LEX_OFF_MAX) rc = qx_err(QUARRY_EINVAL, "document paths, titles and ids over 1 TiB");
+  for (size_t at = 0; !rc && at < b->docs.len; at += QX_DOC_REC_SIZE) {
+    const uint8_t *r = b->docs.data + at;
+    uint32_t pl = qx_le32(r + 48), tl = qx_le32(r + 52);
+    if (pl > UINT16_MAX || tl > UINT8_MAX) {
+      rc = qx_err(QUARRY_EINVAL, "a document path over 64 KiB");
+      break;
+    }
+    uint8_t e[QX_DOC_DISK_SIZE] = {0};
+    memcpy(e, r + 24, 24);      /* size, mtime, xxh64 */
+    memcpy(e + 24, r + 60, 8);  /* first_passage, npassages */
+    memcpy(e + 32, r + 56, 4);  /* id_len */
+    put40(e + 36, qx_le64(r));  /* path */
+    uint16_t pl16 = (uint16_t)pl;
+    memcpy(e + 41, &pl16, 2);
+    put40(e + 43, qx_le64(r + 8)); /* title */
+    e[48] = (uint8_t)tl;
+    put40(e + 49, qx_le64(r + 16)); /* id */
+    rc = out_write(&o, e, sizeof e);
+  }
+  if (!rc) rc = out_write(&o, b->doc_strs.data, b->doc_strs.len);
+  if (!rc) rc = out_pad(&o);
+  return out_close(&o, b, rc);
+}
+
 int qx_build_write_tables(qx_build *b) {
   int rc = write_simple(b, "norms", QX_MAGIC_NORMS, b->npassages, 0, 0, &b->norms, NULL);
-  if (!rc) rc = write_simple(b, "passages", QX_MAGIC_PASSAGES, b->npassages, 0, 1, &b->passages, NULL);
-  if (!rc) rc = write_simple(b, "docs", QX_MAGIC_DOCS, b->ndocs, b->doc_strs.len, 1, &b->docs, &b->doc_strs);
+  if (!rc) rc = write_passages(b);
+  if (!rc) rc = write_docs(b);
   if (!rc && qx_build_surface_is_lexicon(b)) { /* no stemming: every form is its own term */
     b->nsurf = b->nterms;
     rc = qx_manifest_set(qx_build_manifest(b), "surface", "lexicon");
