@@ -57,7 +57,7 @@
 #define QX_LEXIDX_ENTRY_SIZE 8 /* lexicon.idx: u32 str_off, u32 str_len */
 #define QX_LEXIDX_HEAD 48      /* header + nterms + every + nsamples + strings_len */
 /* lexicon.idx samples every QX_LEXIDX_EVERY-th term: a lookup binary-searches
- * the samples, then at most this many lexicon entries (72 B each: about one
+ * the samples, then at most this many lexicon entries (32 B each: about one
  * page of entries and one of strings), instead of the whole lexicon. */
 #define QX_LEXIDX_EVERY 64
 
