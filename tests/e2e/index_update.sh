@@ -23,6 +23,9 @@ expect_error() { # expect_error PATTERN CMD...: exit 2, one line on stderr match
 cp -r "$SRC/seeds" s
 QUERIES=("levée de fonds" "xAI Musk" "intelligence artificielle" "milliards" "\"de fonds\"" "invest*" "-xai fonds"
          "Grok" "supercalculateur" "nouveau document ajouté")
+# under valgrind memcheck (scripts/valgrind-e2e.sh sets QUARRY_VALGRIND=1) every
+# vector search embeds its query ~100 times slower: 3 of the 10 queries
+[ -n "${QUARRY_VALGRIND:-}" ] && QUERIES=("levée de fonds" "-xai fonds" "nouveau document ajouté")
 
 # hits DIR MODE: the sorted set of documents every query finds (all hits)
 hits() {
