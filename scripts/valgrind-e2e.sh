@@ -9,7 +9,9 @@
 #   VALGRIND_SKIP=REGEX   leave out the tests whose name matches
 #
 # The tests see QUARRY_VALGRIND=1 and shrink their inputs where the encoder
-# would make them take hours (docs/RELIABILITY.md, section 6). OpenBLAS runs
+# would make them take hours (docs/RELIABILITY.md, section 6); a few run
+# their vector builds of seeds/ unchecked, through QUARRY_NATIVE (the same
+# binary without valgrind). OpenBLAS runs
 # on one thread (QUARRY_THREADS=1, OPENBLAS_NUM_THREADS=1): valgrind runs one
 # thread at a time, and OpenBLAS's workers spin while they wait.
 #
@@ -69,7 +71,7 @@ for t in "${tests[@]}"; do
   case $name in rel_*) continue ;; esac
   selected "$name" || continue
   run "$name" env QUARRY="$V/quarry" SRC="$SRC" BUILD="$B" \
-    QUARRY_CACHE="${QUARRY_CACHE:-$HOME/.cache/quarry}" QUARRY_VALGRIND=1 \
+    QUARRY_CACHE="${QUARRY_CACHE:-$HOME/.cache/quarry}" QUARRY_VALGRIND=1 QUARRY_NATIVE="$B/quarry" \
     QUARRY_THREADS="${QUARRY_THREADS:-1}" OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}" bash "$t"
 done
 for r in "$B"/fuzz/fuzz_*_replay; do

@@ -24,7 +24,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 TEXTS=$SRC/tests/data/embed-texts.txt
 # under valgrind memcheck (scripts/valgrind-e2e.sh sets QUARRY_VALGRIND=1) the
-# encoder runs ~100 times slower: a dozen short texts, literal special tokens
+# encoder runs about 300 times slower: a dozen short texts, literal special tokens
 # included, make the same comparisons
 if [ -n "${QUARRY_VALGRIND:-}" ]; then
   sed -n '1,12p;79p;81p' "$TEXTS" > "$T/texts.txt"

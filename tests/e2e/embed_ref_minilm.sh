@@ -17,7 +17,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 TEXTS=$SRC/tests/data/embed-texts.txt
 # under valgrind memcheck (scripts/valgrind-e2e.sh sets QUARRY_VALGRIND=1) the
-# encoder runs ~100 times slower: a dozen short texts and one longer than a
+# encoder runs about 300 times slower: a dozen short texts and one longer than a
 # window (line 228) make the same checks
 if [ -n "${QUARRY_VALGRIND:-}" ]; then
   sed -n '1,12p;79p;228p' "$TEXTS" > "$T/texts.txt"

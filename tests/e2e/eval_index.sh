@@ -29,7 +29,7 @@ set +e; "$QUARRY" eval -x "$T/idx" --queries "$D/queries.jsonl" --qrels "$D/qrel
 [ $rc = 2 ] && grep -q 'bad --sweep' "$T/err"
 # hybrid: the fusion constant and alpha are swept on an index with vectors
 # (under valgrind memcheck, QUARRY_VALGRIND=1 from scripts/valgrind-e2e.sh, the
-# encoder runs ~100 times slower: the first 8 documents and 4 queries)
+# encoder runs about 300 times slower: the first 8 documents and 4 queries)
 VC=$D/corpus.jsonl VQ=$D/queries.jsonl
 if [ -n "${QUARRY_VALGRIND:-}" ]; then
   head -8 "$D/corpus.jsonl" > "$T/vc.jsonl"; VC=$T/vc.jsonl
