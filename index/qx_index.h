@@ -19,7 +19,9 @@
 #define QX_FORMAT_MINOR 0
 #define QX_TOP_FORMAT_MAJOR 2 /* a segmented index directory (top MANIFEST) */
 #define QX_TOP_FORMAT_MINOR 0
-#define QX_POSTINGS_MAJOR 2 /* the postings file: 2 = single-block lists without a skip table, unaligned lists */
+/* The postings file: 2 = single-block lists without a skip table, unaligned
+ * lists; 3 = 16-byte skip entries (1 and 2 still read: 32-byte entries). */
+#define QX_POSTINGS_MAJOR 3
 #define QX_HEADER_SIZE 16 /* magic[8] + u32 major + u32 minor */
 #define QX_BLOCK 128      /* postings per block */
 #define QX_DOC_END UINT32_MAX
@@ -36,7 +38,9 @@
 #define QX_MAGIC_LEXIDX "QXLXIX01"
 
 #define QX_LEX_ENTRY_SIZE 72
-#define QX_SKIP_ENTRY_SIZE 32
+#define QX_SKIP_ENTRY_SIZE 16    /* postings 3 */
+#define QX_SKIP_ENTRY_SIZE_V2 32 /* postings 1 and 2 */
+#define QX_SKIP_TF_ESCAPE 0xFFFFFFu /* a block max tf >= this: the entry says "the term's max_tf" */
 #define QX_PASSAGE_REC_SIZE 32
 #define QX_DOC_REC_SIZE 72
 #define QX_SURF_ENTRY_SIZE 16
@@ -55,6 +59,8 @@
 /* ---- norms: Lucene's SmallFloat.intToByte4 / byte4ToInt ---------------- */
 uint8_t qx_norm_encode(uint32_t len);
 uint32_t qx_norm_decode(uint8_t norm);
+extern const uint32_t qx_norm_table[256]; /* qx_norm_decode of every byte */
+uint32_t qx_norm_decode_formula(uint8_t norm); /* the same, computed (tests) */
 
 /* ---- MANIFEST ------------------------------------------------------------ */
 typedef struct qx_manifest_file {
@@ -195,7 +201,7 @@ typedef struct qx_seg {
   char *name; /* "sNNNNNN", or "." for a 1.0 index */
   qx_manifest man;
   qx_map lex, post, posi, norms, psg, docs, store, surf;
-  int post_legacy; /* postings file of major version 1 (every list has a skip table) */
+  uint32_t post_major; /* the postings file's major version: 1 (every list has a skip table), 2, 3 */
   uint64_t nterms, npassages, ndocs, nsurface, total_tokens;
   double avgdl;
   qx_lang lang;

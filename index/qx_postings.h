@@ -2,8 +2,9 @@
  * qx_postings.h: block postings, the unit the query evaluators walk.
  *
  * One term's postings (docs/FORMAT.md, "postings"): a skip table with one
- * 32-byte entry per block of 128 passages (last passage id, max tf, min
- * decoded length, count, byte offsets of the block and of its positions),
+ * 16-byte entry per block of 128 passages (last passage id, byte offsets of
+ * the block and of its positions, min norm byte, max tf; 32-byte entries in
+ * files of major version 1 and 2, still read),
  * then the blocks: passage-id gaps and tf-1 bit-packed at the smallest width
  * that fits (scalar "binary packing" in the manner of Lemire & Boytsov's
  * BP128; the last block is shorter; a list of one block has no table, the
@@ -56,8 +57,9 @@ typedef struct qx_pcursor {
   const uint8_t *base; /* this term's bytes in `postings` */
   uint64_t len;
   uint64_t table_len; /* bytes of the skip table at base (0 for a single block) */
-  int single;         /* single-block list without a table: its entry is skip1 */
-  uint8_t skip1[QX_SKIP_ENTRY_SIZE];
+  int single;         /* single-block list without a table: its entry comes from the lexicon */
+  uint32_t esize;     /* bytes per skip entry: QX_SKIP_ENTRY_SIZE, or _V2 (postings 1 and 2) */
+  uint32_t last1;     /* single: the block's last passage id (known once decoded) */
   const uint8_t *pbase; /* this term's bytes in `positions` */
   uint64_t plen;
   uint32_t df, nblocks, npassages;
@@ -85,10 +87,22 @@ int qx_pcursor_block_max(const qx_pcursor *c, uint32_t *last, uint32_t *max_tf, 
  * the cursor's position). */
 static inline void qx_pcursor_block_info(const qx_pcursor *c, uint32_t b, uint32_t *last, uint32_t *max_tf,
                                          uint32_t *min_dl) {
-  const uint8_t *e = c->single ? c->skip1 : c->base + (size_t)b * QX_SKIP_ENTRY_SIZE;
+  if (c->single) {
+    *last = c->last1;
+    *max_tf = c->max_tf;
+    *min_dl = c->min_dl;
+    return;
+  }
+  const uint8_t *e = c->base + (size_t)b * c->esize;
   *last = qx_le32(e);
-  *max_tf = qx_le32(e + 4);
-  *min_dl = qx_le32(e + 8);
+  if (c->esize == QX_SKIP_ENTRY_SIZE) { /* u8 min norm, u24 max tf */
+    uint32_t w = qx_le32(e + 12), t = w >> 8;
+    *max_tf = t == QX_SKIP_TF_ESCAPE ? c->max_tf : t;
+    *min_dl = qx_norm_table[w & 0xff];
+  } else {
+    *max_tf = qx_le32(e + 4);
+    *min_dl = qx_le32(e + 8);
+  }
 }
 /* Move to the first block whose last id >= target without decoding it (for
  * block-max pruning); c->doc is then undefined until advance() is called. */

@@ -42,7 +42,7 @@ int qx_check_header(const qx_map *m, const char *magic, const char *path) {
   if (memcmp(m->data, magic, 8)) return qx_err(QUARRY_ECORRUPT, "%s: bad magic", path);
   uint32_t major = qx_le32(m->data + 8), want = QX_FORMAT_MAJOR;
   if (!memcmp(magic, QX_MAGIC_POSTINGS, 8)) {
-    if (major == 1) return 0; /* read too: see qx_pcursor_open */
+    if (major == 1 || major == 2) return 0; /* read too: 32-byte skip entries, see qx_pcursor_open */
     want = QX_POSTINGS_MAJOR;
   }
   if (major != want) return qx_err(QUARRY_EVERSION, "%s: format version %u, this quarry reads %u", path, major, want);
@@ -214,7 +214,7 @@ static int seg_open(qx_seg **out, int dfd, const char *dir, const char *name) {
       rc = qx_check_header(slot_map(ix, i), slots[i].magic, path);
     free(path);
   }
-  if (!rc) ix->post_legacy = qx_le32(ix->post.data + 8) == 1;
+  if (!rc) ix->post_major = qx_le32(ix->post.data + 8);
   if (!rc) {
     const char *lang = qx_manifest_get(&ix->man, "analyzer.lang");
     if (!lang || qx_lang_parse(&ix->lang, lang)) rc = qx_err(QUARRY_ECORRUPT, "%s/MANIFEST: bad analyzer.lang", d);

@@ -23,6 +23,12 @@ static void test_norms(void) {
   CHECK_EQ_INT(qx_norm_encode(100), 57);
   CHECK_EQ_INT(qx_norm_decode(57), 96);
   CHECK_EQ_INT(qx_norm_decode(255), 2013265944u);
+  /* the table (postings 3 skip entries) is the formula, and a decoded
+   * length encodes back to its byte */
+  for (uint32_t n = 0; n < 256; n++) {
+    CHECK_EQ_INT(qx_norm_table[n], qx_norm_decode_formula((uint8_t)n));
+    CHECK_EQ_INT(qx_norm_encode(qx_norm_table[n]), n);
+  }
   uint32_t prev = 0;
   for (uint32_t i = 0; i < 100000; i += 7) {
     uint32_t d = qx_norm_decode(qx_norm_encode(i));
@@ -85,6 +91,7 @@ static void fake_make(fake *f, uint32_t n, uint32_t npass) {
   CHECK_EQ_INT(qx_postings_encode(&f->post, f->docs, f->tfs, dls, rel, n), 0);
   f->ix.post.data = f->post.data;
   f->ix.post.len = f->post.len;
+  f->ix.post_major = QX_POSTINGS_MAJOR;
   f->ix.posi.data = f->pos.data;
   f->ix.posi.len = f->pos.len;
   f->ix.npassages = npass;
@@ -105,6 +112,40 @@ static void fake_free(fake *f) {
   qx_buf_free(&f->pos);
   free(f->docs);
   free(f->tfs);
+}
+
+/* A tf too big for a postings-3 skip entry (>= 2^24): the entry holds the
+ * escape and the cursor bounds the block by the term's max_tf. */
+static void test_postings_big_tf(void) {
+  enum { N = 300 };
+  uint32_t docs[N], tfs[N], dls[N];
+  uint64_t rel[N] = {0};
+  for (uint32_t i = 0; i < N; i++) {
+    docs[i] = 3 * i + 1;
+    tfs[i] = i == 140 ? (1u << 25) + 3 : 1 + i % 5;
+    dls[i] = 100 + i;
+  }
+  fake f;
+  memset(&f, 0, sizeof f);
+  CHECK_EQ_INT(qx_postings_encode(&f.post, docs, tfs, dls, rel, N), 0);
+  f.ix.post.data = f.post.data;
+  f.ix.post.len = f.post.len;
+  f.ix.post_major = QX_POSTINGS_MAJOR;
+  f.ix.npassages = 3 * N + 1;
+  f.t = (qx_term_info){.id = 1, .df = N, .post_len = f.post.len, .nblocks = 3, .max_tf = (1u << 25) + 3, .min_dl = 100};
+  qx_pcursor c;
+  CHECK_EQ_INT(qx_pcursor_open(&c, &f.ix, &f.t), 0);
+  for (uint32_t i = 0; i < N; i++) {
+    CHECK_EQ_INT(c.doc, docs[i]);
+    CHECK_EQ_INT(qx_pcursor_freq(&c), tfs[i]);
+    uint32_t last, mtf, mdl;
+    qx_pcursor_block_info(&c, i / QX_BLOCK, &last, &mtf, &mdl);
+    CHECK_EQ_INT(mtf, i / QX_BLOCK == 1 ? (1u << 25) + 3 : 5);
+    CHECK(mdl <= dls[i / QX_BLOCK * QX_BLOCK] && last >= c.doc);
+    CHECK_EQ_INT(qx_pcursor_next(&c), 0);
+  }
+  CHECK(c.doc == QX_DOC_END);
+  qx_buf_free(&f.post);
 }
 
 static void test_postings(void) {
@@ -441,6 +482,7 @@ int main(void) {
   test_norms();
   test_bitpack();
   test_postings();
+  test_postings_big_tf();
   test_cutter();
   test_manifest();
   test_store();
