@@ -19,8 +19,10 @@
 #include "qx_build.h"
 
 /* ---- dictionaries: open addressing (FNV-1a) -----------------------------------
- * A slot holds the hash, id+1 (0: empty), and the string's offset and length
- * in the string buffer, so a probe touches the slot and the string only. */
+ * A slot holds the string's first 8 bytes, its length and 24 bits of its
+ * hash, and id+1 (0: empty): a word of up to 8 bytes (most tokens) is
+ * matched from the slot alone, a longer one also compares the rest of the
+ * string in the dictionary's buffer (offs[id] gives where). */
 
 static uint32_t hash32(const char *s, size_t n) {
   uint64_t h = 1469598103934665603ull;
@@ -28,14 +30,22 @@ static uint32_t hash32(const char *s, size_t n) {
   return (uint32_t)(h ^ (h >> 32));
 }
 
-static int dict_rehash(qx_dict *d) {
+static inline uint64_t head8(const char *s, size_t n) {
+  uint64_t v = 0;
+  memcpy(&v, s, n < 8 ? n : 8);
+  return v;
+}
+
+static inline uint32_t lenhash(uint32_t h, size_t n) { return (h & 0xFFFFFF00u) | (uint32_t)n; }
+
+static int dict_rehash(qx_dict *d, const qx_buf *strs, const uint64_t *offs) {
   size_t ncap = d->cap ? d->cap * 2 : 1024;
   qx_dslot *slots = qx_calloc(ncap, sizeof *slots);
   if (!slots) return qx_err(QUARRY_ENOMEM, "out of memory");
   for (size_t i = 0; i < d->cap; i++) {
     qx_dslot v = d->slots[i];
     if (!v.id1) continue;
-    size_t j = v.hash & (ncap - 1);
+    size_t j = hash32((const char *)strs->data + offs[v.id1 - 1], v.lenhash & 0xFF) & (ncap - 1);
     while (slots[j].id1) j = (j + 1) & (ncap - 1);
     slots[j] = v;
   }
@@ -45,13 +55,18 @@ static int dict_rehash(qx_dict *d) {
   return 0;
 }
 
-/* Find s; *slot gets the slot to fill if absent, *h its hash. Returns id+1 or 0. */
-static uint32_t dict_find(const qx_dict *d, const qx_buf *strs, const char *s, size_t n, size_t *slot, uint32_t *h) {
+/* Find s (n <= 255 bytes); *slot gets the slot to fill if absent, *h its
+ * hash. Returns id+1 or 0. */
+static uint32_t dict_find(const qx_dict *d, const qx_buf *strs, const uint64_t *offs, const char *s, size_t n,
+                          size_t *slot, uint32_t *h) {
   *h = hash32(s, n);
+  uint64_t hd = head8(s, n);
+  uint32_t lh = lenhash(*h, n);
   size_t j = *h & (d->cap - 1);
   for (;;) {
     const qx_dslot *v = &d->slots[j];
-    if (!v->id1 || (v->hash == *h && v->len == n && !memcmp(strs->data + v->off, s, n))) {
+    if (!v->id1 || (v->lenhash == lh && v->head == hd &&
+                     (n <= 8 || !memcmp(strs->data + offs[v->id1 - 1] + 8, s + 8, n - 8)))) {
       *slot = j;
       return v->id1;
     }
@@ -69,10 +84,11 @@ static int intern_str(qx_buf *strs, uint64_t *off, const char *s, size_t n) {
 static int term_intern(qx_inv *w, uint32_t *out, const char *s, size_t n) {
   if (n > QX_STORED_TERM_MAX) n = QX_STORED_TERM_MAX;
   int rc;
-  if ((w->nterms + 1) * 2 > w->terms_dict.cap && (rc = dict_rehash(&w->terms_dict))) return rc;
+  if ((w->nterms + 1) * 2 > w->terms_dict.cap && (rc = dict_rehash(&w->terms_dict, &w->term_strs, w->term_off)))
+    return rc;
   size_t slot;
   uint32_t h;
-  uint32_t id = dict_find(&w->terms_dict, &w->term_strs, s, n, &slot, &h);
+  uint32_t id = dict_find(&w->terms_dict, &w->term_strs, w->term_off, s, n, &slot, &h);
   if (id) {
     *out = id - 1;
     return 0;
@@ -94,7 +110,7 @@ static int term_intern(qx_inv *w, uint32_t *out, const char *s, size_t n) {
   if ((rc = intern_str(&w->term_strs, &w->term_off[w->nterms], s, n))) return rc;
   w->term_len[w->nterms] = (uint32_t)n;
   memset(&w->terms[w->nterms], 0, sizeof w->terms[0]);
-  w->terms_dict.slots[slot] = (qx_dslot){h, (uint32_t)++w->nterms, (uint32_t)w->term_off[w->nterms - 1], (uint32_t)n};
+  w->terms_dict.slots[slot] = (qx_dslot){head8(s, n), (uint32_t)++w->nterms, lenhash(h, n)};
   *out = (uint32_t)w->nterms - 1;
   return 0;
 }
@@ -103,13 +119,16 @@ static int term_intern(qx_inv *w, uint32_t *out, const char *s, size_t n) {
  * stem is a function of it), so the surface dictionary is looked up first
  * and the term dictionary only for a new surface form. */
 static int token_term(qx_inv *w, uint32_t *out, const char *folded, size_t fl, const char *term, size_t tl) {
-  if (fl == 0) return term_intern(w, out, term, tl);
+  /* without stemming the form is the term: no surface table (the lexicon
+   * serves prefix queries), one dictionary lookup */
+  if (fl == 0 || qx_build_surface_is_lexicon(w->b)) return term_intern(w, out, term, tl);
   if (fl > QX_STORED_TERM_MAX) fl = QX_STORED_TERM_MAX;
   int rc;
-  if ((w->nsurf + 1) * 2 > w->surf_dict.cap && (rc = dict_rehash(&w->surf_dict))) return rc;
+  if ((w->nsurf + 1) * 2 > w->surf_dict.cap && (rc = dict_rehash(&w->surf_dict, &w->surf_strs, w->surf_off)))
+    return rc;
   size_t slot;
   uint32_t h;
-  uint32_t id = dict_find(&w->surf_dict, &w->surf_strs, folded, fl, &slot, &h);
+  uint32_t id = dict_find(&w->surf_dict, &w->surf_strs, w->surf_off, folded, fl, &slot, &h);
   if (id) {
     *out = w->surf_term[id - 1];
     return 0;
@@ -131,7 +150,7 @@ static int token_term(qx_inv *w, uint32_t *out, const char *folded, size_t fl, c
   if ((rc = intern_str(&w->surf_strs, &w->surf_off[w->nsurf], folded, fl))) return rc;
   w->surf_len[w->nsurf] = (uint32_t)fl;
   w->surf_term[w->nsurf] = *out;
-  w->surf_dict.slots[slot] = (qx_dslot){h, (uint32_t)++w->nsurf, (uint32_t)w->surf_off[w->nsurf - 1], (uint32_t)fl};
+  w->surf_dict.slots[slot] = (qx_dslot){head8(folded, fl), (uint32_t)++w->nsurf, lenhash(h, fl)};
   return 0;
 }
 

@@ -27,8 +27,9 @@
 #define QX_THREADS_MAX 64
 
 typedef struct qx_dslot {
-  uint32_t hash, id1; /* id1 = id + 1, 0 = empty */
-  uint32_t off, len;  /* the string in the dictionary's buffer */
+  uint64_t head;    /* the string's first 8 bytes, zero-padded */
+  uint32_t id1;     /* id + 1, 0 = empty */
+  uint32_t lenhash; /* length (low 8 bits) | the hash's top 24 bits */
 } qx_dslot;
 
 typedef struct qx_dict {
@@ -167,6 +168,11 @@ struct qx_build {
   /* stats */
   uint64_t skipped, bytes_in, bytes_out, bytes_done, bytes_total;
 };
+
+/* Without stemming (--lang none) every surface form is its own term: the
+ * workers keep no surface dictionary and the segment has no surface file
+ * (MANIFEST `surface lexicon`; prefix queries read the lexicon). */
+static inline int qx_build_surface_is_lexicon(const qx_build *b) { return b->lang == QX_LANG_NONE; }
 
 void qx_build_note(qx_build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void qx_build_progress(qx_build *b, const char *phase, uint64_t done, uint64_t total);

@@ -37,17 +37,27 @@
 #define QX_MAGIC_SURFACE "QXSURF01"
 #define QX_MAGIC_LEXIDX "QXLXIX01"
 
-#define QX_LEX_ENTRY_SIZE 72
+/* The lexicon: 2 = 32-byte entries (40-bit offsets, lengths from the next
+ * entry) and a sentinel entry; 1 = 72-byte entries, still read. */
+#define QX_LEXICON_MAJOR 2
+#define QX_LEX_ENTRY_SIZE 32
+#define QX_LEX_ENTRY_SIZE_V1 72
+#define QX_LEX_OFF_MAX ((1ull << 40) - 1) /* postings and positions files up to 1 TiB */
 #define QX_SKIP_ENTRY_SIZE 16    /* postings 3 */
 #define QX_SKIP_ENTRY_SIZE_V2 32 /* postings 1 and 2 */
 #define QX_SKIP_TF_ESCAPE 0xFFFFFFu /* a block max tf >= this: the entry says "the term's max_tf" */
+/* passages and docs: records in memory while building (the layouts of
+ * major version 1) and on disk (major version 2: 24 and 56 bytes; 1 still read) */
 #define QX_PASSAGE_REC_SIZE 32
 #define QX_DOC_REC_SIZE 72
+#define QX_TABLES_MAJOR 2
+#define QX_PASSAGE_DISK_SIZE 24
+#define QX_DOC_DISK_SIZE 56
 #define QX_SURF_ENTRY_SIZE 16
 #define QX_LEXIDX_ENTRY_SIZE 8 /* lexicon.idx: u32 str_off, u32 str_len */
 #define QX_LEXIDX_HEAD 48      /* header + nterms + every + nsamples + strings_len */
 /* lexicon.idx samples every QX_LEXIDX_EVERY-th term: a lookup binary-searches
- * the samples, then at most this many lexicon entries (72 B each: about one
+ * the samples, then at most this many lexicon entries (32 B each: about one
  * page of entries and one of strings), instead of the whole lexicon. */
 #define QX_LEXIDX_EVERY 64
 
@@ -208,6 +218,9 @@ typedef struct qx_seg {
   uint32_t passage_tokens, passage_overlap;
   const uint8_t *lex_entries, *lex_strings;
   uint64_t lex_strings_len;
+  uint32_t lex_esize; /* bytes per lexicon entry: QX_LEX_ENTRY_SIZE, or _V1 (lexicon 1) */
+  uint32_t psg_rsize, doc_rsize; /* bytes per passages / docs record: _DISK_SIZE, or _REC_SIZE (version 1) */
+  int surf_lexicon;   /* no surface file: the forms are the terms (MANIFEST `surface lexicon`) */
   /* lexicon.idx (sparse index over the lexicon); lxi.len == 0 in an index
    * written before it existed: lookups then search the whole lexicon */
   qx_map lxi;

@@ -45,6 +45,14 @@ int qx_check_header(const qx_map *m, const char *magic, const char *path) {
     if (major == 1 || major == 2) return 0; /* read too: 32-byte skip entries, see qx_pcursor_open */
     want = QX_POSTINGS_MAJOR;
   }
+  if (!memcmp(magic, QX_MAGIC_PASSAGES, 8) || !memcmp(magic, QX_MAGIC_DOCS, 8)) {
+    if (major == 1) return 0; /* read too: 32- and 72-byte records, see qx_seg_passage / qx_seg_doc */
+    want = QX_TABLES_MAJOR;
+  }
+  if (!memcmp(magic, QX_MAGIC_LEXICON, 8)) {
+    if (major == 1) return 0; /* read too: 72-byte entries, see term_decode */
+    want = QX_LEXICON_MAJOR;
+  }
   if (major != want) return qx_err(QUARRY_EVERSION, "%s: format version %u, this quarry reads %u", path, major, want);
   return 0;
 }
@@ -113,28 +121,38 @@ static int check_tables(qx_seg *ix, int sfd) {
   if (passages >= UINT32_MAX || docs >= UINT32_MAX || terms >= UINT32_MAX || nsurf >= UINT32_MAX)
     return qx_err(QUARRY_ECORRUPT, "%s/MANIFEST: counts out of range", d);
   const uint8_t *p = ix->lex.data;
-  if (ix->lex.len < 32 || qx_le64(p + 16) != terms || !fits(ix->lex.len, 32, terms, QX_LEX_ENTRY_SIZE, qx_le64(p + 24)))
+  /* lexicon 2: 32-byte entries and a sentinel after the last term; 1: 72-byte entries */
+  int v1 = ix->lex.len >= 16 && qx_le32(p + 8) == 1;
+  uint64_t nent = v1 ? terms : terms + 1;
+  ix->lex_esize = v1 ? QX_LEX_ENTRY_SIZE_V1 : QX_LEX_ENTRY_SIZE;
+  if (ix->lex.len < 32 || qx_le64(p + 16) != terms || !fits(ix->lex.len, 32, nent, ix->lex_esize, qx_le64(p + 24)))
     return qx_err(QUARRY_ECORRUPT, "%s/lexicon: size or count does not match the MANIFEST", d);
   ix->lex_entries = p + 32;
-  ix->lex_strings = p + 32 + terms * QX_LEX_ENTRY_SIZE;
+  ix->lex_strings = p + 32 + nent * ix->lex_esize;
   ix->lex_strings_len = qx_le64(p + 24);
   if ((rc = check_lexidx(ix, sfd, terms))) return rc;
-  p = ix->surf.data;
-  if (ix->surf.len < 32 || qx_le64(p + 16) != nsurf ||
-      !fits(ix->surf.len, 32, nsurf, QX_SURF_ENTRY_SIZE, qx_le64(p + 24)))
-    return qx_err(QUARRY_ECORRUPT, "%s/surface: size or count does not match the MANIFEST", d);
-  ix->surf_entries = p + 32;
-  ix->surf_strings = p + 32 + nsurf * QX_SURF_ENTRY_SIZE;
-  ix->surf_strings_len = qx_le64(p + 24);
+  if (ix->surf_lexicon) { /* the forms are the terms */
+    if (nsurf != terms) return qx_err(QUARRY_ECORRUPT, "%s/MANIFEST: surface_forms differs from terms", d);
+  } else {
+    p = ix->surf.data;
+    if (ix->surf.len < 32 || qx_le64(p + 16) != nsurf ||
+        !fits(ix->surf.len, 32, nsurf, QX_SURF_ENTRY_SIZE, qx_le64(p + 24)))
+      return qx_err(QUARRY_ECORRUPT, "%s/surface: size or count does not match the MANIFEST", d);
+    ix->surf_entries = p + 32;
+    ix->surf_strings = p + 32 + nsurf * QX_SURF_ENTRY_SIZE;
+    ix->surf_strings_len = qx_le64(p + 24);
+  }
   if (ix->norms.len < 24 || qx_le64(ix->norms.data + 16) != passages || !fits(ix->norms.len, 24, passages, 1, 0))
     return qx_err(QUARRY_ECORRUPT, "%s/norms: size or count does not match the MANIFEST", d);
+  ix->psg_rsize = qx_le32(ix->psg.data + 8) == 1 ? QX_PASSAGE_REC_SIZE : QX_PASSAGE_DISK_SIZE;
+  ix->doc_rsize = qx_le32(ix->docs.data + 8) == 1 ? QX_DOC_REC_SIZE : QX_DOC_DISK_SIZE;
   if (ix->psg.len < 32 || qx_le64(ix->psg.data + 16) != passages ||
-      !fits(ix->psg.len, 32, passages, QX_PASSAGE_REC_SIZE, 0))
+      !fits(ix->psg.len, 32, passages, ix->psg_rsize, 0))
     return qx_err(QUARRY_ECORRUPT, "%s/passages: size or count does not match the MANIFEST", d);
   p = ix->docs.data;
-  if (ix->docs.len < 32 || qx_le64(p + 16) != docs || !fits(ix->docs.len, 32, docs, QX_DOC_REC_SIZE, qx_le64(p + 24)))
+  if (ix->docs.len < 32 || qx_le64(p + 16) != docs || !fits(ix->docs.len, 32, docs, ix->doc_rsize, qx_le64(p + 24)))
     return qx_err(QUARRY_ECORRUPT, "%s/docs: size or count does not match the MANIFEST", d);
-  ix->docs_strings = p + 32 + docs * QX_DOC_REC_SIZE;
+  ix->docs_strings = p + 32 + docs * ix->doc_rsize;
   ix->docs_strings_len = qx_le64(p + 24);
   rc = qx_store_open(&ix->st, ix->store.data, ix->store.len, "store.zst");
   if (rc) return qx_err_wrap(rc, "%s", d);
@@ -197,11 +215,18 @@ static int seg_open(qx_seg **out, int dfd, const char *dir, const char *name) {
   if (!rc && ix->man.nsegs) rc = qx_err(QUARRY_ECORRUPT, "%s: `segment` line in a 1.x MANIFEST", mpath);
   free(text);
   free(mpath);
+  if (!rc) {
+    const char *sv = qx_manifest_get(&ix->man, "surface");
+    ix->surf_lexicon = sv && !strcmp(sv, "lexicon");
+    if (ix->surf_lexicon && manifest_file(ix, "surface"))
+      rc = qx_err(QUARRY_ECORRUPT, "%s/MANIFEST: `surface lexicon` and a surface file", d);
+  }
   for (size_t i = 0; !rc && i < QX_ARRAY_LEN(slots); i++) {
     const qx_manifest_file *mf = manifest_file(ix, slots[i].name);
     char *path = qx_path_join(d, slots[i].name);
     if (!path) rc = qx_err(QUARRY_ENOMEM, "out of memory");
     else if (!mf && slots[i].optional) ; /* an index written before this file existed */
+    else if (!mf && ix->surf_lexicon && slots[i].map_off == offsetof(qx_seg, surf)) ; /* forms = terms */
     else if (!mf) rc = qx_err(QUARRY_ECORRUPT, "%s/MANIFEST: no entry for %s", d, slots[i].name);
     else if ((rc = qx_map_openat(slot_map(ix, i), sfd, slots[i].name, path)) != 0) {
       if (rc == QUARRY_ENOTFOUND) rc = qx_err(QUARRY_ECORRUPT, "%s: missing", path);
@@ -432,20 +457,51 @@ void quarry_index_close(quarry_index *ix) {
 
 /* ---- accessors ------------------------------------------------------------------ */
 
-/* Term `id` from its 72-byte lexicon entry e (mapped or read). */
+/* A 5-byte little-endian integer (reads exactly its 5 bytes). */
+static uint64_t le40(const uint8_t *p) { return qx_le32(p) | (uint64_t)p[4] << 32; }
+
+/* Where term strings are in an entry of either lexicon version. */
+static void entry_str(const qx_seg *ix, const uint8_t *e, uint64_t *off, uint32_t *len) {
+  if (ix->lex_esize == QX_LEX_ENTRY_SIZE) {
+    *off = qx_le32(e);
+    *len = e[13];
+  } else {
+    *off = qx_le64(e);
+    *len = qx_le32(e + 8);
+  }
+}
+
+/* Term `id` from its lexicon entry e (mapped or read); lexicon 2 also reads
+ * the next entry (or the sentinel) for the lengths of the term's lists. */
 static int term_decode(qx_term_info *t, const qx_seg *ix, const uint8_t *e, uint32_t id) {
-  uint64_t off = qx_le64(e);
+  uint64_t off;
   t->id = id;
-  t->len = qx_le32(e + 8);
-  t->df = qx_le32(e + 12);
-  t->cf = qx_le64(e + 16);
-  t->post_off = qx_le64(e + 24);
-  t->post_len = qx_le64(e + 32);
-  t->pos_off = qx_le64(e + 40);
-  t->pos_len = qx_le64(e + 48);
-  t->nblocks = qx_le32(e + 56);
-  t->max_tf = qx_le32(e + 60);
-  t->min_dl = qx_le32(e + 64);
+  entry_str(ix, e, &off, &t->len);
+  if (ix->lex_esize == QX_LEX_ENTRY_SIZE) {
+    const uint8_t *n = e + QX_LEX_ENTRY_SIZE;
+    t->df = qx_le32(e + 4);
+    t->max_tf = qx_le32(e + 8);
+    t->min_dl = qx_norm_table[e[12]];
+    t->post_off = le40(e + 14);
+    t->pos_off = le40(e + 19);
+    t->cf = qx_le64(e + 24);
+    uint64_t post_end = le40(n + 14), pos_end = le40(n + 19);
+    if (post_end < t->post_off || pos_end < t->pos_off)
+      return qx_err(QUARRY_ECORRUPT, "%s/lexicon: term %u: lists out of order", ix->dir, id);
+    t->post_len = post_end - t->post_off;
+    t->pos_len = pos_end - t->pos_off;
+    t->nblocks = (uint32_t)(((uint64_t)t->df + QX_BLOCK - 1) / QX_BLOCK);
+  } else {
+    t->df = qx_le32(e + 12);
+    t->cf = qx_le64(e + 16);
+    t->post_off = qx_le64(e + 24);
+    t->post_len = qx_le64(e + 32);
+    t->pos_off = qx_le64(e + 40);
+    t->pos_len = qx_le64(e + 48);
+    t->nblocks = qx_le32(e + 56);
+    t->max_tf = qx_le32(e + 60);
+    t->min_dl = qx_le32(e + 64);
+  }
   if (off > ix->lex_strings_len || t->len > ix->lex_strings_len - off || t->df > ix->npassages)
     return qx_err(QUARRY_ECORRUPT, "%s/lexicon: term %u out of range", ix->dir, id);
   t->str = (const char *)ix->lex_strings + off;
@@ -454,7 +510,7 @@ static int term_decode(qx_term_info *t, const qx_seg *ix, const uint8_t *e, uint
 
 int qx_seg_term(qx_term_info *t, const qx_seg *ix, uint32_t id) {
   if (id >= ix->nterms) return qx_err(QUARRY_EINVAL, "term id %u out of range", id);
-  return term_decode(t, ix, ix->lex_entries + (size_t)id * QX_LEX_ENTRY_SIZE, id);
+  return term_decode(t, ix, ix->lex_entries + (size_t)id * ix->lex_esize, id);
 }
 
 static int cmp_bytes(const char *a, size_t al, const char *b, size_t bl) {
@@ -499,25 +555,29 @@ static int pread_full(int fd, void *buf, size_t n, uint64_t off) {
  * back in term order. 1 found, 0 absent, 2 strings too long for the buffer
  * (the caller searches the mapping), < 0 error. */
 static int find_in_range(qx_term_info *out, const qx_seg *ix, uint64_t lo, uint64_t hi, const char *s, size_t len) {
-  uint8_t eb[QX_LEXIDX_EVERY * QX_LEX_ENTRY_SIZE];
+  uint8_t eb[(QX_LEXIDX_EVERY + 1) * QX_LEX_ENTRY_SIZE_V1];
   char sb[QX_LEXIDX_EVERY * (QX_TERM_MAX + 1)];
-  size_t n = (size_t)(hi - lo);
-  if (pread_full(ix->lex_fd, eb, n * QX_LEX_ENTRY_SIZE, 32 + lo * QX_LEX_ENTRY_SIZE))
+  size_t n = (size_t)(hi - lo), es = ix->lex_esize;
+  size_t nread = es == QX_LEX_ENTRY_SIZE ? n + 1 : n; /* lexicon 2: and the next entry (or the sentinel) */
+  if (pread_full(ix->lex_fd, eb, nread * es, 32 + lo * es))
     return qx_err_errno(QUARRY_EIO, "%s/lexicon: read", ix->dir);
-  const uint8_t *last = eb + (n - 1) * QX_LEX_ENTRY_SIZE;
-  uint64_t s0 = qx_le64(eb), s1 = qx_le64(last) + qx_le32(last + 8);
+  uint64_t s0, s1, lastoff;
+  uint32_t l;
+  entry_str(ix, eb, &s0, &l);
+  entry_str(ix, eb + (n - 1) * es, &lastoff, &l);
+  s1 = lastoff + l;
   if (s0 > s1 || s1 > ix->lex_strings_len)
     return qx_err(QUARRY_ECORRUPT, "%s/lexicon: terms %" PRIu64 "..%" PRIu64 " out of range", ix->dir, lo, hi);
   if (s1 - s0 > sizeof sb) return 2;
-  uint64_t str_at = 32 + ix->nterms * QX_LEX_ENTRY_SIZE + s0;
+  uint64_t str_at = (uint64_t)(ix->lex_strings - ix->lex.data) + s0;
   if (pread_full(ix->lex_fd, sb, (size_t)(s1 - s0), str_at))
     return qx_err_errno(QUARRY_EIO, "%s/lexicon: read", ix->dir);
   size_t a = 0, b = n;
   while (a < b) {
     size_t mid = a + (b - a) / 2;
-    const uint8_t *e = eb + mid * QX_LEX_ENTRY_SIZE;
-    uint64_t off = qx_le64(e);
-    uint32_t l = qx_le32(e + 8);
+    const uint8_t *e = eb + mid * es;
+    uint64_t off;
+    entry_str(ix, e, &off, &l);
     if (off < s0 || off > s1 || l > s1 - off)
       return qx_err(QUARRY_ECORRUPT, "%s/lexicon: term %" PRIu64 " out of range", ix->dir, lo + mid);
     int c = cmp_bytes(sb + (off - s0), l, s, len);
@@ -554,6 +614,15 @@ int qx_seg_find_term(qx_term_info *out, const qx_seg *ix, const char *s, size_t 
 int qx_seg_surface_get(const char **form, uint32_t *form_len, uint32_t *term, const qx_seg *ix,
                          uint64_t i) {
   if (i >= ix->nsurface) return qx_err(QUARRY_EINVAL, "surface entry out of range");
+  if (ix->surf_lexicon) { /* no surface file: form i is term i */
+    qx_term_info t;
+    int rc = qx_seg_term(&t, ix, (uint32_t)i);
+    if (rc) return rc;
+    *form = t.str;
+    *form_len = t.len;
+    *term = (uint32_t)i;
+    return 0;
+  }
   const uint8_t *e = ix->surf_entries + i * QX_SURF_ENTRY_SIZE;
   uint64_t off = qx_le64(e);
   *form_len = qx_le32(e + 8);
@@ -595,12 +664,17 @@ int qx_seg_surface_range(uint64_t *lo_out, uint64_t *hi_out, const qx_seg *ix, c
 
 int qx_seg_passage(qx_passage_info *out, const qx_seg *ix, uint32_t pid) {
   if (pid >= ix->npassages) return qx_err(QUARRY_EINVAL, "passage %u out of range", pid);
-  const uint8_t *r = ix->psg.data + 32 + (size_t)pid * QX_PASSAGE_REC_SIZE;
+  const uint8_t *r = ix->psg.data + 32 + (size_t)pid * ix->psg_rsize;
   out->doc = qx_le32(r);
   out->ntokens = qx_le32(r + 4);
   out->start = qx_le64(r + 8);
-  out->end = qx_le64(r + 16);
-  out->line = qx_le32(r + 24);
+  if (ix->psg_rsize == QX_PASSAGE_DISK_SIZE) { /* u32 length, u32 line */
+    out->end = out->start + qx_le32(r + 16);
+    out->line = qx_le32(r + 20);
+  } else {
+    out->end = qx_le64(r + 16);
+    out->line = qx_le32(r + 24);
+  }
   if (out->doc >= ix->ndocs || out->start > out->end)
     return qx_err(QUARRY_ECORRUPT, "%s/passages: record %u out of range", ix->dir, pid);
   return 0;
@@ -608,16 +682,31 @@ int qx_seg_passage(qx_passage_info *out, const qx_seg *ix, uint32_t pid) {
 
 int qx_seg_doc(qx_doc_info *out, const qx_seg *ix, uint32_t doc) {
   if (doc >= ix->ndocs) return qx_err(QUARRY_EINVAL, "document %u out of range", doc);
-  const uint8_t *r = ix->docs.data + 32 + (size_t)doc * QX_DOC_REC_SIZE;
-  uint64_t poff = qx_le64(r), toff = qx_le64(r + 8), ioff = qx_le64(r + 16);
-  out->size = qx_le64(r + 24);
-  out->mtime_ns = (int64_t)qx_le64(r + 32);
-  out->xxh64 = qx_le64(r + 40);
-  out->path_len = qx_le32(r + 48);
-  out->title_len = qx_le32(r + 52);
-  out->id_len = qx_le32(r + 56);
-  out->first_passage = qx_le32(r + 60);
-  out->npassages = qx_le32(r + 64);
+  const uint8_t *r = ix->docs.data + 32 + (size_t)doc * ix->doc_rsize;
+  uint64_t poff, toff, ioff;
+  if (ix->doc_rsize == QX_DOC_DISK_SIZE) {
+    out->size = qx_le64(r);
+    out->mtime_ns = (int64_t)qx_le64(r + 8);
+    out->xxh64 = qx_le64(r + 16);
+    out->first_passage = qx_le32(r + 24);
+    out->npassages = qx_le32(r + 28);
+    out->id_len = qx_le32(r + 32);
+    poff = le40(r + 36);
+    out->path_len = qx_le16(r + 41);
+    toff = le40(r + 43);
+    out->title_len = r[48];
+    ioff = le40(r + 49);
+  } else {
+    poff = qx_le64(r), toff = qx_le64(r + 8), ioff = qx_le64(r + 16);
+    out->size = qx_le64(r + 24);
+    out->mtime_ns = (int64_t)qx_le64(r + 32);
+    out->xxh64 = qx_le64(r + 40);
+    out->path_len = qx_le32(r + 48);
+    out->title_len = qx_le32(r + 52);
+    out->id_len = qx_le32(r + 56);
+    out->first_passage = qx_le32(r + 60);
+    out->npassages = qx_le32(r + 64);
+  }
   uint64_t sl = ix->docs_strings_len;
   if (poff > sl || out->path_len > sl - poff || toff > sl || out->title_len > sl - toff || ioff > sl ||
       out->id_len > sl - ioff || out->first_passage > ix->npassages ||

@@ -232,9 +232,12 @@ static int live_docs_of(uint64_t *live, int dfd, const char *dir, const char *na
   char *path = qx_path_join(dir, rel);
   qx_map m = {0};
   int rc = path ? qx_map_openat(&m, dfd, rel, path) : qx_err(QUARRY_ENOMEM, "out of memory");
-  if (!rc && m.len < 32 + ndocs * QX_DOC_REC_SIZE) rc = qx_err(QUARRY_ECORRUPT, "%s: truncated", path);
+  /* docs 2: 56-byte records, first_passage at 24; docs 1: 72 bytes, at 60 */
+  size_t rs = !rc && m.len >= 16 && qx_le32(m.data + 8) == 1 ? QX_DOC_REC_SIZE : QX_DOC_DISK_SIZE;
+  size_t fp = rs == QX_DOC_REC_SIZE ? 60 : 24;
+  if (!rc && m.len < 32 + ndocs * rs) rc = qx_err(QUARRY_ECORRUPT, "%s: truncated", path);
   for (uint64_t d = 0; !rc && d < ndocs; d++) {
-    uint32_t first = qx_le32(m.data + 32 + d * QX_DOC_REC_SIZE + 60);
+    uint32_t first = qx_le32(m.data + 32 + d * rs + fp);
     if (del[first >> 6] >> (first & 63) & 1) (*live)--;
   }
   qx_map_close(&m);

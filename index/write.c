@@ -150,18 +150,31 @@ typedef struct lex_out {
   qx_buf lex, strs;
 } lex_out;
 
-/* The lexicon entry of the next term (docs/FORMAT.md, lexicon). */
+/* The lexicon entry of the next term (docs/FORMAT.md, lexicon 2): the
+ * lengths of its lists are where the next entry's start, so the writer ends
+ * with a sentinel entry (lex_end). */
 static int lex_add(lex_out *l, const char *str, uint32_t len, uint32_t df, uint64_t cf, uint64_t post_off,
-                   uint64_t post_len, uint64_t pos_off, uint64_t pos_len, uint32_t max_tf, uint32_t min_dl) {
-  uint64_t e64[6] = {l->strs.len, 0, cf, post_off, post_len, pos_off};
-  uint32_t e32[2] = {len, df};
-  memcpy(&e64[1], e32, 8);
-  uint32_t tail[4] = {(df + QX_BLOCK - 1) / QX_BLOCK, max_tf, min_dl, 0};
-  int rc = qx_buf_append(&l->lex, e64, sizeof e64);
-  if (!rc) rc = qx_buf_put_u64(&l->lex, pos_len);
-  if (!rc) rc = qx_buf_append(&l->lex, tail, sizeof tail);
+                   uint64_t pos_off, uint32_t max_tf, uint32_t min_dl) {
+  if (l->strs.len + len > UINT32_MAX) return qx_err(QUARRY_EINVAL, "lexicon: term strings over 4 GiB");
+  if (post_off > QX_LEX_OFF_MAX || pos_off > QX_LEX_OFF_MAX)
+    return qx_err(QUARRY_EINVAL, "postings or positions over 1 TiB (the lexicon's limit)");
+  if (len > 255) return qx_err(QUARRY_EINVAL, "internal: term over 255 bytes");
+  uint8_t e[QX_LEX_ENTRY_SIZE + 3];
+  uint32_t e32[3] = {(uint32_t)l->strs.len, df, max_tf};
+  memcpy(e, e32, 12);
+  e[12] = qx_norm_encode(min_dl); /* min_dl is a decoded norm: exact */
+  e[13] = (uint8_t)len;
+  memcpy(e + 14, &post_off, 8); /* u40 each (little-endian): the next field overwrites the top bytes */
+  memcpy(e + 19, &pos_off, 8);
+  memcpy(e + 24, &cf, 8);
+  int rc = qx_buf_append(&l->lex, e, QX_LEX_ENTRY_SIZE);
   if (!rc) rc = qx_buf_append(&l->strs, str, len);
   return rc;
+}
+
+/* The sentinel after the last term: ends of the strings and of the lists. */
+static int lex_end(lex_out *l, uint64_t post_end, uint64_t pos_end) {
+  return lex_add(l, "", 0, 0, 0, post_end, pos_end, 0, 0);
 }
 
 /* lexicon.idx: the string of every QX_LEXIDX_EVERY-th term of the lexicon
@@ -175,8 +188,8 @@ static int write_lexidx(qx_build *b, const qx_buf *lex, const qx_buf *strs, uint
   int rc = 0;
   for (uint64_t i = 0; !rc && i < ns; i++) {
     const uint8_t *e = lex->data + i * every * QX_LEX_ENTRY_SIZE;
-    uint64_t off = qx_le64(e);
-    uint32_t e32[2] = {(uint32_t)str.len, qx_le32(e + 8)};
+    uint64_t off = qx_le32(e);
+    uint32_t e32[2] = {(uint32_t)str.len, e[13]};
     if (str.len + e32[1] > UINT32_MAX) rc = qx_err(QUARRY_EINVAL, "lexicon.idx: term strings over 4 GiB");
     if (!rc) rc = qx_buf_append(&ent, e32, sizeof e32);
     if (!rc) rc = qx_buf_append(&str, strs->data + off, e32[1]);
@@ -198,7 +211,7 @@ static int write_lexidx(qx_build *b, const qx_buf *lex, const qx_buf *strs, uint
 
 static int lex_write(qx_build *b, lex_out *l, size_t n) {
   qx_out lo;
-  int rc = out_open(&lo, b, "lexicon", QX_MAGIC_LEXICON);
+  int rc = out_open_v(&lo, b, "lexicon", QX_MAGIC_LEXICON, QX_LEXICON_MAJOR);
   if (!rc) {
     uint64_t h[2] = {n, l->strs.len};
     rc = out_write(&lo, h, sizeof h);
@@ -261,10 +274,11 @@ int qx_build_write_postings(qx_build *b) {
     uint32_t tid = rd[m].cur.tid;
     if (!rc)
       rc = lex_add(&lex, (const char *)w->term_strs.data + w->term_off[tid], w->term_len[tid], (uint32_t)df, cf,
-                   post_off, enc.len, pos_off, pos.len, max_tf, min_dl);
+                   post_off, pos_off, max_tf, min_dl);
     n++;
     for (size_t k = 0; !rc && k < nc; k++) rc = qx_run_reader_next(&rd[cur[k]]);
   }
+  if (!rc) rc = lex_end(&lex, po.at, pp.at);
   if (!rc) rc = out_pad(&po);
   rc = out_close(&po, b, rc);
   rc = out_close(&pp, b, rc);
@@ -346,10 +360,78 @@ static int write_surface(qx_build *b) {
   return rc;
 }
 
+/* passages 2: the build's 32-byte records (u32 doc, u32 ntokens, u64 start,
+ * u64 end, u32 line, u32 0) as 24 bytes: u32 doc, u32 ntokens, u64 start,
+ * u32 end - start, u32 line. */
+static int write_passages(qx_build *b) {
+  qx_out o;
+  int rc = out_open_v(&o, b, "passages", QX_MAGIC_PASSAGES, QX_TABLES_MAJOR);
+  uint64_t h[2] = {b->npassages, 0};
+  if (!rc) rc = out_write(&o, h, sizeof h);
+  for (size_t at = 0; !rc && at < b->passages.len; at += QX_PASSAGE_REC_SIZE) {
+    const uint8_t *r = b->passages.data + at;
+    uint64_t start = qx_le64(r + 8), len = qx_le64(r + 16) - start;
+    if (len > UINT32_MAX) {
+      rc = qx_err(QUARRY_EINVAL, "a passage over 4 GiB of text");
+      break;
+    }
+    uint8_t e[QX_PASSAGE_DISK_SIZE];
+    uint32_t v[2] = {(uint32_t)len, qx_le32(r + 24)};
+    memcpy(e, r, 16);
+    memcpy(e + 16, v, 8);
+    rc = out_write(&o, e, sizeof e);
+  }
+  if (!rc) rc = out_pad(&o);
+  return out_close(&o, b, rc);
+}
+
+static void put40(uint8_t *p, uint64_t v) {
+  uint32_t lo = (uint32_t)v;
+  memcpy(p, &lo, 4);
+  p[4] = (uint8_t)(v >> 32);
+}
+
+/* docs 2: the build's 72-byte records (add_doc: u64 path_off, title_off,
+ * id_off, size, mtime, xxh64; u32 path_len, title_len, id_len,
+ * first_passage, npassages, 0) as 56 bytes (docs/FORMAT.md). */
+static int write_docs(qx_build *b) {
+  qx_out o;
+  int rc = out_open_v(&o, b, "docs", QX_MAGIC_DOCS, QX_TABLES_MAJOR);
+  uint64_t h[2] = {b->ndocs, b->doc_strs.len};
+  if (!rc) rc = out_write(&o, h, sizeof h);
+  if (!rc && b->doc_strs.len > QX_LEX_OFF_MAX) rc = qx_err(QUARRY_EINVAL, "document paths, titles and ids over 1 TiB");
+  for (size_t at = 0; !rc && at < b->docs.len; at += QX_DOC_REC_SIZE) {
+    const uint8_t *r = b->docs.data + at;
+    uint32_t pl = qx_le32(r + 48), tl = qx_le32(r + 52);
+    if (pl > UINT16_MAX || tl > UINT8_MAX) {
+      rc = qx_err(QUARRY_EINVAL, "a document path over 64 KiB");
+      break;
+    }
+    uint8_t e[QX_DOC_DISK_SIZE] = {0};
+    memcpy(e, r + 24, 24);      /* size, mtime, xxh64 */
+    memcpy(e + 24, r + 60, 8);  /* first_passage, npassages */
+    memcpy(e + 32, r + 56, 4);  /* id_len */
+    put40(e + 36, qx_le64(r));  /* path */
+    uint16_t pl16 = (uint16_t)pl;
+    memcpy(e + 41, &pl16, 2);
+    put40(e + 43, qx_le64(r + 8)); /* title */
+    e[48] = (uint8_t)tl;
+    put40(e + 49, qx_le64(r + 16)); /* id */
+    rc = out_write(&o, e, sizeof e);
+  }
+  if (!rc) rc = out_write(&o, b->doc_strs.data, b->doc_strs.len);
+  if (!rc) rc = out_pad(&o);
+  return out_close(&o, b, rc);
+}
+
 int qx_build_write_tables(qx_build *b) {
   int rc = write_simple(b, "norms", QX_MAGIC_NORMS, b->npassages, 0, 0, &b->norms, NULL);
-  if (!rc) rc = write_simple(b, "passages", QX_MAGIC_PASSAGES, b->npassages, 0, 1, &b->passages, NULL);
-  if (!rc) rc = write_simple(b, "docs", QX_MAGIC_DOCS, b->ndocs, b->doc_strs.len, 1, &b->docs, &b->doc_strs);
-  if (!rc) rc = write_surface(b);
+  if (!rc) rc = write_passages(b);
+  if (!rc) rc = write_docs(b);
+  if (!rc && qx_build_surface_is_lexicon(b)) { /* no stemming: every form is its own term */
+    b->nsurf = b->nterms;
+    rc = qx_manifest_set(qx_build_manifest(b), "surface", "lexicon");
+  } else if (!rc)
+    rc = write_surface(b);
   return rc;
 }

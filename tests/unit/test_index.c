@@ -474,6 +474,21 @@ static void test_lexidx(void) {
     CHECK_EQ_INT(qx_seg_find_term(&u, sg, "\xff\xff", 2), 0);
   }
   sg->lxi = saved;
+  /* lang none: no surface file, the forms are the lexicon's terms */
+  CHECK(sg->surf_lexicon && sg->nsurface == sg->nterms && !sg->surf.len);
+  uint64_t want = 0, lo, hi;
+  for (uint32_t id = 0; id < sg->nterms; id++) {
+    qx_term_info t;
+    const char *form;
+    uint32_t fl, term;
+    CHECK_EQ_INT(qx_seg_term(&t, sg, id), 0);
+    CHECK_EQ_INT(qx_seg_surface_get(&form, &fl, &term, sg, id), 0);
+    CHECK(term == id && fl == t.len && form == t.str);
+    want += t.len >= 2 && !memcmp(t.str, "wb", 2);
+  }
+  CHECK_EQ_INT(qx_seg_surface_range(&lo, &hi, sg, "wb", 2), 0);
+  CHECK(want > 0 && hi - lo == want);
+  CHECK_EQ_INT(quarry_index_verify(ix), 0);
   quarry_index_close(ix);
   fixture_free(&f);
 }
