@@ -4,11 +4,13 @@
  */
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "qx_cli.h"
+#include "qx_common.h"
 #include "quarry.h"
 
 static const cli_command commands[] = {
@@ -37,6 +39,20 @@ static void usage(FILE *f) {
   fprintf(f, "\nRun 'quarry COMMAND --help' for the options of a command.\n");
 }
 
+/* The dense stack (FAISS, OpenBLAS) is loaded on first use (dense/README.md)
+ * so that grep starts fast; a command that may embed or search vectors loads
+ * it here, before its own allocations, as when it was linked in: under a
+ * tight `ulimit -v`, OpenBLAS's threads start (or the load fails cleanly)
+ * before the model takes the address space. A failure is reported by the
+ * command's first dense call (qx_dense_ready). */
+static bool may_use_dense(int argc, char **argv) {
+  if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) return false;
+  if (strcmp(argv[1], "grep")) return true;
+  for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
+    if (!strncmp(argv[i], "--sem", 5) || !strncmp(argv[i], "--hyb", 5)) return true;
+  return false;
+}
+
 static int dispatch(int argc, char **argv) {
   if (argc < 2) {
     usage(stderr);
@@ -47,6 +63,7 @@ static int dispatch(int argc, char **argv) {
     return 0;
   }
   if (!strcmp(argv[1], "--version")) return cmd_version(0, NULL);
+  if (may_use_dense(argc, argv)) (void)qx_dense_ready();
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
   cli_fail("unknown command '%s' (try 'quarry --help')", argv[1]);

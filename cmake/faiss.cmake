@@ -9,6 +9,10 @@ find_package(OpenMP REQUIRED COMPONENTS C CXX)
 if(NOT FAISS_C_LIB)
   message(FATAL_ERROR "libfaiss_c.a not found in ${QUARRY_CACHE}/faiss-c/lib: run scripts/setup.sh (or make demo) first")
 endif()
-target_link_libraries(quarry_lib PUBLIC ${FAISS_C_LIB} ${FAISS_LIB} ${OPENBLAS_LIB} ${LAPACK_LIB}
+# quarry_dense_stack: the libraries themselves (linked into quarry_lib, and
+# into libquarry_dense.so for the executable, see dense/README.md).
+add_library(quarry_dense_stack INTERFACE)
+target_link_libraries(quarry_dense_stack INTERFACE ${FAISS_C_LIB} ${FAISS_LIB} ${OPENBLAS_LIB} ${LAPACK_LIB}
   OpenMP::OpenMP_C OpenMP::OpenMP_CXX stdc++)
-target_compile_definitions(quarry_lib PUBLIC QUARRY_HAVE_FAISS=1)
+target_link_libraries(quarry_lib INTERFACE quarry_dense_stack)
+target_compile_definitions(quarry_lib INTERFACE QUARRY_HAVE_FAISS=1)

@@ -18,6 +18,12 @@
 /* Record a formatted message for quarry_error_last() and return `code`.
  * Typical use:  return qx_err(QUARRY_ECORRUPT, "%s: offset %zu out of range", path, off); */
 int qx_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* 0 when FAISS and OpenBLAS can be called, else QUARRY_EUNSUPPORTED with a
+ * message. Linked in (tests, benchmarks) they always can; the quarry
+ * executable loads them on first use (dense/README.md), which may fail (a
+ * missing module, `ulimit -v`): an operation that must fail cleanly asks
+ * here before its first dense call (a stub called without it exits). */
+int qx_dense_ready(void);
 /* Same, appending ": strerror(errno)". */
 int qx_err_errno(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prefix the current message with "what: " (adds context while unwinding). */

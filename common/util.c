@@ -18,6 +18,10 @@ void *qx_malloc(size_t n) { return malloc(n ? n : 1); }
 void *qx_calloc(size_t n, size_t size) { return calloc(n ? n : 1, size ? size : 1); }
 void *qx_realloc(void *p, size_t n) { return realloc(p, n ? n : 1); }
 
+/* The dense stack linked in: always ready. dense/dense_lazy.c, linked into
+ * the quarry executable, overrides this with the real check. */
+__attribute__((weak)) int qx_dense_ready(void) { return 0; }
+
 int qx_grow(void **arr, size_t *cap, size_t need, size_t elem) {
   if (need <= *cap) return 0;
   size_t ncap = *cap ? *cap : 16;

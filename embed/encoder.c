@@ -272,6 +272,7 @@ int qx_encoder_forward(const qx_encoder *e, qx_enc_scratch *s, const int32_t *id
   if (T == 0) return 0;
   int rc = scratch_reserve(s, e, T, maxlen);
   if (rc) return rc;
+  if ((rc = qx_dense_ready())) return rc;
   qx_blas_setup();
   if ((rc = blas_headroom_check())) return rc;
   const qx_enc_kern *k = kern();

@@ -121,6 +121,8 @@ static int load_model(qx_model **model, qx_build *b, int dim) {
 int qx_build_vectors(qx_build *b) {
   const quarry_build_opts *o = qx_build_opts(b);
   if (!o->vectors) return 0;
+  int ready = qx_dense_ready();
+  if (ready) return ready;
   const char *kind = o->vector_index && *o->vector_index ? o->vector_index : "auto";
   uint64_t n = qx_build_passage_count(b);
   if (!strcmp(kind, "auto")) kind = n <= AUTO_FLAT_MAX ? "flat" : "hnsw";
@@ -318,6 +320,8 @@ int qx_vectors_embed_query(qx_vectors *v, const char *model, const char *text, s
 
 static int load_faiss(qx_vectors *v) {
   if (v->faiss) return 0;
+  int ready = qx_dense_ready();
+  if (ready) return ready;
   char *path = qx_path_join(v->ix->dir, "vectors.faiss");
   if (!path) return qx_err(QUARRY_ENOMEM, "out of memory");
   FaissIndex *fx = NULL;

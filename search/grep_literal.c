@@ -210,14 +210,20 @@ unsigned grep_byteset_cost(const grep_byteset *s) {
   return total;
 }
 
-static const char *byteset_find_scalar(const grep_byteset *s, const char *hay, size_t len) {
+static const char *byteset_find_scalar(const grep_byteset *s, const char *hay, size_t len, const char **nul) {
   const uint8_t *h = (const uint8_t *)hay;
-  for (size_t i = 0; i < len; i++)
+  for (size_t i = 0; i < len; i++) {
+    if (nul && h[i] == 0) {
+      *nul = hay + i;
+      return NULL;
+    }
     if (s->bits[h[i] >> 3] & (1u << (h[i] & 7))) return hay + i;
+  }
   return NULL;
 }
 
-const char *grep_byteset_find(const grep_byteset *s, const char *hay, size_t len) {
-  if (use_avx2 > 0) return grep_byteset_find_avx2(s, hay, len);
-  return byteset_find_scalar(s, hay, len);
+const char *grep_byteset_find(const grep_byteset *s, const char *hay, size_t len, const char **nul) {
+  if (nul) *nul = NULL;
+  if (use_avx2 > 0) return grep_byteset_find_avx2(s, hay, len, nul);
+  return byteset_find_scalar(s, hay, len, nul);
 }

@@ -16,7 +16,12 @@
  * candidate with an offset limit 32 bytes on, so it tries only the start
  * positions near the candidate instead of crawling the whole buffer one byte
  * at a time (ripgrep and Hyperscan prefilter start bytes the same way). If
- * candidates turn out dense the prefilter switches itself off.
+ * candidates turn out dense the prefilter switches itself off. A pattern
+ * that starts with a class of ASCII bytes repeated k times (`[0-9]{7}`,
+ * common bytes, rare runs) looks for runs of k such bytes instead
+ * (grep_classrun.c), and when the run is the whole pattern no PCRE2 call is
+ * needed to find a line. With a NUL watch (binary detection), the
+ * start-set scan checks NULs in the same pass, as the literal scan does.
  *
  * Inside a line, matches for -o / --color / --json are leftmost-longest
  * for the POSIX syntaxes (pcre2_dfa_match returns the longest match at the
@@ -48,6 +53,9 @@ struct qx_grep {
   int no_dfa;    /* pattern has items the DFA matcher cannot do (back-references) */
   int per_line;  /* -w with a pattern that can match empty: search line by line */
   int use_set;   /* start-byte prefilter; code was compiled with PCRE2_USE_OFFSET_LIMIT */
+  int set_drop;  /* candidates are dense: use_set (use_run) goes off at the next call */
+  int use_run;   /* class-run prefilter (run.pure: no PCRE2 for line search) */
+  grep_classrun run;
   uint32_t cflags; /* pcre2_compile options of code */
   size_t set_bytes, set_calls; /* prefilter statistics (it turns itself off when useless) */
   size_t lit_bytes, lit_rejects; /* the same for a partial literal: bytes per rejected line */
@@ -107,9 +115,28 @@ static int compile_pcre(qx_grep *g, const qx_grep_opts *o) {
   return 0;
 }
 
+/* Recompile the program with PCRE2_USE_OFFSET_LIMIT for the prefiltered
+ * searches (find_line_cand), which try only the start positions near a
+ * candidate. Returns 1 on success (0: the prefilter is not used). */
+static int offset_limited(qx_grep *g) {
+  int ecode;
+  PCRE2_SIZE eoff;
+  pcre2_code *c = pcre2_compile((PCRE2_SPTR)g->pattern, g->pattern_len, g->cflags | PCRE2_USE_OFFSET_LIMIT, &ecode,
+                                &eoff, NULL);
+  if (!g->smctx) g->smctx = pcre2_match_context_create(NULL);
+  if (!c || !g->smctx || pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) != 0) {
+    pcre2_code_free(c);
+    return 0;
+  }
+  pcre2_jit_stack_assign(g->smctx, NULL, g->jit);
+  pcre2_code_free(g->code);
+  g->code = c;
+  return 1;
+}
+
 /* The start-byte prefilter: used when PCRE2 knows the bytes every match
  * starts with and they are rare in text (grep_byteset_cost). The program is
- * then recompiled with PCRE2_USE_OFFSET_LIMIT (find_line_set). */
+ * then recompiled with PCRE2_USE_OFFSET_LIMIT (find_line_cand). */
 static void setup_byteset(qx_grep *g) {
   uint32_t type = 0, minlen = 0, fcu = 0;
   const uint8_t *bm = NULL;
@@ -138,19 +165,15 @@ static void setup_byteset(qx_grep *g) {
   }
   grep_byteset_init(&g->set, bits);
   if (grep_byteset_cost(&g->set) > 20) return;
-  int ecode;
-  PCRE2_SIZE eoff;
-  pcre2_code *c = pcre2_compile((PCRE2_SPTR)g->pattern, g->pattern_len, g->cflags | PCRE2_USE_OFFSET_LIMIT, &ecode,
-                                &eoff, NULL);
-  g->smctx = pcre2_match_context_create(NULL);
-  if (!c || !g->smctx || pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) != 0) {
-    pcre2_code_free(c);
-    return;
-  }
-  pcre2_jit_stack_assign(g->smctx, NULL, g->jit);
-  pcre2_code_free(g->code);
-  g->code = c;
-  g->use_set = 1;
+  g->use_set = offset_limited(g);
+}
+
+/* The class-run prefilter (grep_classrun.c) for a pattern that starts with
+ * one; a pure class run needs no PCRE2 program for line search. */
+static void setup_classrun(qx_grep *g, const grep_classrun *run, int pure) {
+  g->run = *run;
+  g->run.pure = pure;
+  g->use_run = pure || offset_limited(g);
 }
 
 int qx_grep_compile(qx_grep **out, const char *const *pats, const size_t *lens, size_t n,
@@ -180,6 +203,8 @@ int qx_grep_compile(qx_grep **out, const char *const *pats, const size_t *lens, 
     if (rc == 0 && n > 1) rc = qx_buf_append(&body, ")", 1);
     free(t);
   }
+  grep_classrun run;
+  int have_run = rc == 0 && n == 1 && grep_classrun_parse(&run, (const char *)body.data, body.len, o->icase);
   qx_buf full = {0};
   if (rc == 0) {
     const char *pre = o->line ? "^(?:" : o->word ? "(?<!\\w)(?:" : "";
@@ -232,7 +257,8 @@ int qx_grep_compile(qx_grep **out, const char *const *pats, const size_t *lens, 
     }
   }
   qx_buf_free(&info.must);
-  if (!g->use_lit) setup_byteset(g);
+  if (!g->use_lit && have_run) setup_classrun(g, &run, run.pure && !o->word && !o->line);
+  if (!g->use_lit && !g->use_run) setup_byteset(g);
   /* -w and an empty match: PCRE2's invalid-UTF segments hide an empty match
    * just before an invalid byte at a line start from the buffer search
    * ("de\n\x82x" | grep -w '': GNU grep selects the second line), so these
@@ -294,18 +320,46 @@ static int match_to_line(qx_grep *g, const char *buf, size_t from, size_t end, s
   return 1;
 }
 
-/* The start-byte prefiltered search: SIMD finds a byte a match may start
- * with, PCRE2 tries the start positions of the next 32 bytes. */
-static int find_line_set(qx_grep *g, const char *buf, size_t from, size_t end, size_t *ls, size_t *le) {
+/* Is there a NUL in sub[a, b)? Sets *nul_at (relative to sub) when so. */
+static int nul_in(const char *sub, size_t a, size_t b, size_t *nul_at) {
+  const char *z = b > a ? memchr(sub + a, 0, b - a) : NULL;
+  if (z) *nul_at = (size_t)(z - sub);
+  return z != NULL;
+}
+
+/* The prefiltered searches: SIMD finds where a match may start (a byte of
+ * the start set, or the start of a class run), PCRE2 tries the start
+ * positions of the next 32 bytes; a pure class run is a match by itself.
+ * With nul_at (qx_grep_find_line_nul; start sets only), the SIMD scan also
+ * watches NUL bytes, and the few bytes it skips (after a rejected
+ * candidate: the rest of its 32, or the line a cross-line match was
+ * re-checked on) are checked with memchr, so that every byte before the
+ * answer has been seen. */
+static int find_line_cand(qx_grep *g, const char *buf, size_t from, size_t end, size_t *ls, size_t *le,
+                          size_t *nul_at) {
   const char *sub = buf + from;
-  size_t slen = end - from, pos = 0, lfrom = 0;
+  size_t slen = end - from, pos = 0, lfrom = 0, z;
   while (pos < slen) {
-    const char *c = grep_byteset_find(&g->set, sub + pos, slen - pos);
+    const char *nul = NULL, *c;
+    if (g->use_run) {
+      c = grep_classrun_find(&g->run, sub + pos, slen - pos);
+    } else {
+      c = grep_byteset_find(&g->set, sub + pos, slen - pos, nul_at ? &nul : NULL);
+      if (nul) {
+        *nul_at = from + (size_t)(nul - sub);
+        return 2;
+      }
+    }
     if (!c) {
       g->set_bytes += slen - pos;
       return 0;
     }
     size_t p = (size_t)(c - sub);
+    if (g->use_run && g->run.pure) {
+      *ls = from + line_start(sub, lfrom, p);
+      *le = from + line_end(sub, p, slen);
+      return 1;
+    }
     g->set_bytes += p + 32 - pos;
     g->set_calls++;
     pcre2_set_offset_limit(g->smctx, p + 31);
@@ -314,8 +368,16 @@ static int find_line_set(qx_grep *g, const char *buf, size_t from, size_t end, s
     int rc = pcre2_jit_match(g->code, (PCRE2_SPTR)sub, slen, p, 0, g->md, g->smctx);
     if (rc == PCRE2_ERROR_NOMATCH) {
       pos = p + 32;
+      if (nul_at && nul_in(sub, p, QX_MIN(pos, slen), &z)) {
+        *nul_at = from + z;
+        return 2;
+      }
       if ((g->set_calls & 1023) == 0 && g->set_bytes < g->set_calls * 96) {
-        g->use_set = 0; /* candidates everywhere: PCRE2's own scan is cheaper */
+        /* candidates everywhere: PCRE2's own scan is cheaper (from the
+         * next call on when a NUL watch depends on this one) */
+        g->set_drop = 1;
+        if (nul_at) continue;
+        g->use_set = g->use_run = 0;
         if (pos >= slen) return 0;
         pcre2_set_offset_limit(g->smctx, PCRE2_UNSET);
         size_t l0 = line_start(sub, lfrom, pos);
@@ -330,16 +392,26 @@ static int find_line_set(qx_grep *g, const char *buf, size_t from, size_t end, s
     rc = match_to_line(g, sub, lfrom, slen, s, e, ls, le);
     if (rc < 0) return rc;
     if (rc == 1) {
+      if (nul_at && *ls > p && nul_in(sub, p, *ls, &z)) {
+        *nul_at = from + z;
+        return 2;
+      }
       *ls += from;
       *le += from;
       return 1;
+    }
+    if (nul_at && nul_in(sub, p, *le, &z)) {
+      *nul_at = from + z;
+      return 2;
     }
     pos = lfrom = *le;
   }
   return 0;
 }
 
-int qx_grep_watches_nul(const qx_grep *g) { return g->use_lit && !g->lit_drop && !g->never; }
+int qx_grep_watches_nul(const qx_grep *g) {
+  return !g->never && ((g->use_lit && !g->lit_drop) || (g->use_set && !g->set_drop));
+}
 
 int qx_grep_find_line(qx_grep *g, const char *buf, size_t from, size_t end, size_t *ls, size_t *le) {
   return qx_grep_find_line_nul(g, buf, from, end, ls, le, NULL);
@@ -402,7 +474,8 @@ int qx_grep_find_line_nul(qx_grep *g, const char *buf, size_t from, size_t end, 
     }
     return 0;
   }
-  if (g->use_set) return find_line_set(g, buf, from, end, ls, le);
+  if (g->set_drop) g->use_set = g->use_run = 0;
+  if (g->use_set || g->use_run) return find_line_cand(g, buf, from, end, ls, le, nul_at);
   if (g->per_line) {
     for (size_t s = from; s < end;) {
       size_t e = line_end(buf, s, end);

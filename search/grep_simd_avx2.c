@@ -7,16 +7,31 @@
 
 #include "grep_int.h"
 
+static inline uint64_t mask64(__m256i lo, __m256i hi) {
+  return (uint64_t)(uint32_t)_mm256_movemask_epi8(lo) | (uint64_t)(uint32_t)_mm256_movemask_epi8(hi) << 32;
+}
+
 const char *grep_lit_find_tail(const qx_lit *l, const char *hay, size_t len);
 int grep_lit_verify(const qx_lit *l, const uint8_t *at);
 
 /* A one-byte needle that matches exactly one byte value (not a letter under
- * -i), optionally with NUL bytes watched: a memchr2, 128 bytes a step. */
+ * -i), optionally with NUL bytes watched: a memchr2, 128 bytes a step. The
+ * first 32 bytes are tested unaligned and the loop then runs on 32-byte
+ * aligned addresses: the scan starts wherever the last line left off, and
+ * loads that straddle cache lines made the loop about 25% slower on a
+ * buffer in L2 (as memchr, which aligns the same way). */
 static const char *find_byte_avx2(const char *hay, size_t len, uint8_t b, const char **nul) {
   const uint8_t *h = (const uint8_t *)hay;
   const __m256i vb = _mm256_set1_epi8((char)b), zero = _mm256_setzero_si256();
   const __m256i vz = nul ? zero : vb; /* without a NUL watch, compare with b twice */
   size_t i = 0;
+  if (len >= 32) {
+    __m256i v = _mm256_loadu_si256((const __m256i *)h);
+    if (_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(v, vb), _mm256_cmpeq_epi8(v, vz))))
+      len = 32; /* the answer is in the first block: the loops below find it */
+    else
+      i = 32 - ((uintptr_t)h & 31);
+  }
   for (; i + 128 <= len; i += 128) {
     __m256i v0 = _mm256_loadu_si256((const __m256i *)(h + i));
     __m256i v1 = _mm256_loadu_si256((const __m256i *)(h + i + 32));
@@ -151,8 +166,11 @@ size_t grep_count_nl_avx2(const char *p, size_t len) {
 /* Byte-set membership 64 bytes per step with two nibble lookups (the
  * "shufti" technique of Hyperscan): a byte is a candidate when the bucket
  * bit of its high nibble is set in the low nibble's entry. Candidates are
- * confirmed against the exact bitmap. */
-const char *grep_byteset_find_avx2(const grep_byteset *s, const char *hay, size_t len) {
+ * confirmed against the exact bitmap. With `nul`, NUL bytes are candidates
+ * too (one more compare per vector), reported before anything at or after
+ * them. `watch` is a constant in each inlined copy. */
+static inline __attribute__((always_inline)) const char *byteset_find(const grep_byteset *s, const char *hay,
+                                                                     size_t len, const char **nul, int watch) {
   const uint8_t *h = (const uint8_t *)hay;
   const __m256i tlo = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)s->lo));
   const __m256i thi = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)s->hi));
@@ -166,20 +184,78 @@ const char *grep_byteset_find_avx2(const grep_byteset *s, const char *hay, size_
     __m256i c1 = _mm256_and_si256(_mm256_shuffle_epi8(tlo, _mm256_and_si256(v1, m0f)),
                                   _mm256_shuffle_epi8(thi, _mm256_and_si256(_mm256_srli_epi16(v1, 4), m0f)));
     __m256i any = _mm256_or_si256(c0, c1);
+    __m256i z0 = zero, z1 = zero;
+    if (watch) {
+      z0 = _mm256_cmpeq_epi8(v0, zero);
+      z1 = _mm256_cmpeq_epi8(v1, zero);
+      any = _mm256_or_si256(any, _mm256_or_si256(z0, z1));
+    }
     if (!_mm256_testz_si256(any, any)) {
       uint64_t m = ~(uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(c0, zero)) & 0xffffffffu;
       m |= (~(uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(c1, zero))) << 32;
+      if (watch) m |= mask64(z0, z1);
       while (m) {
         size_t k = i + (size_t)__builtin_ctzll(m);
+        if (watch && h[k] == 0) {
+          *nul = hay + k;
+          return NULL;
+        }
         if (s->bits[h[k] >> 3] & (1u << (h[k] & 7))) return hay + k;
         m &= m - 1;
       }
     }
     i += 64;
   }
-  for (; i < len; i++)
+  for (; i < len; i++) {
+    if (watch && h[i] == 0) {
+      *nul = hay + i;
+      return NULL;
+    }
     if (s->bits[h[i] >> 3] & (1u << (h[i] & 7))) return hay + i;
+  }
   return NULL;
+}
+
+const char *grep_byteset_find_avx2(const grep_byteset *s, const char *hay, size_t len, const char **nul) {
+  return nul ? byteset_find(s, hay, len, nul, 1) : byteset_find(s, hay, len, NULL, 0);
+}
+
+/* Class runs (grep_classrun.c): membership of 64 bytes, one unsigned range
+ * compare (min(v - lo, hi - lo) == v - lo) per range; then the bits that end
+ * k members in a row, across the previous block, by k-1 shifts and ANDs of
+ * the 128-bit pair. Blocks without a member (most of them) cost the compare
+ * only. */
+static inline __m256i class_member(const grep_classrun *r, __m256i v) {
+  __m256i in = _mm256_setzero_si256();
+  for (unsigned j = 0; j < r->nranges; j++) {
+    __m256i x = _mm256_sub_epi8(v, _mm256_set1_epi8((char)r->lo[j]));
+    __m256i w = _mm256_set1_epi8((char)(r->hi[j] - r->lo[j]));
+    in = _mm256_or_si256(in, _mm256_cmpeq_epi8(_mm256_min_epu8(x, w), x));
+  }
+  return in;
+}
+
+const char *grep_classrun_find_avx2(const grep_classrun *r, const char *hay, size_t len) {
+  const uint8_t *h = (const uint8_t *)hay;
+  const unsigned k = r->k;
+  uint64_t prev = 0; /* members among the previous 64 bytes */
+  size_t i = 0;
+  for (; i + 64 <= len; i += 64) {
+    __m256i v0 = _mm256_loadu_si256((const __m256i *)(h + i));
+    __m256i v1 = _mm256_loadu_si256((const __m256i *)(h + i + 32));
+    uint64_t m = mask64(class_member(r, v0), class_member(r, v1));
+    if (!m) {
+      prev = 0;
+      continue;
+    }
+    unsigned __int128 x = ((unsigned __int128)m << 64) | prev, run = x;
+    for (unsigned j = 1; j < k; j++) run &= x << j;
+    uint64_t ends = (uint64_t)(run >> 64);
+    if (ends) return hay + i + (size_t)__builtin_ctzll(ends) + 1 - k;
+    prev = m;
+  }
+  size_t carry = prev == ~(uint64_t)0 ? 64 : (size_t)__builtin_clzll(~prev);
+  return grep_classrun_find_tail(r, hay + i, len - i, carry);
 }
 
 /* Some candidate of c (bit k: the needle may start at s + k) verified. */
@@ -190,10 +266,6 @@ static inline int some_match(const qx_lit *l, const uint8_t *h, size_t s, uint64
     if (p + l->len <= end && grep_lit_verify(l, h + p)) return 1;
   }
   return 0;
-}
-
-static inline uint64_t mask64(__m256i lo, __m256i hi) {
-  return (uint64_t)(uint32_t)_mm256_movemask_epi8(lo) | (uint64_t)(uint32_t)_mm256_movemask_epi8(hi) << 32;
 }
 
 /* For -v: the first run of lines of buf[from, end) without the literal, in

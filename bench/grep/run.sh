@@ -8,7 +8,8 @@
 # per line, about 470 bytes a line), cut to SIZE MB at a line end and kept in
 # ~/.cache/quarry/bench-grep/. Each command runs RUNS times after one warm-up
 # (the file stays in the page cache); the table gives median wall seconds,
-# median CPU seconds (user+sys: steadier than wall time on a shared machine)
+# median CPU seconds (user+sys, to the millisecond: steadier than wall time
+# on a shared machine)
 # and MB/s, and quarry's ratios (>1 means quarry is faster). Every tool runs
 # with LC_ALL=C.UTF-8; GNU grep is also timed with LC_ALL=C (its fastest mode).
 # Outputs go to a file (GNU grep behaves like -q when stdout is /dev/null).
@@ -49,14 +50,16 @@ BYTES=$(stat -c %s "$TEXT")
 cat "$TEXT" > /dev/null # page cache
 
 tmpo=$(mktemp)
-trap 'rm -f "$tmpo" "$tmpo.t" "$tmpo.grep"' EXIT
+trap 'rm -f "$tmpo" "$tmpo.grep"' EXIT
 # measure LABEL CMD... -> "wall cpu" medians
 measure() {
-  local walls=() cpus=() i
+  local walls=() cpus=() i t w u s
   "$@" > "$tmpo" 2>/dev/null || true
   for ((i = 0; i < RUNS; i++)); do
-    /usr/bin/time -f "%e %U %S" -o "$tmpo.t" "$@" > "$tmpo" 2>/dev/null || true
-    read -r w u s < <(tail -1 "$tmpo.t") # "Command exited with non-zero status" comes first
+    # bash's `time`: milliseconds (GNU time prints CPU seconds to 10 ms,
+    # as large as the differences measured here)
+    t=$( { TIMEFORMAT='%3R %3U %3S'; time "$@" > "$tmpo" 2>/dev/null; } 2>&1 ) || true
+    read -r w u s <<< "$t"
     walls+=("$w"); cpus+=("$(echo "$u + $s" | bc)")
   done
   local mw mc

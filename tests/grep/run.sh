@@ -28,6 +28,15 @@ cp -r "$SRC/tests/grep/data" "$tmp/data"
 cd "$tmp/data"
 # A generated file larger than the read block, for the streaming reader.
 awk 'BEGIN { for (i = 1; i <= 120000; i++) printf "row %d lorem ipsum dolor sit amet %s\n", i, (i % 9973 == 0 ? "NEEDLE" : "hay") }' > big.txt
+# Digit runs of 1-11 bytes at offsets 0-149 (across the 64-byte blocks of the
+# class-run search), the last line without a newline.
+awk 'BEGIN { for (i = 1; i <= 4000; i++) { off = (i * 37) % 150; n = 1 + (i * 13) % 11; s = ""; d = ""
+  for (j = 0; j < off; j++) s = s substr("abc def-", 1 + j % 8, 1)
+  for (j = 0; j < n; j++) d = d (j % 10)
+  printf "%s%s%s\n", s, d, (i % 5 == 0 ? " 12 x" : " tail") } }' > runs.txt
+printf '1234567' >> runs.txt
+# The same with a NUL byte 700 KB in (binary from there, past the first blocks).
+{ head -c 700000 big.txt; printf '\0'; tail -c +700001 big.txt; } > bignul.bin
 
 norm_err() { grep -v 'warning:' "$1" | sed -e 's/^grep: /quarry: /' > "$1.n"; }
 
