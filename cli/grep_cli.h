@@ -50,7 +50,8 @@ typedef struct grep_run {
 /* Search one open file descriptor; returns the number of selected lines
  * (or matches counted) and prints as grep does. name is the display name. */
 intmax_t grep_fd(grep_run *r, int fd, const char *name, bool with_fname);
-/* Same over memory: buf holds len bytes plus one writable spare byte. */
+/* Same over memory: buf holds len bytes plus one writable spare byte, then
+ * QX_GREP_PAD readable, initialised bytes (the matcher's padding, qx_grep.h). */
 intmax_t grep_mem(grep_run *r, char *buf, size_t len, const char *name, bool with_fname);
 
 /* Buffered stdout. A closed pipe (EPIPE) ends the process quietly. */

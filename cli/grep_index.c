@@ -116,7 +116,9 @@ static int grep_from_index(grep_run *r, quarry_index *ix, uint64_t ndocs, char *
       free(name);
       return cli_fail_lib("grep: --index");
     }
-    grep_mem(r, text, len, name, with_fname); /* text has a spare NUL byte */
+    /* text has a spare NUL byte, then zeros enough for the matcher */
+    _Static_assert(QUARRY_TEXT_PAD >= QX_GREP_PAD, "quarry_index_text pads less than grep_mem needs");
+    grep_mem(r, text, len, name, with_fname);
     quarry_free(text);
     free(name);
   }

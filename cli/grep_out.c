@@ -624,7 +624,8 @@ static void report_read_error(grep_run *r, const char *name, int err) {
   }
 }
 
-/* Whole buffer in memory (grep_mem): buf[len] is writable if needed. */
+/* Whole buffer in memory (grep_mem): buf[len] is writable if needed, and
+ * QX_GREP_PAD readable bytes follow it. */
 static void scan_whole(scan *s, char *buf, size_t len) {
   s->win = buf;
   s->wlen = len;
@@ -648,8 +649,8 @@ static void scan_stream(scan *s, int fd) {
   intmax_t pos = 0;
   bool eof = false;
   while (!eof && (!s->stop || (s->limit_hit && s->owed > 0))) {
-    if (r->rcap < lead + have + READ_CHUNK + 1) {
-      size_t cap = QX_MAX(r->rcap * 2, READ_ALIGN + have + READ_CHUNK + 1), nlead = align_lead(have);
+    if (r->rcap < lead + have + READ_CHUNK + 1 + QX_GREP_PAD) {
+      size_t cap = QX_MAX(r->rcap * 2, READ_ALIGN + have + READ_CHUNK + 1 + QX_GREP_PAD), nlead = align_lead(have);
       void *nb = NULL;
       if (posix_memalign(&nb, READ_ALIGN, cap)) {
         report_read_error(r, s->name, ENOMEM);
@@ -675,6 +676,7 @@ static void scan_stream(scan *s, int fd) {
     char *lastnl = have ? memrchr(w, '\n', have) : NULL;
     s->wlen = lastnl ? (size_t)(lastnl - w) + 1 : 0;
     if (eof && s->wlen < have) w[have++] = '\n', s->wlen = have;
+    memset(w + have, 0, QX_GREP_PAD); /* the matcher's padding (qx_grep.h) */
     pos = scan_lines(s, pos);
     if (eof) break;
     if (s->limit_hit) finish_limit(s);

@@ -95,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   /* the text, every line terminated */
   size_t blen = tlen + (tlen == 0 || text[tlen - 1] != '\n');
-  char *buf = malloc(blen ? blen : 1);
+  char *buf = calloc(1, blen + QX_GREP_PAD); /* the matcher's padding (qx_grep.h) */
   if (tlen) memcpy(buf, text, tlen);
   if (blen > tlen) buf[tlen] = '\n';
   /* -w with an empty match before an invalid byte at a line start

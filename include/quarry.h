@@ -231,8 +231,11 @@ int quarry_index_doc(quarry_doc_info *out, const quarry_index *ix, uint32_t doc)
 
 /*! Bytes [start, end) of document `doc`'s stored text (end is clipped to the
  *  document; UINT64_MAX for "to the end"), from store.zst: the source file is
- *  not needed. *out is NUL-terminated and freed with quarry_free().
- *  Thread-safe. */
+ *  not needed. *out is NUL-terminated, followed by QUARRY_TEXT_PAD more zero
+ *  bytes (so that code reading whole vectors past a string's end, such as
+ *  PCRE2's JIT in `quarry grep --index`, can take it without a copy), and
+ *  freed with quarry_free(). Thread-safe. */
+#define QUARRY_TEXT_PAD 64
 int quarry_index_text(char **out, size_t *out_len, quarry_index *ix, uint32_t doc, uint64_t start, uint64_t end);
 
 /* ======================================================================== */

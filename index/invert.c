@@ -19,10 +19,12 @@
 #include "qx_build.h"
 
 /* ---- dictionaries: open addressing (FNV-1a) -----------------------------------
- * A slot holds the string's first 8 bytes, its length and 24 bits of its
- * hash, and id+1 (0: empty): a word of up to 8 bytes (most tokens) is
- * matched from the slot alone, a longer one also compares the rest of the
- * string in the dictionary's buffer (offs[id] gives where). */
+ * A slot holds the string's first 8 bytes, its length and the top 24 bits
+ * of its hash, and id+1 (0: empty): a word of up to 8 bytes (most tokens)
+ * is matched from the slot alone, a longer one also compares the rest of
+ * the string in the dictionary's buffer (offs[id] gives where). Probing
+ * starts at those 24 bits modulo the capacity, so growing the table reads
+ * the slots only. */
 
 static uint32_t hash32(const char *s, size_t n) {
   uint64_t h = 1469598103934665603ull;
@@ -38,14 +40,16 @@ static inline uint64_t head8(const char *s, size_t n) {
 
 static inline uint32_t lenhash(uint32_t h, size_t n) { return (h & 0xFFFFFF00u) | (uint32_t)n; }
 
-static int dict_rehash(qx_dict *d, const qx_buf *strs, const uint64_t *offs) {
+static inline size_t home(uint32_t lh, size_t cap) { return (lh >> 8) & (cap - 1); }
+
+static int dict_rehash(qx_dict *d) {
   size_t ncap = d->cap ? d->cap * 2 : 1024;
   qx_dslot *slots = qx_calloc(ncap, sizeof *slots);
   if (!slots) return qx_err(QUARRY_ENOMEM, "out of memory");
   for (size_t i = 0; i < d->cap; i++) {
     qx_dslot v = d->slots[i];
     if (!v.id1) continue;
-    size_t j = hash32((const char *)strs->data + offs[v.id1 - 1], v.lenhash & 0xFF) & (ncap - 1);
+    size_t j = home(v.lenhash, ncap);
     while (slots[j].id1) j = (j + 1) & (ncap - 1);
     slots[j] = v;
   }
@@ -62,7 +66,7 @@ static uint32_t dict_find(const qx_dict *d, const qx_buf *strs, const uint64_t *
   *h = hash32(s, n);
   uint64_t hd = head8(s, n);
   uint32_t lh = lenhash(*h, n);
-  size_t j = *h & (d->cap - 1);
+  size_t j = home(lh, d->cap);
   for (;;) {
     const qx_dslot *v = &d->slots[j];
     if (!v->id1 || (v->lenhash == lh && v->head == hd &&
@@ -84,7 +88,7 @@ static int intern_str(qx_buf *strs, uint64_t *off, const char *s, size_t n) {
 static int term_intern(qx_inv *w, uint32_t *out, const char *s, size_t n) {
   if (n > QX_STORED_TERM_MAX) n = QX_STORED_TERM_MAX;
   int rc;
-  if ((w->nterms + 1) * 2 > w->terms_dict.cap && (rc = dict_rehash(&w->terms_dict, &w->term_strs, w->term_off)))
+  if ((w->nterms + 1) * 2 > w->terms_dict.cap && (rc = dict_rehash(&w->terms_dict)))
     return rc;
   size_t slot;
   uint32_t h;
@@ -124,7 +128,7 @@ static int token_term(qx_inv *w, uint32_t *out, const char *folded, size_t fl, c
   if (fl == 0 || qx_build_surface_is_lexicon(w->b)) return term_intern(w, out, term, tl);
   if (fl > QX_STORED_TERM_MAX) fl = QX_STORED_TERM_MAX;
   int rc;
-  if ((w->nsurf + 1) * 2 > w->surf_dict.cap && (rc = dict_rehash(&w->surf_dict, &w->surf_strs, w->surf_off)))
+  if ((w->nsurf + 1) * 2 > w->surf_dict.cap && (rc = dict_rehash(&w->surf_dict)))
     return rc;
   size_t slot;
   uint32_t h;

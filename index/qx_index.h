@@ -174,8 +174,9 @@ typedef struct qx_store qx_store;
 int qx_store_open(qx_store **out, const uint8_t *data, size_t len, const char *path);
 uint64_t qx_store_count(const qx_store *s);
 /* Decompress bytes [start, end) of document `doc` (end clipped to the
- * document) into a new heap buffer (NUL-terminated). Streams, so the cost is
- * proportional to `end`, not to the document size. */
+ * document) into a new heap buffer: NUL-terminated, then QUARRY_TEXT_PAD
+ * more zero bytes (quarry_index_text). Streams, so the cost is proportional
+ * to `end`, not to the document size. */
 int qx_store_read(char **out, size_t *out_len, qx_store *s, uint32_t doc, uint64_t start, uint64_t end);
 void qx_store_free(qx_store *s);
 

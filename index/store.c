@@ -219,7 +219,7 @@ int qx_store_read(char **out, size_t *out_len, qx_store *s, uint32_t doc, uint64
   start += off; /* now offsets in the frame's content */
   end += off;
   size_t want = (size_t)(end - start);
-  char *res = malloc(want + 1);
+  char *res = malloc(want + 1 + QUARRY_TEXT_PAD);
   /* a context per read: reads may run in several threads at once */
   ZSTD_DCtx *dctx = res ? ZSTD_createDCtx() : NULL;
   if (!dctx) {
@@ -257,7 +257,7 @@ int qx_store_read(char **out, size_t *out_len, qx_store *s, uint32_t doc, uint64
     free(res);
     return rc;
   }
-  res[got] = '\0';
+  memset(res + got, 0, 1 + QUARRY_TEXT_PAD); /* the NUL and the padding */
   *out = res;
   *out_len = got;
   return 0;

@@ -6,6 +6,14 @@
 #   scripts/valgrind-e2e.sh [BUILD_DIR]     (default: build; `make valgrind`)
 #   VALGRIND_ONLY=REGEX scripts/valgrind-e2e.sh   only the tests whose name
 #     (e2e script name, or replay_<target>) matches the extended regex
+#   VALGRIND_SKIP=REGEX   leave out the tests whose name matches
+#
+# The tests see QUARRY_VALGRIND=1 and shrink their inputs where the encoder
+# would make them take hours (docs/RELIABILITY.md, section 6); a few run
+# their vector builds of seeds/ unchecked, through QUARRY_NATIVE (the same
+# binary without valgrind). OpenBLAS runs
+# on one thread (QUARRY_THREADS=1, OPENBLAS_NUM_THREADS=1): valgrind runs one
+# thread at a time, and OpenBLAS's workers spin while they wait.
 #
 # The tests get QUARRY = a wrapper that execs valgrind on the real binary,
 # so the scripts run unchanged. Each process writes BUILD/valgrind/vg.<pid>.log;
@@ -32,7 +40,12 @@ VG=(valgrind --tool=memcheck --error-exitcode=99 --leak-check=full
 } > "$V/quarry"
 chmod +x "$V/quarry"
 
-pass=0 fail=0 skip=0 failed=()
+pass=0 fail=0 skip=0 failed=() t_start=$SECONDS
+selected() { # name: chosen by VALGRIND_ONLY and not left out by VALGRIND_SKIP
+  [ -n "${VALGRIND_ONLY:-}" ] && ! [[ $1 =~ $VALGRIND_ONLY ]] && return 1
+  [ -n "${VALGRIND_SKIP:-}" ] && [[ $1 =~ $VALGRIND_SKIP ]] && return 1
+  return 0
+}
 run() { # name, command...
   local name=$1; shift
   local t0=$SECONDS rc
@@ -56,21 +69,27 @@ mapfile -t tests < <(printf '%s\n' "${tests[@]}" | sort -g | cut -d' ' -f2-)
 for t in "${tests[@]}"; do
   name=$(basename "$t" .sh)
   case $name in rel_*) continue ;; esac
-  [ -n "${VALGRIND_ONLY:-}" ] && ! [[ $name =~ $VALGRIND_ONLY ]] && continue
+  selected "$name" || continue
   run "$name" env QUARRY="$V/quarry" SRC="$SRC" BUILD="$B" \
-    QUARRY_CACHE="${QUARRY_CACHE:-$HOME/.cache/quarry}" QUARRY_VALGRIND=1 bash "$t"
+    QUARRY_CACHE="${QUARRY_CACHE:-$HOME/.cache/quarry}" QUARRY_VALGRIND=1 QUARRY_NATIVE="$B/quarry" \
+    QUARRY_THREADS="${QUARRY_THREADS:-1}" OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}" bash "$t"
 done
 for r in "$B"/fuzz/fuzz_*_replay; do
   [ -x "$r" ] || continue
   short=${r##*/fuzz_}; short=${short%_replay}
-  [ -n "${VALGRIND_ONLY:-}" ] && ! [[ replay_$short =~ $VALGRIND_ONLY ]] && continue
+  selected "replay_$short" || continue
   run "replay_$short" "${VG[@]}" --log-file="$V/vg.replay_$short.log" "$r" \
     "$SRC/fuzz/corpus/$short" "$SRC/fuzz/regress/$short"
 done
 
 nlogs=$(find "$V" -name 'vg.*.log' | wc -l)
 bad=$(grep -lE 'ERROR SUMMARY: [1-9]|definitely lost: [1-9]|indirectly lost: [1-9]' "$V"/vg.*.log 2>/dev/null)
-echo "valgrind: $pass passed, $fail failed, $skip skipped; $nlogs processes checked"
+nerr=$(grep -hoE 'ERROR SUMMARY: [0-9]+' "$V"/vg.*.log 2>/dev/null | awk '{ n += $3 } END { print n + 0 }')
+nleak=$(grep -hoE '(definitely|indirectly) lost: [0-9,]+ bytes' "$V"/vg.*.log 2>/dev/null | tr -d , |
+  awk '{ n += $3 } END { print n + 0 }')
+echo "valgrind: $pass passed, $fail failed, $skip skipped; $nlogs processes checked," \
+  "$nerr errors, $nleak bytes definitely or indirectly lost; $(((SECONDS - t_start) / 60)) min"
+
 if [ -n "$bad" ]; then
   echo "valgrind: memcheck errors in:"
   for f in $bad; do echo "== $f"; head -60 "$f"; done

@@ -13,6 +13,15 @@
  * Printing, context, files and binary detection live in cli/.
  *
  * Lines end with '\n'. Matches never span lines, as in grep.
+ *
+ * Padding: PCRE2's JIT code reads whole 16-byte vectors, aligned, so its
+ * loads run up to 15 bytes past the end of a subject (never across a page:
+ * it cannot fault, but it reads outside a heap block, which valgrind
+ * reports). Every buffer handed to qx_grep_find_line, qx_grep_find_line_nul,
+ * qx_grep_find_unmatched and qx_grep_match_in_line must therefore be
+ * followed by QX_GREP_PAD readable, initialised bytes (zeros will do) past
+ * `end` (or `len`). Twice what PCRE2 10.42 needs, for AVX2 loads of later
+ * versions. The literal and byte-set kernels of this module never over-read.
  */
 #ifndef QX_GREP_H
 #define QX_GREP_H
@@ -21,6 +30,8 @@
 #include <stdint.h>
 
 #include "qx_text.h"
+
+#define QX_GREP_PAD 32
 
 typedef enum qx_grep_syntax {
   QX_GREP_BRE = 0,   /* -G: POSIX basic regex with GNU extensions */
