@@ -48,6 +48,25 @@ static int find_all(const char *pat, qx_grep_syntax syn, int icase, const char *
   return n;
 }
 
+/* Lines of buf[0, n) (every line ending in '\n') that qx_grep_find_line
+ * finds, and, in *want, those in which a line-by-line match succeeds: the
+ * prefilters must find exactly the latter. */
+static size_t lines_found(qx_grep *g, const char *buf, size_t n, size_t *want) {
+  size_t found = 0, pos = 0, ls, le, ms, me;
+  while (qx_grep_find_line(g, buf, pos, n, &ls, &le) == 1) {
+    found++;
+    pos = le;
+  }
+  *want = 0;
+  for (size_t s = 0; s < n;) {
+    const char *nl = memchr(buf + s, '\n', n - s);
+    size_t e = (size_t)(nl - buf);
+    *want += qx_grep_match_in_line(g, buf + s, e - s, 0, &ms, &me) == 1;
+    s = e + 1;
+  }
+  return found;
+}
+
 int main(void) {
   check_tr("a\\(b\\)*c", QX_GREP_BRE, "a(b)*c");
   check_tr("a+b?(c)|d{2}", QX_GREP_BRE, "a\\+b\\?\\(c\\)\\|d\\{2\\}");
@@ -157,22 +176,12 @@ int main(void) {
     for (size_t k = 0; k < QX_ARRAY_LEN(pats); k++) {
       for (int icase = 0; icase < 2; icase++) {
         const char *pv[1] = {pats[k]};
-        size_t lv[1] = {strlen(pats[k])}, ls, le, ms, me, pos = 0;
+        size_t lv[1] = {strlen(pats[k])};
         qx_grep_opts o = {QX_GREP_ERE, icase, 0, 0};
         qx_grep *g = NULL;
         CHECK_EQ_INT(qx_grep_compile(&g, pv, lv, 1, &o), 0);
         if (!g) continue;
-        size_t found = 0, want = 0;
-        while (qx_grep_find_line(g, buf, pos, n, &ls, &le) == 1) {
-          found++;
-          pos = le;
-        }
-        for (size_t s = 0; s < n;) {
-          const char *nl = memchr(buf + s, '\n', n - s);
-          size_t e = (size_t)(nl - buf);
-          want += qx_grep_match_in_line(g, buf + s, e - s, 0, &ms, &me) == 1;
-          s = e + 1;
-        }
+        size_t want, found = lines_found(g, buf, n, &want);
         CHECK_EQ_INT(found, want);
         qx_grep_free(g);
       }
@@ -197,22 +206,12 @@ int main(void) {
     const char *pats[] = {"^[0-9]{2}-", "[a-z]-[0-9]", "-$", "[0-9] -"};
     for (size_t k = 0; k < QX_ARRAY_LEN(pats); k++) {
       const char *pv[1] = {pats[k]};
-      size_t lv[1] = {strlen(pats[k])}, ls, le, ms, me, pos = 0;
+      size_t lv[1] = {strlen(pats[k])};
       qx_grep_opts o = {QX_GREP_ERE, 0, 0, 0};
       qx_grep *g = NULL;
       CHECK_EQ_INT(qx_grep_compile(&g, pv, lv, 1, &o), 0);
       if (!g) continue;
-      size_t found = 0, want = 0;
-      while (qx_grep_find_line(g, buf, pos, n, &ls, &le) == 1) {
-        found++;
-        pos = le;
-      }
-      for (size_t s = 0; s < n;) {
-        const char *nl = memchr(buf + s, '\n', n - s);
-        size_t e = (size_t)(nl - buf);
-        want += qx_grep_match_in_line(g, buf + s, e - s, 0, &ms, &me) == 1;
-        s = e + 1;
-      }
+      size_t want, found = lines_found(g, buf, n, &want);
       CHECK(want > 0);
       CHECK_EQ_INT(found, want);
       qx_grep_free(g);
