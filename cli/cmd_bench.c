@@ -314,7 +314,7 @@ static void json_summary(const char *name, const summary *s, int comma) {
 
 static void json_k(const bench_cfg *c, const kresult *r, int latencies) {
   printf("{\"n\":%zu,\"p50_us\":%.3f,\"p95_us\":%.3f,\"p99_us\":%.3f,\"max_us\":%.3f,\"mean_us\":%.3f,"
-         "\"qps_1\":%.1f,\"qps_threads\":%.1f,\"threads\":%u,\"threads_wall_s\":%.6f,\"threads_cpu_s\":%.6f,"
+         "\"qps_1\":%.3f,\"qps_threads\":%.3f,\"threads\":%u,\"threads_wall_s\":%.6f,\"threads_cpu_s\":%.6f,"
          "\"rejected\":%llu,\"clocks\":{",
          r->n, r->all.p50, r->all.p95, r->all.p99, r->all.max, r->all.mean, r->qps1, r->qpsn, c->threads, r->tp_wall,
          r->tp_cpu, (unsigned long long)r->errors);
