@@ -132,6 +132,17 @@ int qx_varint_get(const uint8_t **p, const uint8_t *end, uint64_t *out) {
   return -1;
 }
 
+int qx_pread_full(int fd, void *buf, size_t n, uint64_t off) {
+  for (size_t got = 0; got < n;) {
+    ssize_t r = pread(fd, (uint8_t *)buf + got, n - got, (off_t)(off + got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r == 0) errno = 0;
+    if (r <= 0) return -1;
+    got += (size_t)r;
+  }
+  return 0;
+}
+
 int qx_file_read(char **out, size_t *out_len, const char *path) {
   return qx_file_readat(out, out_len, AT_FDCWD, path, path);
 }
