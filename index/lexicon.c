@@ -37,16 +37,6 @@ static int cmp_bytes(const char *a, size_t al, const char *b, size_t bl) {
   return c ? c : (al > bl) - (al < bl);
 }
 
-static int pread_full(int fd, void *buf, size_t n, uint64_t off) {
-  for (size_t got = 0; got < n;) {
-    ssize_t r = pread(fd, (uint8_t *)buf + got, n - got, (off_t)(off + got));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return -1;
-    got += (size_t)r;
-  }
-  return 0;
-}
-
 /* ---- lexicon 3: writer ---------------------------------------------------------- */
 
 static int lexw_flush(qx_lexw *w) {
@@ -192,7 +182,7 @@ static int lex3_load(qx_lex3_blk *k, const qx_seg *ix, uint64_t b) {
   k->n = (uint32_t)QX_MIN((uint64_t)ix->lex3_bterms, ix->nterms - b * ix->lex3_bterms);
   k->at = 0;
   k->len = (size_t)(end - off);
-  if (pread_full(ix->lex_fd, k->data, k->len, off)) return qx_err_errno(QUARRY_EIO, "%s/lexicon: read", ix->dir);
+  if (qx_pread_full(ix->lex_fd, k->data, k->len, off)) return qx_err_errno(QUARRY_EIO, "%s/lexicon: read", ix->dir);
   return 0;
 }
 
@@ -496,7 +486,7 @@ static int find_in_range(qx_term_info *out, const qx_seg *ix, uint64_t lo, uint6
   char sb[QX_LEXIDX_EVERY * (QX_TERM_MAX + 1)];
   size_t n = (size_t)(hi - lo), es = ix->lex_esize;
   size_t nread = es == QX_LEX_ENTRY_SIZE ? n + 1 : n; /* lexicon 2: and the next entry (or the sentinel) */
-  if (pread_full(ix->lex_fd, eb, nread * es, 32 + lo * es))
+  if (qx_pread_full(ix->lex_fd, eb, nread * es, 32 + lo * es))
     return qx_err_errno(QUARRY_EIO, "%s/lexicon: read", ix->dir);
   uint64_t s0, s1, lastoff;
   uint32_t l;
@@ -507,7 +497,7 @@ static int find_in_range(qx_term_info *out, const qx_seg *ix, uint64_t lo, uint6
     return qx_err(QUARRY_ECORRUPT, "%s/lexicon: terms %" PRIu64 "..%" PRIu64 " out of range", ix->dir, lo, hi);
   if (s1 - s0 > sizeof sb) return 2;
   uint64_t str_at = (uint64_t)(ix->lex_strings - ix->lex.data) + s0;
-  if (pread_full(ix->lex_fd, sb, (size_t)(s1 - s0), str_at))
+  if (qx_pread_full(ix->lex_fd, sb, (size_t)(s1 - s0), str_at))
     return qx_err_errno(QUARRY_EIO, "%s/lexicon: read", ix->dir);
   size_t a = 0, b = n;
   while (a < b) {

@@ -20,8 +20,10 @@
 #define QX_TOP_FORMAT_MAJOR 2 /* a segmented index directory (top MANIFEST) */
 #define QX_TOP_FORMAT_MINOR 0
 /* The postings file: 2 = single-block lists without a skip table, unaligned
- * lists; 3 = 16-byte skip entries (1 and 2 still read: 32-byte entries). */
-#define QX_POSTINGS_MAJOR 3
+ * lists; 3 = 16-byte skip entries (1 and 2 still read: 32-byte entries);
+ * 4 = 24-byte skip entries with three (tf, norm) corners per block (3 still
+ * read). */
+#define QX_POSTINGS_MAJOR 4
 #define QX_HEADER_SIZE 16 /* magic[8] + u32 major + u32 minor */
 #define QX_BLOCK 128      /* postings per block */
 #define QX_DOC_END UINT32_MAX
@@ -50,9 +52,11 @@
 #define QX_LEX_ENTRY_SIZE 32
 #define QX_LEX_ENTRY_SIZE_V1 72
 #define QX_LEX_OFF_MAX ((1ull << 40) - 1) /* postings and positions files up to 1 TiB */
-#define QX_SKIP_ENTRY_SIZE 16    /* postings 3 */
+#define QX_SKIP_ENTRY_SIZE 24    /* postings 4 */
+#define QX_SKIP_ENTRY_SIZE_V3 16 /* postings 3 */
 #define QX_SKIP_ENTRY_SIZE_V2 32 /* postings 1 and 2 */
-#define QX_SKIP_TF_ESCAPE 0xFFFFFFu /* a block max tf >= this: the entry says "the term's max_tf" */
+#define QX_SKIP_CORNERS 3        /* (tf, norm) corners per postings-4 skip entry */
+#define QX_SKIP_TF_ESCAPE 0xFFFFFFu /* a block (corner) tf >= this: the entry says "the term's max_tf" */
 /* passages and docs: records in memory while building (the layouts of
  * major version 1) and on disk (major version 2: 24 and 56 bytes; 1 still read) */
 #define QX_PASSAGE_REC_SIZE 32
@@ -195,6 +199,11 @@ void qx_store_writer_free(qx_store_writer *w);
 typedef struct qx_store qx_store;
 /* Borrow a mapping (the caller keeps it alive). */
 int qx_store_open(qx_store **out, const uint8_t *data, size_t len, const char *path);
+/* Read the frames with pread from fd (owned from now on, closed by
+ * qx_store_free) instead of the mapping, which then serves only the tables:
+ * a search's resident memory holds the frames it decompresses, not every
+ * page of store.zst it ever touched. */
+void qx_store_read_by_fd(qx_store *s, int fd);
 uint64_t qx_store_count(const qx_store *s);
 /* Decompress bytes [start, end) of document `doc` (end clipped to the
  * document) into a new heap buffer: NUL-terminated, then QUARRY_TEXT_PAD
@@ -259,7 +268,7 @@ typedef struct qx_seg {
   char *name; /* "sNNNNNN", or "." for a 1.0 index */
   qx_manifest man;
   qx_map lex, post, posi, norms, psg, docs, store, surf;
-  uint32_t post_major; /* the postings file's major version: 1 (every list has a skip table), 2, 3 */
+  uint32_t post_major; /* the postings file's major version: 1 (every list has a skip table), 2, 3, 4 */
   uint64_t nterms, npassages, ndocs, nsurface, total_tokens;
   double avgdl;
   qx_lang lang;

@@ -42,7 +42,7 @@ int qx_check_header(const qx_map *m, const char *magic, const char *path) {
   if (memcmp(m->data, magic, 8)) return qx_err(QUARRY_ECORRUPT, "%s: bad magic", path);
   uint32_t major = qx_le32(m->data + 8), want = QX_FORMAT_MAJOR;
   if (!memcmp(magic, QX_MAGIC_POSTINGS, 8)) {
-    if (major == 1 || major == 2) return 0; /* read too: 32-byte skip entries, see qx_pcursor_open */
+    if (major >= 1 && major <= 3) return 0; /* read too: 32- and 16-byte skip entries, see qx_pcursor_open */
     want = QX_POSTINGS_MAJOR;
   }
   if (!memcmp(magic, QX_MAGIC_PASSAGES, 8) || !memcmp(magic, QX_MAGIC_DOCS, 8)) {
@@ -53,7 +53,8 @@ int qx_check_header(const qx_map *m, const char *magic, const char *path) {
     if (major == 1 || major == 2) return 0; /* read too: fixed entries, see index/lexicon.c */
     want = QX_LEXICON_MAJOR;
   }
-  if (major != want) return qx_err(QUARRY_EVERSION, "%s: format version %u, this quarry reads %u (rebuild the index)", path, major, want);
+  if (major != want) return qx_err(QUARRY_EVERSION, "%s: format version %u, this quarry reads %u (rebuild the index)", path, major,
+                                     want);
   return 0;
 }
 
@@ -121,6 +122,9 @@ static int check_tables(qx_seg *ix, int sfd) {
   ix->docs_strings_len = qx_le64(p + 24);
   rc = qx_store_open(&ix->st, ix->store.data, ix->store.len, "store.zst");
   if (rc) return qx_err_wrap(rc, "%s", d);
+  int sfd_store = openat(sfd, "store.zst", O_RDONLY | O_CLOEXEC);
+  if (sfd_store < 0) return qx_err_errno(QUARRY_EIO, "%s/store.zst", d);
+  qx_store_read_by_fd(ix->st, sfd_store);
   if (qx_store_count(ix->st) != docs) return qx_err(QUARRY_ECORRUPT, "%s/store.zst: document count mismatch", d);
   ix->nterms = terms;
   ix->npassages = passages;

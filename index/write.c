@@ -193,7 +193,9 @@ int qx_build_write_postings(qx_build *b) {
     uint32_t max_tf = 0, min_dl = 0;
     pos.len = enc.len = 0;
     if (!rc) rc = merge_term(b, parts, nc, (uint32_t)df, &a, &pos, &max_tf, &min_dl);
-    if (!rc) rc = qx_postings_encode(&enc, a.docs, a.tfs, a.dls, a.pos_rel, (uint32_t)df);
+    if (!rc)
+      rc = qx_postings_encode(&enc, a.docs, a.tfs, a.dls, a.pos_rel, (uint32_t)df,
+                              b->npassages ? (double)b->total_tokens / (double)b->npassages : 1.0);
     uint64_t post_off = po.at, pos_off = pp.at;
     if (!rc) rc = out_write(&po, enc.data, enc.len);
     if (!rc) rc = out_write(&pp, pos.data, pos.len);

@@ -403,6 +403,49 @@ double qx_bm25_term_ub(double idf, uint32_t tf, uint32_t dl, double k1, double b
   return idf * f / (f + k);
 }
 
+static inline int tf_below(double bw, double k, double extra, double th, uint32_t t) {
+  double f = t;
+  return qx_below(bw * f / (f + k) + extra, th);
+}
+
+uint32_t qx_tf_cut(double bw, double k, double extra, double th, uint32_t lo, uint32_t hi) {
+  if (hi <= lo) return lo;
+  if (tf_below(bw, k, extra, th, hi)) return hi; /* the usual answer: no tf of the range can beat th */
+  /* bw t / (t + k) + extra <= th  <=>  t <= (th - extra) k / (bw - th + extra): a guess,
+   * kept only if the predicate itself confirms it (rounding), else searched */
+  double x = th - extra, g = bw > x && x > 0 ? x * k / (bw - x) : 0;
+  uint32_t t = g <= lo ? lo : g >= hi - 1 ? hi - 1 : (uint32_t)g;
+  if ((t == lo || tf_below(bw, k, extra, th, t)) && !tf_below(bw, k, extra, th, t + 1)) return t;
+  hi--;           /* hi does not qualify */
+  while (lo < hi) { /* invariant: lo qualifies, every t > hi does not */
+    uint32_t mid = lo + (hi - lo + 1) / 2;
+    if (tf_below(bw, k, extra, th, mid))
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  return lo;
+}
+
+void qx_tfcut_make(qx_tfcut *out, const double K[256], double bw, const qx_block_bound *bb, double extra,
+                   double th) {
+  uint32_t lo = 0, n = 0;
+  out->all = 0;
+  for (int i = 0; i < QX_SKIP_CORNERS - 1; i++) out->lo[i] = out->hi[i] = 0;
+  for (int j = 0; j < QX_SKIP_CORNERS; j++) {
+    uint32_t hi = bb->tf[j];
+    if (hi <= lo) continue; /* a repeated corner: no tf of its own */
+    uint32_t cut = qx_tf_cut(bw, K[bb->norm[j]], extra, th, lo, hi);
+    if (lo <= out->all) /* contiguous with the tfs skipped so far */
+      out->all = QX_MAX(out->all, cut);
+    else if (cut > lo) {
+      out->lo[n] = lo;
+      out->hi[n++] = cut;
+    }
+    lo = hi;
+  }
+}
+
 /* A clause's bound from its terms' lexicon entries (max tf, min length):
  * TERM and PREFIX sum their terms' bounds; a PHRASE occurs at most
  * min(max tf) times in a passage at least max(min length) long. */

@@ -2,6 +2,8 @@
  * their cursor (including damaged blocks), the passage cutter, the MANIFEST,
  * and a small build + open + damage round trip. */
 #include <stdlib.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "index_fixture.h"
 #include "qx_index.h"
@@ -88,7 +90,7 @@ static void fake_make(fake *f, uint32_t n, uint32_t npass) {
     }
   }
   CHECK(d - 1 < npass);
-  CHECK_EQ_INT(qx_postings_encode(&f->post, f->docs, f->tfs, dls, rel, n), 0);
+  CHECK_EQ_INT(qx_postings_encode(&f->post, f->docs, f->tfs, dls, rel, n, 100.0), 0);
   f->ix.post.data = f->post.data;
   f->ix.post.len = f->post.len;
   f->ix.post_major = QX_POSTINGS_MAJOR;
@@ -114,7 +116,7 @@ static void fake_free(fake *f) {
   free(f->tfs);
 }
 
-/* A tf too big for a postings-3 skip entry (>= 2^24): the entry holds the
+/* A tf too big for a skip entry's corner (>= 2^24): the entry holds the
  * escape and the cursor bounds the block by the term's max_tf. */
 static void test_postings_big_tf(void) {
   enum { N = 300 };
@@ -127,7 +129,7 @@ static void test_postings_big_tf(void) {
   }
   fake f;
   memset(&f, 0, sizeof f);
-  CHECK_EQ_INT(qx_postings_encode(&f.post, docs, tfs, dls, rel, N), 0);
+  CHECK_EQ_INT(qx_postings_encode(&f.post, docs, tfs, dls, rel, N, 100.0), 0);
   f.ix.post.data = f.post.data;
   f.ix.post.len = f.post.len;
   f.ix.post_major = QX_POSTINGS_MAJOR;
@@ -146,6 +148,118 @@ static void test_postings_big_tf(void) {
   }
   CHECK(c.doc == QX_DOC_END);
   qx_buf_free(&f.post);
+}
+
+/* Every posting of a block dominated by one of its corners (tf at most the
+ * corner's, norm at least its); corners ascending in tf and norm; the last
+ * corner's tf is the block's max tf, the first's norm its min norm. */
+static void check_corners(const uint32_t *tf, const uint8_t *nb, const uint32_t *tfs, const uint32_t *dls,
+                          uint32_t n) {
+  uint32_t mt = 0;
+  uint8_t mn = 255;
+  for (uint32_t j = 0; j < n; j++) {
+    uint8_t pn = qx_norm_encode(dls[j]);
+    int dom = 0;
+    for (int i = 0; i < QX_SKIP_CORNERS; i++) dom |= tfs[j] <= tf[i] && pn >= nb[i];
+    CHECK(dom);
+    mt = QX_MAX(mt, tfs[j]);
+    mn = QX_MIN(mn, pn);
+  }
+  for (int i = 1; i < QX_SKIP_CORNERS; i++) CHECK(tf[i] >= tf[i - 1] && nb[i] >= nb[i - 1]);
+  CHECK_EQ_INT(tf[QX_SKIP_CORNERS - 1], mt);
+  CHECK_EQ_INT(nb[0], mn);
+}
+
+/* The corners of blocks whose (tf, norm) front has 1, 2, 3 (kept exactly),
+ * 4 to 16 (split into 3 runs) and more than 16 points (merged first), and
+ * of random blocks. */
+static void test_block_corners(void) {
+  uint32_t tfs[QX_BLOCK], dls[QX_BLOCK], tf[QX_SKIP_CORNERS];
+  uint8_t nb[QX_SKIP_CORNERS];
+  /* one point: every posting has the same length; the best tf wins */
+  for (uint32_t j = 0; j < QX_BLOCK; j++) {
+    tfs[j] = 1 + j % 7;
+    dls[j] = 50;
+  }
+  qx_block_corners(tf, nb, tfs, dls, QX_BLOCK, 60.0);
+  check_corners(tf, nb, tfs, dls, QX_BLOCK);
+  for (int i = 0; i < QX_SKIP_CORNERS; i++) CHECK(tf[i] == 7 && nb[i] == qx_norm_encode(50));
+  /* two and three points: the front itself */
+  for (uint32_t m = 2; m <= 3; m++) {
+    for (uint32_t j = 0; j < 40; j++) {
+      tfs[j] = j % m + 1; /* the tf grows with the length: every (tf, length) is on the front */
+      dls[j] = 10 + 100 * (j % m);
+    }
+    qx_block_corners(tf, nb, tfs, dls, 40, 60.0);
+    check_corners(tf, nb, tfs, dls, 40);
+    for (uint32_t i = 0; i < QX_SKIP_CORNERS; i++) {
+      uint32_t p = QX_MIN(i, m - 1);
+      CHECK(tf[i] == p + 1 && nb[i] == qx_norm_encode(10 + 100 * p));
+    }
+  }
+  /* a long front (128 points: more than 16, merged into runs first), with
+   * a huge tf (above the entry's u24) at its long end */
+  for (uint32_t j = 0; j < QX_BLOCK; j++) {
+    tfs[j] = j == QX_BLOCK - 1 ? 3000000000u : 1 + 2 * j;
+    dls[j] = 4 + 40 * j;
+  }
+  qx_block_corners(tf, nb, tfs, dls, QX_BLOCK, 72.0);
+  check_corners(tf, nb, tfs, dls, QX_BLOCK);
+  CHECK(tf[0] < tf[1] && tf[1] < tf[2]); /* three real runs */
+  /* random blocks: lengths and tfs of every shape */
+  for (int r = 0; r < 2000; r++) {
+    uint32_t n = 1 + rnd() % QX_BLOCK;
+    for (uint32_t j = 0; j < n; j++) {
+      tfs[j] = 1 + (rnd() % 3 == 0 ? rnd() % (r % 2 ? 40 : 4) : 0);
+      dls[j] = r % 5 == 0 ? 30 : 1 + rnd() % (r % 3 ? 400 : 5000);
+      if (r % 4 == 0) tfs[j] += dls[j] / 50; /* tf growing with the length: long fronts */
+    }
+    qx_block_corners(tf, nb, tfs, dls, n, 1.0 + rnd() % 200);
+    check_corners(tf, nb, tfs, dls, n);
+  }
+}
+
+/* A list written as postings 3 (16-byte entries: one corner, max tf and min
+ * norm) still reads: same postings, the entry's one corner repeated. */
+static void test_postings_v3(void) {
+  fake f;
+  fake_make(&f, 1000, 100000000);
+  uint32_t nb = f.t.nblocks, shift = nb * (QX_SKIP_ENTRY_SIZE - QX_SKIP_ENTRY_SIZE_V3);
+  qx_buf v3 = {0};
+  CHECK_EQ_INT(qx_buf_reserve(&v3, f.post.len), 0);
+  for (uint32_t b = 0; b < nb; b++) { /* last, data_off (the table is smaller), pos_off, min norm | max tf */
+    const uint8_t *e = f.post.data + (size_t)b * QX_SKIP_ENTRY_SIZE;
+    uint32_t v[4] = {qx_le32(e), qx_le32(e + 4) - shift, qx_le32(e + 8), e[12] | (qx_le32(e + 20) & ~0xffu)};
+    memcpy(v3.data + v3.len, v, sizeof v);
+    v3.len += sizeof v;
+  }
+  size_t data = (size_t)nb * QX_SKIP_ENTRY_SIZE;
+  memcpy(v3.data + v3.len, f.post.data + data, f.post.len - data);
+  v3.len += f.post.len - data;
+  qx_seg ix = f.ix;
+  ix.post.data = v3.data;
+  ix.post.len = v3.len;
+  ix.post_major = 3;
+  qx_term_info t = f.t;
+  t.post_len = v3.len;
+  qx_pcursor c, c4;
+  CHECK_EQ_INT(qx_pcursor_open(&c, &ix, &t), 0);
+  CHECK_EQ_INT(qx_pcursor_open(&c4, &f.ix, &f.t), 0);
+  CHECK_EQ_INT(c.esize, QX_SKIP_ENTRY_SIZE_V3);
+  for (uint32_t i = 0; i < f.n; i++) {
+    CHECK_EQ_INT(c.doc, f.docs[i]);
+    CHECK_EQ_INT(qx_pcursor_freq(&c), f.tfs[i]);
+    if (i % QX_BLOCK == 0) {
+      qx_block_bound b3, b4;
+      qx_pcursor_block_bound(&c, i / QX_BLOCK, &b3);
+      qx_pcursor_block_bound(&c4, i / QX_BLOCK, &b4);
+      for (int k = 0; k < QX_SKIP_CORNERS; k++) CHECK(b3.tf[k] == b4.tf[2] && b3.norm[k] == b4.norm[0]);
+    }
+    CHECK_EQ_INT(qx_pcursor_next(&c), 0);
+  }
+  CHECK(c.doc == QX_DOC_END);
+  qx_buf_free(&v3);
+  fake_free(&f);
 }
 
 static void test_postings(void) {
@@ -368,6 +482,40 @@ static void test_store(void) {
   free(t);
   CHECK_EQ_INT(qx_store_read(&t, &len, s, N + 1, 0, 10), QUARRY_ECORRUPT);
   qx_store_free(s);
+  /* frames read with pread: the same texts */
+  CHECK_EQ_INT(qx_store_open(&s, m.data, m.len, "store"), 0);
+  int fd = open(path, O_RDONLY);
+  CHECK(fd >= 0);
+  qx_store_read_by_fd(s, fd);
+  for (int i = 0; i < N; i += 7) {
+    char *u;
+    size_t ulen;
+    CHECK_EQ_INT(qx_store_read(&t, &len, s, (uint32_t)i, 3, 40000), 0);
+    CHECK(zero_padded(t, len));
+    qx_store *sm;
+    CHECK_EQ_INT(qx_store_open(&sm, m.data, m.len, "store"), 0);
+    CHECK_EQ_INT(qx_store_read(&u, &ulen, sm, (uint32_t)i, 3, 40000), 0);
+    CHECK(len == ulen && !memcmp(t, u, len));
+    qx_store_free(sm);
+    free(u);
+    free(t);
+  }
+  qx_store_free(s); /* closes fd */
+  /* a file shorter than its mapping (truncated under a reader): frames past
+   * its end are an error, not a crash or a read past the end */
+  const char *half = "/tmp/quarry-test-store-half.zst";
+  CHECK_EQ_INT(qx_file_write(half, m.data, QX_HEADER_SIZE + 16), 0); /* no whole frame */
+  CHECK_EQ_INT(qx_store_open(&s, m.data, m.len, "store"), 0);
+  fd = open(half, O_RDONLY);
+  CHECK(fd >= 0);
+  qx_store_read_by_fd(s, fd);
+  for (uint32_t d = 0; d < N; d += 11) {
+    t = NULL;
+    CHECK_EQ_INT(qx_store_read(&t, &len, s, d, 0, UINT64_MAX), QUARRY_ECORRUPT);
+    CHECK(t == NULL);
+  }
+  qx_store_free(s);
+  unlink(half);
   /* damaged copies: errors, never a crash */
   uint8_t *copy = malloc(m.len);
   for (int trial = 0; trial < 400; trial++) {
@@ -561,6 +709,8 @@ int main(void) {
   test_bitpack();
   test_postings();
   test_postings_big_tf();
+  test_block_corners();
+  test_postings_v3();
   test_cutter();
   test_manifest();
   test_store();
