@@ -17,6 +17,7 @@
  * go into a bounded heap; ties are broken by passage id (smaller first). The
  * speed work (MaxScore, block-max WAND) replaces this loop, not its results.
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -186,14 +187,36 @@ static int resolve_prefix(qx_rclause *out, quarry_index *ix, const char *prefix,
   pterm *p = rc ? NULL : qx_scratch_alloc(sc, (total ? total : 1) * sizeof *p);
   if (!rc && !p) rc = qx_err(QUARRY_ENOMEM, "out of memory");
   size_t n = 0;
-  for (uint32_t s = 0; !rc && s < ix->nseg; s++)
+  qx_lex_iter *it = NULL;
+  for (uint32_t s = 0; !rc && s < ix->nseg; s++) {
+    const qx_seg *sg = ix->seg[s];
+    if (sg->surf_lexicon && hi[s] > lo[s]) { /* forms = terms: read them in order */
+      if (!it && !(it = qx_scratch_alloc(sc, sizeof *it))) return qx_err(QUARRY_ENOMEM, "out of memory");
+      qx_lex_iter_init(it, sg, lo[s]);
+    }
     for (uint64_t i = lo[s]; !rc && i < hi[s]; i++) {
       uint32_t t;
+      const char *f;
+      char fbuf[QX_TERM_MAX];
       qx_term_info ti = {0};
-      rc = qx_seg_surface_get(&p[n].form, &p[n].flen, &t, ix->seg[s], i);
-      if (!rc) rc = qx_seg_term(&ti, ix->seg[s], t);
-      if (!rc) p[n].term = ti.str, p[n].tlen = ti.len, n++;
+      if (sg->surf_lexicon) {
+        rc = qx_lex_iter_next(it, &ti);
+        rc = rc == 1 ? 0 : rc ? rc : qx_err(QUARRY_ECORRUPT, "%s/lexicon: term %" PRIu64 " missing", sg->dir, i);
+        f = ti.str, p[n].flen = ti.len;
+      } else {
+        rc = qx_seg_surface_get(&f, &p[n].flen, &t, fbuf, sg, i);
+        if (!rc) rc = qx_seg_term(&ti, sg, t);
+      }
+      /* both strings may be in buffers of this loop (lexicon 3): keep copies */
+      char *fc = rc ? NULL : qx_scratch_alloc(sc, p[n].flen + ti.len + 1);
+      if (!rc && !fc) rc = qx_err(QUARRY_ENOMEM, "out of memory");
+      if (rc) break;
+      memcpy(fc, f, p[n].flen);
+      memcpy(fc + p[n].flen, ti.str, ti.len);
+      p[n].form = fc;
+      p[n].term = fc + p[n].flen, p[n].tlen = ti.len, n++;
     }
+  }
   if (rc) return rc;
   /* one entry per term, carrying its smallest form, then in form order */
   if (n > 1) qsort(p, n, sizeof *p, cmp_term_form);

@@ -585,11 +585,72 @@ static void test_build_open(void) {
   fixture_free(&f);
 }
 
-/* lexicon.idx: every term of a lexicon of several hundred terms (several
- * samples, a partial last one) is found at its id, with the sparse index
- * and without it (an index written before lexicon.idx existed); strings
- * before, between and after the terms are absent. */
-static void test_lexidx(void) {
+/* Every term of segment sg: found by id, by string and by the iterator
+ * (from 0 and from every id that starts or ends a block), strings just
+ * after or before a term are absent, and the prefix ranges of a lexicon
+ * without a surface file hold exactly the terms with the prefix. */
+static void check_lexicon(qx_seg *sg) {
+  qx_term_info t, u, v;
+  qx_lex_iter *it = malloc(sizeof *it), *it2 = malloc(sizeof *it2);
+  qx_lex_iter_init(it, sg, 0);
+  for (uint32_t id = 0; id < sg->nterms; id++) {
+    CHECK_EQ_INT(qx_seg_term(&t, sg, id), 0);
+    CHECK_EQ_INT(qx_lex_iter_next(it, &v), 1);
+    CHECK(v.id == id && v.len == t.len && !memcmp(v.str, t.str, t.len) && v.df == t.df && v.cf == t.cf &&
+          v.post_off == t.post_off && v.post_len == t.post_len && v.pos_off == t.pos_off && v.pos_len == t.pos_len &&
+          v.max_tf == t.max_tf && v.min_dl == t.min_dl && v.nblocks == t.nblocks);
+    CHECK(t.df >= 1 && t.cf >= t.df && t.max_tf >= 1 && t.max_tf <= t.cf);
+    CHECK_EQ_INT(qx_seg_find_term(&u, sg, t.str, t.len), 1);
+    CHECK(u.id == id && u.df == t.df && u.post_off == t.post_off && u.len == t.len && !memcmp(u.str, t.str, t.len));
+    char buf[QX_TERM_MAX + 1];
+    memcpy(buf, t.str, t.len);
+    buf[t.len] = 0; /* sorts right after the term, before the next one */
+    CHECK_EQ_INT(qx_seg_find_term(&u, sg, buf, t.len + 1), 0);
+    if (t.len > 1) { /* absent, or a term of its own ("chat", "chats") */
+      int r = qx_seg_find_term(&u, sg, t.str, t.len - 1);
+      CHECK(r == 0 || (r == 1 && u.id < id && u.len == t.len - 1 && !memcmp(u.str, t.str, u.len)));
+    }
+    if (id % 31 == 0 || id % 32 == 0) { /* an iterator starting here */
+      qx_lex_iter_init(it2, sg, id);
+      CHECK_EQ_INT(qx_lex_iter_next(it2, &u), 1);
+      CHECK(u.id == id && u.len == t.len && !memcmp(u.str, t.str, t.len) && u.post_off == t.post_off);
+    }
+  }
+  CHECK_EQ_INT(qx_lex_iter_next(it, &v), 0);
+  CHECK_EQ_INT(qx_seg_find_term(&u, sg, "", 0), 0);
+  CHECK_EQ_INT(qx_seg_find_term(&u, sg, "\x01", 1), 0);
+  CHECK_EQ_INT(qx_seg_find_term(&u, sg, "\xff\xff", 2), 0);
+  CHECK_EQ_INT(qx_seg_term(&u, sg, (uint32_t)sg->nterms), QUARRY_EINVAL);
+  if (sg->surf_lexicon) { /* no surface file: the forms are the lexicon's terms */
+    CHECK(sg->nsurface == sg->nterms && !sg->surf.len);
+    const char *prefixes[] = {"", "a", "wb", "t", "th", "zz", "\xff", "\x01"};
+    for (size_t k = 0; k < sizeof prefixes / sizeof *prefixes; k++) {
+      const char *pf = prefixes[k];
+      size_t pl = strlen(pf);
+      uint64_t want = 0, first = UINT64_MAX, lo, hi;
+      for (uint32_t id = 0; id < sg->nterms; id++) {
+        const char *form;
+        uint32_t fl, term;
+        char fbuf[QX_TERM_MAX];
+        CHECK_EQ_INT(qx_seg_term(&t, sg, id), 0);
+        CHECK_EQ_INT(qx_seg_surface_get(&form, &fl, &term, fbuf, sg, id), 0);
+        CHECK(term == id && fl == t.len && !memcmp(form, t.str, fl));
+        if (t.len >= pl && !memcmp(t.str, pf, pl)) {
+          want++;
+          if (first == UINT64_MAX) first = id;
+        }
+      }
+      CHECK_EQ_INT(qx_seg_surface_range(&lo, &hi, sg, pf, pl), 0);
+      CHECK_EQ_INT(hi - lo, want);
+      if (want) CHECK_EQ_INT(lo, first);
+    }
+  }
+  free(it);
+  free(it2);
+}
+
+/* lexicon 3: several blocks and a partial last one, lang none (no surface file). */
+static void test_lexicon(void) {
   enum { NW = 64 * 5 + 17 };
   char *text = malloc(NW * 12 + 1), *at = text;
   for (int i = 0; i < NW; i++) at += sprintf(at, "w%c%c%d ", 'a' + i % 26, 'a' + i / 26 % 26, i);
@@ -600,45 +661,47 @@ static void test_lexidx(void) {
   quarry_index *ix = NULL;
   CHECK_EQ_INT(quarry_index_open(&ix, f.idx), 0);
   qx_seg *sg = ix->seg[0];
-  CHECK(sg->lxi.len > 0);
-  CHECK_EQ_INT(sg->lxi_every, QX_LEXIDX_EVERY);
-  CHECK(sg->nterms >= NW && sg->nterms % QX_LEXIDX_EVERY != 0);
-  qx_map saved = sg->lxi;
-  for (int pass = 0; pass < 2; pass++) {
-    if (pass) sg->lxi.len = 0; /* fallback: the whole lexicon */
-    qx_term_info t, u;
-    for (uint32_t id = 0; id < sg->nterms; id++) {
-      CHECK_EQ_INT(qx_seg_term(&t, sg, id), 0);
-      CHECK_EQ_INT(qx_seg_find_term(&u, sg, t.str, t.len), 1);
-      CHECK_EQ_INT(u.id, id);
-      char buf[64];
-      memcpy(buf, t.str, t.len);
-      buf[t.len] = 0; /* sorts right after the term, before the next one */
-      CHECK_EQ_INT(qx_seg_find_term(&u, sg, buf, t.len + 1), 0);
-      if (t.len > 1) CHECK_EQ_INT(qx_seg_find_term(&u, sg, t.str, t.len - 1), 0);
-    }
-    CHECK_EQ_INT(qx_seg_find_term(&u, sg, "", 0), 0);
-    CHECK_EQ_INT(qx_seg_find_term(&u, sg, "\x01", 1), 0);
-    CHECK_EQ_INT(qx_seg_find_term(&u, sg, "\xff\xff", 2), 0);
-  }
-  sg->lxi = saved;
-  /* lang none: no surface file, the forms are the lexicon's terms */
-  CHECK(sg->surf_lexicon && sg->nsurface == sg->nterms && !sg->surf.len);
-  uint64_t want = 0, lo, hi;
-  for (uint32_t id = 0; id < sg->nterms; id++) {
-    qx_term_info t;
-    const char *form;
-    uint32_t fl, term;
-    CHECK_EQ_INT(qx_seg_term(&t, sg, id), 0);
-    CHECK_EQ_INT(qx_seg_surface_get(&form, &fl, &term, sg, id), 0);
-    CHECK(term == id && fl == t.len && form == t.str);
-    want += t.len >= 2 && !memcmp(t.str, "wb", 2);
-  }
-  CHECK_EQ_INT(qx_seg_surface_range(&lo, &hi, sg, "wb", 2), 0);
-  CHECK(want > 0 && hi - lo == want);
+  CHECK_EQ_INT(sg->lex_major, QX_LEXICON_MAJOR);
+  CHECK_EQ_INT(sg->lex3_bterms, QX_LEX3_BLOCK_TERMS);
+  CHECK(!sg->lxi.len); /* lexicon 3 needs no lexicon.idx */
+  CHECK(sg->nterms >= NW && sg->nterms % QX_LEX3_BLOCK_TERMS != 0);
+  check_lexicon(sg);
   CHECK_EQ_INT(quarry_index_verify(ix), 0);
   quarry_index_close(ix);
   fixture_free(&f);
+  /* a major version from the future is refused, with what to do */
+  uint8_t hdr[QX_HEADER_SIZE] = "QXLEXI01";
+  qx_map m = {.data = hdr, .len = sizeof hdr};
+  for (uint32_t v = 1; v <= QX_LEXICON_MAJOR + 1; v++) {
+    memcpy(hdr + 8, &v, 4);
+    int rc = qx_check_header(&m, QX_MAGIC_LEXICON, "lexicon");
+    CHECK_EQ_INT(rc, v <= QX_LEXICON_MAJOR ? 0 : QUARRY_EVERSION);
+    if (rc) CHECK(strstr(quarry_error_last(), "rebuild the index") != NULL);
+  }
+}
+
+/* Indexes written by an earlier quarry (tests/data/golden/): lexicon 2 with
+ * lexicon.idx, with and without the sparse index, with and without a surface
+ * file. */
+static void test_lexicon_golden(void) {
+  const char *dirs[] = {"tests/data/golden/lexicon2-none", "tests/data/golden/lexicon2-fr"};
+  for (size_t d = 0; d < 2; d++) {
+    quarry_index *ix = NULL;
+    CHECK_EQ_INT(quarry_index_open(&ix, dirs[d]), 0);
+    if (!ix) continue;
+    qx_seg *sg = ix->seg[0];
+    CHECK_EQ_INT(sg->lex_major, 2);
+    CHECK(sg->lxi.len > 0 && sg->lxi_every == QX_LEXIDX_EVERY && sg->nterms > 2 * QX_LEXIDX_EVERY);
+    CHECK_EQ_INT(sg->surf_lexicon, d == 0);
+    qx_map saved = sg->lxi;
+    for (int pass = 0; pass < 2; pass++) {
+      if (pass) sg->lxi.len = 0; /* an index from before lexicon.idx: the whole lexicon */
+      check_lexicon(sg);
+    }
+    sg->lxi = saved;
+    CHECK_EQ_INT(quarry_index_verify(ix), 0);
+    quarry_index_close(ix);
+  }
 }
 
 int main(void) {
@@ -652,6 +715,7 @@ int main(void) {
   test_manifest();
   test_store();
   test_build_open();
-  test_lexidx();
+  test_lexicon();
+  test_lexicon_golden();
   return qx_test_result();
 }
