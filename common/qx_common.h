@@ -36,6 +36,10 @@ void *qx_calloc(size_t n, size_t size);
 void *qx_realloc(void *p, size_t n);
 /* Grow *arr (element size `elem`) so it can hold at least `need` elements. */
 int qx_grow(void **arr, size_t *cap, size_t need, size_t elem);
+/* Grow n parallel arrays sharing one capacity *cap (arrs[i] points to the
+ * i-th array, elems[i] is its element size) so each holds at least `need`
+ * elements; *cap changes only when all of them grew. */
+int qx_grow_parallel(size_t *cap, size_t need, size_t n, void **const arrs[], const size_t elems[]);
 char *qx_strdup(const char *s);
 char *qx_strndup(const char *s, size_t n);
 

@@ -36,6 +36,23 @@ int qx_grow(void **arr, size_t *cap, size_t need, size_t elem) {
   return 0;
 }
 
+int qx_grow_parallel(size_t *cap, size_t need, size_t n, void **const arrs[], const size_t elems[]) {
+  if (need <= *cap) return 0;
+  size_t ncap = *cap ? *cap : 16;
+  while (ncap < need) {
+    if (ncap > SIZE_MAX / 2) return qx_err(QUARRY_ENOMEM, "allocation too large");
+    ncap *= 2;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (ncap > SIZE_MAX / elems[i]) return qx_err(QUARRY_ENOMEM, "allocation too large");
+    void *p = realloc(*arrs[i], ncap * elems[i]);
+    if (!p) return qx_err(QUARRY_ENOMEM, "out of memory (%zu bytes)", ncap * elems[i]);
+    *arrs[i] = p; /* a bigger array under the old capacity is harmless */
+  }
+  *cap = ncap;
+  return 0;
+}
+
 char *qx_strdup(const char *s) { return qx_strndup(s, strlen(s)); }
 
 char *qx_strndup(const char *s, size_t n) {

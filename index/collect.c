@@ -418,7 +418,9 @@ void qx_build_collect_free(qx_build *b) {
     free(b->runs[i].lbase);
     free(b->runs[i].cnt);
     free(b->runs[i].path);
+    free(b->runs[i].surf_path);
   }
+  free(b->surf_pairs);
   free(b->runs);
   free(b->chunk_pbase);
 }

@@ -14,13 +14,6 @@
 #include "qx_build.h"
 #include "qx_postings.h"
 
-typedef struct qx_out {
-  FILE *f;
-  char *path;
-  const char *name;
-  uint64_t at;
-} qx_out;
-
 static int out_write(qx_out *o, const void *p, size_t n) {
   if (n && fwrite(p, 1, n, o->f) != n) return qx_err_errno(QUARRY_EIO, "%s: write", o->path);
   o->at += n;
@@ -59,6 +52,33 @@ static int out_close(qx_out *o, qx_build *b, int rc) {
   if (!rc) rc = qx_build_add_file(b, o->name);
   free(o->path);
   memset(o, 0, sizeof *o);
+  return rc;
+}
+
+/* For the other writers of a build (surface.c, collect.c). */
+int qx_out_open(qx_out *o, qx_build *b, const char *name, const char *magic, uint32_t major) {
+  return out_open_v(o, b, name, magic, major);
+}
+int qx_out_write(qx_out *o, const void *p, size_t n) { return out_write(o, p, n); }
+int qx_out_pad(qx_out *o) { return out_pad(o); }
+int qx_out_close(qx_out *o, qx_build *b, int rc) { return out_close(o, b, rc); }
+
+int qx_out_patch(qx_out *o, uint64_t off, const void *p, size_t n) {
+  if (fflush(o->f) != 0 || pwrite(fileno(o->f), p, n, (off_t)off) != (ssize_t)n)
+    return qx_err_errno(QUARRY_EIO, "%s: write", o->path);
+  return 0;
+}
+
+int qx_out_copy_file(qx_out *o, const char *path) {
+  FILE *f = fopen(path, "rbe");
+  if (!f) return qx_err_errno(QUARRY_EIO, "%s", path);
+  char *buf = qx_malloc(1u << 20);
+  int rc = buf ? 0 : qx_err(QUARRY_ENOMEM, "out of memory");
+  size_t n;
+  while (!rc && (n = fread(buf, 1, 1u << 20, f)) > 0) rc = out_write(o, buf, n);
+  if (!rc && ferror(f)) rc = qx_err_errno(QUARRY_EIO, "%s: read", path);
+  fclose(f);
+  free(buf);
   return rc;
 }
 
@@ -229,11 +249,9 @@ int qx_build_write_postings(qx_build *b) {
   run_part *parts = qx_calloc(nr ? nr : 1, sizeof *parts);
   size_t *cur = qx_calloc(nr ? nr : 1, sizeof *cur);
   int rc = rd && parts && cur ? 0 : qx_err(QUARRY_ENOMEM, "out of memory");
-  for (unsigned w = 0; !rc && w < b->nthreads; w++) {
-    qx_inv *v = &b->inv[w];
-    if (!(v->new_id = qx_malloc((v->nterms ? v->nterms : 1) * sizeof *v->new_id))) rc = qx_err(QUARRY_ENOMEM, "out of memory");
-  }
   for (size_t r = 0; !rc && r < nr; r++) rc = qx_run_reader_open(&rd[r], b, &b->runs[r]);
+  qx_surf_join *sj = NULL;
+  if (!rc && !qx_build_surface_is_lexicon(b)) rc = qx_surf_join_open(&sj, b);
   qx_out po = {0}, pp = {0};
   lex_out lex = {0};
   qx_buf enc = {0}, pos = {0};
@@ -246,7 +264,7 @@ int qx_build_write_postings(qx_build *b) {
     size_t m = SIZE_MAX, nc = 0;
     for (size_t r = 0; r < nr; r++) {
       if (!rd[r].has) continue;
-      int c = m == SIZE_MAX ? -1 : qx_inv_cmp_terms(rd[r].w, rd[r].cur.tid, rd[m].w, rd[m].cur.tid);
+      int c = m == SIZE_MAX ? -1 : qx_bytes_cmp(rd[r].cur.str, rd[r].cur.slen, rd[m].cur.str, rd[m].cur.slen);
       if (c < 0) {
         m = r;
         nc = 0;
@@ -260,7 +278,6 @@ int qx_build_write_postings(qx_build *b) {
       parts[k] = (run_part){e->data, e->data + e->len, rd[cur[k]].run, 0, e->df, 0, 0, 0, NULL, 0};
       df += e->df;
       cf += e->cf;
-      rd[cur[k]].w->new_id[e->tid] = (uint32_t)n;
     }
     if (df > UINT32_MAX) rc = qx_err(QUARRY_EINVAL, "a term in more than 2^32 passages");
     uint32_t max_tf = 0, min_dl = 0;
@@ -270,11 +287,9 @@ int qx_build_write_postings(qx_build *b) {
     uint64_t post_off = po.at, pos_off = pp.at;
     if (!rc) rc = out_write(&po, enc.data, enc.len);
     if (!rc) rc = out_write(&pp, pos.data, pos.len);
-    const qx_inv *w = rd[m].w;
-    uint32_t tid = rd[m].cur.tid;
-    if (!rc)
-      rc = lex_add(&lex, (const char *)w->term_strs.data + w->term_off[tid], w->term_len[tid], (uint32_t)df, cf,
-                   post_off, pos_off, max_tf, min_dl);
+    const qx_run_rec *t = &rd[m].cur;
+    if (!rc) rc = lex_add(&lex, t->str, t->slen, (uint32_t)df, cf, post_off, pos_off, max_tf, min_dl);
+    if (!rc && sj) rc = qx_surf_join_term(sj, t->str, t->slen, (uint32_t)n);
     n++;
     for (size_t k = 0; !rc && k < nc; k++) rc = qx_run_reader_next(&rd[cur[k]]);
   }
@@ -282,6 +297,7 @@ int qx_build_write_postings(qx_build *b) {
   if (!rc) rc = out_pad(&po);
   rc = out_close(&po, b, rc);
   rc = out_close(&pp, b, rc);
+  if (sj) rc = qx_surf_join_close(sj, rc);
   for (size_t r = 0; rd && r < nr; r++) qx_run_reader_close(&rd[r]);
   b->nterms = n;
   if (!rc) rc = lex_write(b, &lex, n);
@@ -312,52 +328,6 @@ static int write_simple(qx_build *b, const char *name, const char *magic, uint64
   if (!rc && extra) rc = out_write(&o, extra->data, extra->len);
   if (!rc) rc = out_pad(&o);
   return out_close(&o, b, rc);
-}
-
-/* A surface form of a worker: (worker, index). */
-typedef struct surf_ref {
-  const qx_inv *w;
-  uint32_t i;
-} surf_ref;
-
-static int cmp_surf(const void *a, const void *b) {
-  const surf_ref *x = a, *y = b;
-  uint32_t lx = x->w->surf_len[x->i], ly = y->w->surf_len[y->i];
-  int c = memcmp(x->w->surf_strs.data + x->w->surf_off[x->i], y->w->surf_strs.data + y->w->surf_off[y->i],
-                 QX_MIN(lx, ly));
-  return c ? c : (lx > ly) - (lx < ly);
-}
-
-/* Every worker's forms, sorted, each form once (the same form always maps
- * to the same term, whichever worker saw it). */
-static int write_surface(qx_build *b) {
-  size_t total = 0;
-  for (unsigned w = 0; w < b->nthreads; w++) total += b->inv[w].nsurf;
-  surf_ref *refs = qx_malloc((total ? total : 1) * sizeof *refs);
-  if (!refs) return qx_err(QUARRY_ENOMEM, "out of memory");
-  size_t k = 0;
-  for (unsigned w = 0; w < b->nthreads; w++)
-    for (size_t i = 0; i < b->inv[w].nsurf; i++) refs[k++] = (surf_ref){&b->inv[w], (uint32_t)i};
-  qsort(refs, total, sizeof *refs, cmp_surf);
-  qx_buf ent = {0}, strs = {0};
-  int rc = 0;
-  size_t n = 0;
-  for (size_t r = 0; !rc && r < total; r++) {
-    if (r && !cmp_surf(&refs[r - 1], &refs[r])) continue;
-    const qx_inv *w = refs[r].w;
-    uint32_t i = refs[r].i;
-    uint32_t e32[2] = {w->surf_len[i], w->new_id[w->surf_term[i]]};
-    rc = qx_buf_put_u64(&ent, strs.len);
-    if (!rc) rc = qx_buf_append(&ent, e32, 8);
-    if (!rc) rc = qx_buf_append(&strs, w->surf_strs.data + w->surf_off[i], w->surf_len[i]);
-    n++;
-  }
-  b->nsurf = n;
-  if (!rc) rc = write_simple(b, "surface", QX_MAGIC_SURFACE, n, strs.len, 1, &ent, &strs);
-  free(refs);
-  qx_buf_free(&ent);
-  qx_buf_free(&strs);
-  return rc;
 }
 
 /* passages 2: the build's 32-byte records (u32 doc, u32 ntokens, u64 start,
@@ -432,6 +402,6 @@ int qx_build_write_tables(qx_build *b) {
     b->nsurf = b->nterms;
     rc = qx_manifest_set(qx_build_manifest(b), "surface", "lexicon");
   } else if (!rc)
-    rc = write_surface(b);
+    rc = qx_build_write_surface(b);
   return rc;
 }
