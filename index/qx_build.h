@@ -119,6 +119,22 @@ typedef struct qx_inv {
   pthread_t thread;
 } qx_inv;
 
+/* An output file of the segment (write.c): streamed, fsynced at close, then
+ * registered in the MANIFEST with its xxHash64. */
+typedef struct qx_out {
+  FILE *f;
+  char *path;
+  const char *name;
+  uint64_t at;
+} qx_out;
+int qx_out_open(qx_out *o, qx_build *b, const char *name, const char *magic, uint32_t major); /* + header */
+int qx_out_write(qx_out *o, const void *p, size_t n);
+int qx_out_pad(qx_out *o); /* to 8 bytes */
+int qx_out_patch(qx_out *o, uint64_t off, const void *p, size_t n); /* overwrite bytes written before */
+int qx_out_copy_file(qx_out *o, const char *path);                  /* append a file's bytes */
+int qx_out_close(qx_out *o, qx_build *b, int rc);
+int qx_out_end(qx_out *o, int rc); /* close without registering (nothing to do if not open) */
+
 struct qx_build {
   const quarry_build_opts *opts;
   qx_lang lang;
@@ -157,9 +173,14 @@ struct qx_build {
   /* totals */
   size_t nterms, nsurf;
   char *surf_pairs; /* (form, term id) pairs from the merge (surface.c) */
-  /* passages, norms, documents (committed) */
-  qx_buf passages, norms, docs, doc_strs;
-  uint64_t last_path_off, last_path_len; /* of the last committed document */
+  /* passages, norms, documents (committed): streamed to their files */
+  qx_out o_norms, o_psg, o_docs;
+  FILE *docstrs; /* the documents' strings, appended to docs at the end */
+  char *docstrs_path;
+  uint64_t docstrs_len;
+  qx_buf scratch, last_path; /* records being converted; the last committed path */
+  uint64_t last_path_off;
+  qx_map norms_map, psg_map, docs_map; /* the files, mapped once written (merge, vectors) */
   uint64_t npassages, npostings, total_tokens;
   uint32_t ndocs;
   qx_store_writer *store;
@@ -175,20 +196,6 @@ struct qx_build {
  * (MANIFEST `surface lexicon`; prefix queries read the lexicon). */
 static inline int qx_build_surface_is_lexicon(const qx_build *b) { return b->lang == QX_LANG_NONE; }
 
-/* An output file of the segment (write.c): streamed, fsynced at close, then
- * registered in the MANIFEST with its xxHash64. */
-typedef struct qx_out {
-  FILE *f;
-  char *path;
-  const char *name;
-  uint64_t at;
-} qx_out;
-int qx_out_open(qx_out *o, qx_build *b, const char *name, const char *magic, uint32_t major); /* + header */
-int qx_out_write(qx_out *o, const void *p, size_t n);
-int qx_out_pad(qx_out *o); /* to 8 bytes */
-int qx_out_patch(qx_out *o, uint64_t off, const void *p, size_t n); /* overwrite bytes written before */
-int qx_out_copy_file(qx_out *o, const char *path);                  /* append a file's bytes */
-int qx_out_close(qx_out *o, qx_build *b, int rc);
 
 void qx_build_note(qx_build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void qx_build_progress(qx_build *b, const char *phase, uint64_t done, uint64_t total);

@@ -43,16 +43,21 @@ static int out_open(qx_out *o, qx_build *b, const char *name, const char *magic)
   return out_open_v(o, b, name, magic, QX_FORMAT_MAJOR);
 }
 
-static int out_close(qx_out *o, qx_build *b, int rc) {
+int qx_out_end(qx_out *o, int rc) {
   if (o->f) {
     if (!rc && fflush(o->f) != 0) rc = qx_err_errno(QUARRY_EIO, "%s: write", o->path);
     if (!rc && fsync(fileno(o->f)) != 0) rc = qx_err_errno(QUARRY_EIO, "%s: fsync", o->path);
     if (fclose(o->f) != 0 && !rc) rc = qx_err_errno(QUARRY_EIO, "%s: close", o->path);
   }
-  if (!rc) rc = qx_build_add_file(b, o->name);
   free(o->path);
   memset(o, 0, sizeof *o);
   return rc;
+}
+
+static int out_close(qx_out *o, qx_build *b, int rc) {
+  const char *name = o->name;
+  rc = qx_out_end(o, rc);
+  return rc ? rc : qx_build_add_file(b, name);
 }
 
 /* For the other writers of a build (surface.c, collect.c). */
@@ -137,9 +142,11 @@ static int part_next(const qx_build *b, run_part *q, int first) {
 }
 
 /* Merge the runs' postings of one term (each in passage order) by passage id
- * into arrays + a positions buffer. */
-static int merge_term(const qx_build *b, run_part *parts, size_t np, uint32_t df, term_arrays *a, qx_buf *pos,
+ * into arrays; the positions go straight to their file (pp). */
+static int merge_term(const qx_build *b, run_part *parts, size_t np, uint32_t df, term_arrays *a, qx_out *pp,
                       uint32_t *max_tf, uint32_t *min_dl) {
+  uint64_t pos0 = pp->at;
+  const uint8_t *norms = b->norms_map.data + QX_HEADER_SIZE + 8; /* the norms file, written by collect.c */
   int rc = arrays_grow(a, df);
   *max_tf = 0;
   *min_dl = UINT32_MAX;
@@ -152,9 +159,9 @@ static int merge_term(const qx_build *b, run_part *parts, size_t np, uint32_t df
     run_part *q = &parts[m];
     a->docs[i] = q->gpid;
     a->tfs[i] = q->tf;
-    a->dls[i] = qx_norm_decode(b->norms.data[q->gpid]);
-    a->pos_rel[i] = pos->len;
-    rc = qx_buf_append(pos, q->pos, q->plen);
+    a->dls[i] = qx_norm_decode(norms[q->gpid]);
+    a->pos_rel[i] = pp->at - pos0;
+    rc = out_write(pp, q->pos, q->plen);
     *max_tf = QX_MAX(*max_tf, q->tf);
     *min_dl = QX_MIN(*min_dl, a->dls[i]);
     if (!rc && i && a->docs[i] <= a->docs[i - 1]) rc = qx_err(QUARRY_EIO, "internal: postings out of order");
@@ -249,12 +256,16 @@ int qx_build_write_postings(qx_build *b) {
   run_part *parts = qx_calloc(nr ? nr : 1, sizeof *parts);
   size_t *cur = qx_calloc(nr ? nr : 1, sizeof *cur);
   int rc = rd && parts && cur ? 0 : qx_err(QUARRY_ENOMEM, "out of memory");
+  char *npath = rc ? NULL : qx_path_join(b->tmpdir, "norms");
+  if (!rc) rc = npath ? qx_map_open(&b->norms_map, npath) : qx_err(QUARRY_ENOMEM, "out of memory");
+  free(npath);
+  if (!rc && b->norms_map.len < QX_HEADER_SIZE + 8 + b->npassages) rc = qx_err(QUARRY_EIO, "internal: norms");
   for (size_t r = 0; !rc && r < nr; r++) rc = qx_run_reader_open(&rd[r], b, &b->runs[r]);
   qx_surf_join *sj = NULL;
   if (!rc && !qx_build_surface_is_lexicon(b)) rc = qx_surf_join_open(&sj, b);
   qx_out po = {0}, pp = {0};
   lex_out lex = {0};
-  qx_buf enc = {0}, pos = {0};
+  qx_buf enc = {0};
   term_arrays a = {0};
   if (!rc) rc = out_open_v(&po, b, "postings", QX_MAGIC_POSTINGS, QX_POSTINGS_MAJOR);
   if (!rc) rc = out_open(&pp, b, "positions", QX_MAGIC_POSITIONS);
@@ -281,12 +292,11 @@ int qx_build_write_postings(qx_build *b) {
     }
     if (df > UINT32_MAX) rc = qx_err(QUARRY_EINVAL, "a term in more than 2^32 passages");
     uint32_t max_tf = 0, min_dl = 0;
-    pos.len = enc.len = 0;
-    if (!rc) rc = merge_term(b, parts, nc, (uint32_t)df, &a, &pos, &max_tf, &min_dl);
-    if (!rc) rc = qx_postings_encode(&enc, a.docs, a.tfs, a.dls, a.pos_rel, (uint32_t)df);
+    enc.len = 0;
     uint64_t post_off = po.at, pos_off = pp.at;
+    if (!rc) rc = merge_term(b, parts, nc, (uint32_t)df, &a, &pp, &max_tf, &min_dl);
+    if (!rc) rc = qx_postings_encode(&enc, a.docs, a.tfs, a.dls, a.pos_rel, (uint32_t)df);
     if (!rc) rc = out_write(&po, enc.data, enc.len);
-    if (!rc) rc = out_write(&pp, pos.data, pos.len);
     const qx_run_rec *t = &rd[m].cur;
     if (!rc) rc = lex_add(&lex, t->str, t->slen, (uint32_t)df, cf, post_off, pos_off, max_tf, min_dl);
     if (!rc && sj) rc = qx_surf_join_term(sj, t->str, t->slen, (uint32_t)n);
@@ -312,92 +322,17 @@ int qx_build_write_postings(qx_build *b) {
   qx_buf_free(&lex.lex);
   qx_buf_free(&lex.strs);
   qx_buf_free(&enc);
-  qx_buf_free(&pos);
   return rc;
 }
 
 /* ---- norms, passages, docs, surface -------------------------------------------- */
 
-static int write_simple(qx_build *b, const char *name, const char *magic, uint64_t h0, uint64_t h1, int two,
-                        const qx_buf *body, const qx_buf *extra) {
-  qx_out o;
-  int rc = out_open(&o, b, name, magic);
-  if (!rc) rc = out_write(&o, &h0, 8);
-  if (!rc && two) rc = out_write(&o, &h1, 8);
-  if (!rc) rc = out_write(&o, body->data, body->len);
-  if (!rc && extra) rc = out_write(&o, extra->data, extra->len);
-  if (!rc) rc = out_pad(&o);
-  return out_close(&o, b, rc);
-}
-
-/* passages 2: the build's 32-byte records (u32 doc, u32 ntokens, u64 start,
- * u64 end, u32 line, u32 0) as 24 bytes: u32 doc, u32 ntokens, u64 start,
- * u32 end - start, u32 line. */
-static int write_passages(qx_build *b) {
-  qx_out o;
-  int rc = out_open_v(&o, b, "passages", QX_MAGIC_PASSAGES, QX_TABLES_MAJOR);
-  uint64_t h[2] = {b->npassages, 0};
-  if (!rc) rc = out_write(&o, h, sizeof h);
-  for (size_t at = 0; !rc && at < b->passages.len; at += QX_PASSAGE_REC_SIZE) {
-    const uint8_t *r = b->passages.data + at;
-    uint64_t start = qx_le64(r + 8), len = qx_le64(r + 16) - start;
-    if (len > UINT32_MAX) {
-      rc = qx_err(QUARRY_EINVAL, "a passage over 4 GiB of text");
-      break;
-    }
-    uint8_t e[QX_PASSAGE_DISK_SIZE];
-    uint32_t v[2] = {(uint32_t)len, qx_le32(r + 24)};
-    memcpy(e, r, 16);
-    memcpy(e + 16, v, 8);
-    rc = out_write(&o, e, sizeof e);
-  }
-  if (!rc) rc = out_pad(&o);
-  return out_close(&o, b, rc);
-}
-
-static void put40(uint8_t *p, uint64_t v) {
-  uint32_t lo = (uint32_t)v;
-  memcpy(p, &lo, 4);
-  p[4] = (uint8_t)(v >> 32);
-}
-
-/* docs 2: the build's 72-byte records (add_doc: u64 path_off, title_off,
- * id_off, size, mtime, xxh64; u32 path_len, title_len, id_len,
- * first_passage, npassages, 0) as 56 bytes (docs/FORMAT.md). */
-static int write_docs(qx_build *b) {
-  qx_out o;
-  int rc = out_open_v(&o, b, "docs", QX_MAGIC_DOCS, QX_TABLES_MAJOR);
-  uint64_t h[2] = {b->ndocs, b->doc_strs.len};
-  if (!rc) rc = out_write(&o, h, sizeof h);
-  if (!rc && b->doc_strs.len > QX_LEX_OFF_MAX) rc = qx_err(QUARRY_EINVAL, "document paths, titles and ids over 1 TiB");
-  for (size_t at = 0; !rc && at < b->docs.len; at += QX_DOC_REC_SIZE) {
-    const uint8_t *r = b->docs.data + at;
-    uint32_t pl = qx_le32(r + 48), tl = qx_le32(r + 52);
-    if (pl > UINT16_MAX || tl > UINT8_MAX) {
-      rc = qx_err(QUARRY_EINVAL, "a document path over 64 KiB");
-      break;
-    }
-    uint8_t e[QX_DOC_DISK_SIZE] = {0};
-    memcpy(e, r + 24, 24);      /* size, mtime, xxh64 */
-    memcpy(e + 24, r + 60, 8);  /* first_passage, npassages */
-    memcpy(e + 32, r + 56, 4);  /* id_len */
-    put40(e + 36, qx_le64(r));  /* path */
-    uint16_t pl16 = (uint16_t)pl;
-    memcpy(e + 41, &pl16, 2);
-    put40(e + 43, qx_le64(r + 8)); /* title */
-    e[48] = (uint8_t)tl;
-    put40(e + 49, qx_le64(r + 16)); /* id */
-    rc = out_write(&o, e, sizeof e);
-  }
-  if (!rc) rc = out_write(&o, b->doc_strs.data, b->doc_strs.len);
-  if (!rc) rc = out_pad(&o);
-  return out_close(&o, b, rc);
-}
-
+/* norms, passages and docs were written while reading (collect.c): here
+ * they are registered, in the MANIFEST's order. */
 int qx_build_write_tables(qx_build *b) {
-  int rc = write_simple(b, "norms", QX_MAGIC_NORMS, b->npassages, 0, 0, &b->norms, NULL);
-  if (!rc) rc = write_passages(b);
-  if (!rc) rc = write_docs(b);
+  int rc = qx_build_add_file(b, "norms");
+  if (!rc) rc = qx_build_add_file(b, "passages");
+  if (!rc) rc = qx_build_add_file(b, "docs");
   if (!rc && qx_build_surface_is_lexicon(b)) { /* no stemming: every form is its own term */
     b->nsurf = b->nterms;
     rc = qx_manifest_set(qx_build_manifest(b), "surface", "lexicon");
