@@ -93,6 +93,9 @@ int qx_map_open(qx_map *out, const char *path);
  * it is renamed or swapped meanwhile. */
 int qx_map_openat(qx_map *out, int dirfd, const char *name, const char *path);
 int qx_file_readat(char **out, size_t *out_len, int dirfd, const char *name, const char *path);
+/* pread exactly n bytes at off (retrying short reads and EINTR); -1 on an
+ * error or end of file (errno 0 at end of file). */
+int qx_pread_full(int fd, void *buf, size_t n, uint64_t off);
 void qx_map_close(qx_map *m);
 
 /* Join a directory and a name into a heap string. */

@@ -149,20 +149,40 @@ int qx_varint_get(const uint8_t **p, const uint8_t *end, uint64_t *out) {
   return -1;
 }
 
+int qx_pread_full(int fd, void *buf, size_t n, uint64_t off) {
+  for (size_t got = 0; got < n;) {
+    ssize_t r = pread(fd, (uint8_t *)buf + got, n - got, (off_t)(off + got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r == 0) errno = 0;
+    if (r <= 0) return -1;
+    got += (size_t)r;
+  }
+  return 0;
+}
+
 int qx_file_read(char **out, size_t *out_len, const char *path) {
   return qx_file_readat(out, out_len, AT_FDCWD, path, path);
+}
+
+/* Open `name` (relative to dirfd) read-only and stat it; `path` names it in
+ * messages. */
+static int open_stat(int *fd_out, struct stat *st, int dirfd, const char *name, const char *path) {
+  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return qx_err_errno(errno == ENOENT ? QUARRY_ENOTFOUND : QUARRY_EIO, "%s", path);
+  if (fstat(fd, st) != 0) {
+    close(fd);
+    return qx_err_errno(QUARRY_EIO, "%s", path);
+  }
+  *fd_out = fd;
+  return 0;
 }
 
 int qx_file_readat(char **out, size_t *out_len, int dirfd, const char *name, const char *path) {
   *out = NULL;
   if (out_len) *out_len = 0;
-  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return qx_err_errno(errno == ENOENT ? QUARRY_ENOTFOUND : QUARRY_EIO, "%s", path);
   struct stat st;
-  if (fstat(fd, &st) != 0) {
-    close(fd);
-    return qx_err_errno(QUARRY_EIO, "%s", path);
-  }
+  int fd, rc = open_stat(&fd, &st, dirfd, name, path);
+  if (rc) return rc;
   size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 65536, len = 0;
   char *buf = malloc(cap);
   if (!buf) {
@@ -230,13 +250,9 @@ int qx_map_open(qx_map *out, const char *path) { return qx_map_openat(out, AT_FD
 int qx_map_openat(qx_map *out, int dirfd, const char *name, const char *path) {
   out->data = NULL;
   out->len = 0;
-  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return qx_err_errno(errno == ENOENT ? QUARRY_ENOTFOUND : QUARRY_EIO, "%s", path);
   struct stat st;
-  if (fstat(fd, &st) != 0) {
-    close(fd);
-    return qx_err_errno(QUARRY_EIO, "%s", path);
-  }
+  int fd, rc = open_stat(&fd, &st, dirfd, name, path);
+  if (rc) return rc;
   if (st.st_size > 0) {
     void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED) {

@@ -172,6 +172,11 @@ void qx_store_writer_free(qx_store_writer *w);
 typedef struct qx_store qx_store;
 /* Borrow a mapping (the caller keeps it alive). */
 int qx_store_open(qx_store **out, const uint8_t *data, size_t len, const char *path);
+/* Read the frames with pread from fd (owned from now on, closed by
+ * qx_store_free) instead of the mapping, which then serves only the tables:
+ * a search's resident memory holds the frames it decompresses, not every
+ * page of store.zst it ever touched. */
+void qx_store_read_by_fd(qx_store *s, int fd);
 uint64_t qx_store_count(const qx_store *s);
 /* Decompress bytes [start, end) of document `doc` (end clipped to the
  * document) into a new heap buffer: NUL-terminated, then QUARRY_TEXT_PAD

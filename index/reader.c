@@ -156,6 +156,9 @@ static int check_tables(qx_seg *ix, int sfd) {
   ix->docs_strings_len = qx_le64(p + 24);
   rc = qx_store_open(&ix->st, ix->store.data, ix->store.len, "store.zst");
   if (rc) return qx_err_wrap(rc, "%s", d);
+  int sfd_store = openat(sfd, "store.zst", O_RDONLY | O_CLOEXEC);
+  if (sfd_store < 0) return qx_err_errno(QUARRY_EIO, "%s/store.zst", d);
+  qx_store_read_by_fd(ix->st, sfd_store);
   if (qx_store_count(ix->st) != docs) return qx_err(QUARRY_ECORRUPT, "%s/store.zst: document count mismatch", d);
   ix->nterms = terms;
   ix->npassages = passages;
@@ -540,16 +543,6 @@ static int lexidx_range(uint64_t *lo_out, uint64_t *hi_out, const qx_seg *ix, co
   return 0;
 }
 
-static int pread_full(int fd, void *buf, size_t n, uint64_t off) {
-  for (size_t got = 0; got < n;) {
-    ssize_t r = pread(fd, (uint8_t *)buf + got, n - got, (off_t)(off + got));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return -1;
-    got += (size_t)r;
-  }
-  return 0;
-}
-
 /* Binary search of terms [lo, hi) (at most QX_LEXIDX_EVERY) read with
  * pread: their entries, then their strings, which the writer stores back to
  * back in term order. 1 found, 0 absent, 2 strings too long for the buffer
@@ -559,7 +552,7 @@ static int find_in_range(qx_term_info *out, const qx_seg *ix, uint64_t lo, uint6
   char sb[QX_LEXIDX_EVERY * (QX_TERM_MAX + 1)];
   size_t n = (size_t)(hi - lo), es = ix->lex_esize;
   size_t nread = es == QX_LEX_ENTRY_SIZE ? n + 1 : n; /* lexicon 2: and the next entry (or the sentinel) */
-  if (pread_full(ix->lex_fd, eb, nread * es, 32 + lo * es))
+  if (qx_pread_full(ix->lex_fd, eb, nread * es, 32 + lo * es))
     return qx_err_errno(QUARRY_EIO, "%s/lexicon: read", ix->dir);
   uint64_t s0, s1, lastoff;
   uint32_t l;
@@ -570,7 +563,7 @@ static int find_in_range(qx_term_info *out, const qx_seg *ix, uint64_t lo, uint6
     return qx_err(QUARRY_ECORRUPT, "%s/lexicon: terms %" PRIu64 "..%" PRIu64 " out of range", ix->dir, lo, hi);
   if (s1 - s0 > sizeof sb) return 2;
   uint64_t str_at = (uint64_t)(ix->lex_strings - ix->lex.data) + s0;
-  if (pread_full(ix->lex_fd, sb, (size_t)(s1 - s0), str_at))
+  if (qx_pread_full(ix->lex_fd, sb, (size_t)(s1 - s0), str_at))
     return qx_err_errno(QUARRY_EIO, "%s/lexicon: read", ix->dir);
   size_t a = 0, b = n;
   while (a < b) {

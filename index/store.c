@@ -209,6 +209,7 @@ struct qx_store {
   const uint8_t *frames, *docs;
   uint64_t ftable, nframes, n;
   const char *path;
+  int fd; /* >= 0: frames are read with pread (qx_store_read_by_fd) */
 };
 
 int qx_store_open(qx_store **out, const uint8_t *data, size_t len, const char *path) {
@@ -222,10 +223,12 @@ int qx_store_open(qx_store **out, const uint8_t *data, size_t len, const char *p
     return qx_err(QUARRY_ECORRUPT, "%s: bad tables", path);
   qx_store *s = qx_calloc(1, sizeof *s);
   if (!s) return qx_err(QUARRY_ENOMEM, "out of memory");
-  *s = (qx_store){data, len, data + ftable, data + dtable, ftable, nframes, n, path};
+  *s = (qx_store){data, len, data + ftable, data + dtable, ftable, nframes, n, path, -1};
   *out = s;
   return 0;
 }
+
+void qx_store_read_by_fd(qx_store *s, int fd) { s->fd = fd; }
 
 uint64_t qx_store_count(const qx_store *s) { return s->n; }
 
@@ -240,9 +243,25 @@ int qx_store_read(char **out, size_t *out_len, qx_store *s, uint32_t doc, uint64
   uint64_t a = qx_le64(s->frames + 8 * (size_t)fr), b = qx_le64(s->frames + 8 * ((size_t)fr + 1));
   if (a < QX_HEADER_SIZE || a > b || b > s->ftable)
     return qx_err(QUARRY_ECORRUPT, "%s: document %u: frame out of range", s->path, doc);
-  unsigned long long cs = ZSTD_getFrameContentSize(s->data + a, (size_t)(b - a));
-  if (cs == ZSTD_CONTENTSIZE_ERROR || cs == ZSTD_CONTENTSIZE_UNKNOWN || off > cs || dlen > cs - off)
+  const uint8_t *src = s->data + a;
+  uint8_t *copy = NULL; /* the frame read with pread */
+  if (s->fd >= 0) {
+    copy = malloc((size_t)(b - a) + 1);
+    if (!copy) return qx_err(QUARRY_ENOMEM, "out of memory");
+    if (qx_pread_full(s->fd, copy, (size_t)(b - a), a)) {
+      int e = errno;
+      free(copy);
+      if (!e) return qx_err(QUARRY_ECORRUPT, "%s: document %u: file truncated", s->path, doc);
+      errno = e;
+      return qx_err_errno(QUARRY_EIO, "%s", s->path);
+    }
+    src = copy;
+  }
+  unsigned long long cs = ZSTD_getFrameContentSize(src, (size_t)(b - a));
+  if (cs == ZSTD_CONTENTSIZE_ERROR || cs == ZSTD_CONTENTSIZE_UNKNOWN || off > cs || dlen > cs - off) {
+    free(copy);
     return qx_err(QUARRY_ECORRUPT, "%s: document %u: bad frame header", s->path, doc);
+  }
   if (end > dlen) end = dlen;
   if (start > end) start = end;
   start += off; /* now offsets in the frame's content */
@@ -253,11 +272,12 @@ int qx_store_read(char **out, size_t *out_len, qx_store *s, uint32_t doc, uint64
   ZSTD_DCtx *dctx = res ? ZSTD_createDCtx() : NULL;
   if (!dctx) {
     free(res);
+    free(copy);
     return qx_err(QUARRY_ENOMEM, "out of memory");
   }
   size_t got = 0, r_ = 1;
   uint64_t produced = 0;
-  ZSTD_inBuffer in = {s->data + a, (size_t)(b - a), 0};
+  ZSTD_inBuffer in = {src, (size_t)(b - a), 0};
   char chunk[1 << 16];
   int rc = 0;
   while (produced < end) {
@@ -281,6 +301,7 @@ int qx_store_read(char **out, size_t *out_len, qx_store *s, uint32_t doc, uint64
     }
   }
   ZSTD_freeDCtx(dctx);
+  free(copy);
   if (!rc && got != want) rc = qx_err(QUARRY_ECORRUPT, "%s: document %u: frame shorter than its header says", s->path, doc);
   if (rc) {
     free(res);
@@ -292,4 +313,8 @@ int qx_store_read(char **out, size_t *out_len, qx_store *s, uint32_t doc, uint64
   return 0;
 }
 
-void qx_store_free(qx_store *s) { free(s); }
+void qx_store_free(qx_store *s) {
+  if (!s) return;
+  if (s->fd >= 0) close(s->fd);
+  free(s);
+}

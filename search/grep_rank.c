@@ -160,6 +160,18 @@ static void close_unit(qx_rank *r, size_t end) {
   memset(r->cur_tf, 0, r->nq * sizeof *r->cur_tf);
 }
 
+/* Skip blank lines from the current line on; the next non-blank line starts
+ * a unit. */
+static void start_unit(qx_rank *r) {
+  while (r->line_start < r->len && is_blank(r->text + r->line_start, r->text + r->len)) {
+    r->line_start = r->line_end < r->len ? r->line_end + 1 : r->len;
+    r->line_no++;
+    r->line_end = find_eol(r, r->line_start);
+  }
+  r->unit_start = r->line_start;
+  r->unit_line = r->line_no;
+}
+
 /* The current line is over: close the unit if the unit kind says so, and
  * move to the next line (skipping blank lines between units). */
 static void line_end_event(qx_rank *r) {
@@ -170,15 +182,7 @@ static void line_end_event(qx_rank *r) {
   r->line_start = next;
   r->line_no++;
   r->line_end = find_eol(r, next);
-  if (close) {
-    while (r->line_start < r->len && is_blank(r->text + r->line_start, r->text + r->len)) {
-      r->line_start = r->line_end < r->len ? r->line_end + 1 : r->len;
-      r->line_no++;
-      r->line_end = find_eol(r, r->line_start);
-    }
-    r->unit_start = r->line_start;
-    r->unit_line = r->line_no;
-  }
+  if (close) start_unit(r);
 }
 
 static int on_token(void *ctx, const qx_token *t) {
@@ -202,14 +206,7 @@ int qx_rank_add(qx_rank *r, uint32_t doc, const char *text, size_t len) {
   r->line_end = find_eol(r, 0);
   r->cur_dl = 0;
   memset(r->cur_tf, 0, r->nq * sizeof *r->cur_tf);
-  /* skip leading blank lines */
-  while (r->line_start < r->len && is_blank(r->text + r->line_start, r->text + r->len)) {
-    r->line_start = r->line_end < r->len ? r->line_end + 1 : r->len;
-    r->line_no++;
-    r->line_end = find_eol(r, r->line_start);
-  }
-  r->unit_start = r->line_start;
-  r->unit_line = r->line_no;
+  start_unit(r);
   int rc = len ? qx_analyze(r->an, text, len, 0, on_token, r) : 0;
   if (!rc && !r->err) close_unit(r, r->line_end);
   if (r->err) rc = r->err;

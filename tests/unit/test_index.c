@@ -2,6 +2,8 @@
  * their cursor (including damaged blocks), the passage cutter, the MANIFEST,
  * and a small build + open + damage round trip. */
 #include <stdlib.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "index_fixture.h"
 #include "qx_index.h"
@@ -368,6 +370,40 @@ static void test_store(void) {
   free(t);
   CHECK_EQ_INT(qx_store_read(&t, &len, s, N + 1, 0, 10), QUARRY_ECORRUPT);
   qx_store_free(s);
+  /* frames read with pread: the same texts */
+  CHECK_EQ_INT(qx_store_open(&s, m.data, m.len, "store"), 0);
+  int fd = open(path, O_RDONLY);
+  CHECK(fd >= 0);
+  qx_store_read_by_fd(s, fd);
+  for (int i = 0; i < N; i += 7) {
+    char *u;
+    size_t ulen;
+    CHECK_EQ_INT(qx_store_read(&t, &len, s, (uint32_t)i, 3, 40000), 0);
+    CHECK(zero_padded(t, len));
+    qx_store *sm;
+    CHECK_EQ_INT(qx_store_open(&sm, m.data, m.len, "store"), 0);
+    CHECK_EQ_INT(qx_store_read(&u, &ulen, sm, (uint32_t)i, 3, 40000), 0);
+    CHECK(len == ulen && !memcmp(t, u, len));
+    qx_store_free(sm);
+    free(u);
+    free(t);
+  }
+  qx_store_free(s); /* closes fd */
+  /* a file shorter than its mapping (truncated under a reader): frames past
+   * its end are an error, not a crash or a read past the end */
+  const char *half = "/tmp/quarry-test-store-half.zst";
+  CHECK_EQ_INT(qx_file_write(half, m.data, QX_HEADER_SIZE + 16), 0); /* no whole frame */
+  CHECK_EQ_INT(qx_store_open(&s, m.data, m.len, "store"), 0);
+  fd = open(half, O_RDONLY);
+  CHECK(fd >= 0);
+  qx_store_read_by_fd(s, fd);
+  for (uint32_t d = 0; d < N; d += 11) {
+    t = NULL;
+    CHECK_EQ_INT(qx_store_read(&t, &len, s, d, 0, UINT64_MAX), QUARRY_ECORRUPT);
+    CHECK(t == NULL);
+  }
+  qx_store_free(s);
+  unlink(half);
   /* damaged copies: errors, never a crash */
   uint8_t *copy = malloc(m.len);
   for (int trial = 0; trial < 400; trial++) {
