@@ -103,6 +103,9 @@ char *qx_path_join(const char *dir, const char *name);
 
 /* ---- checksums ---------------------------------------------------------- */
 uint64_t qx_xxh64(const void *data, size_t len);
+/* The xxHash64 and size of a file, read in 1 MiB blocks (a mapping would
+ * count every page of the file in the resident set). */
+int qx_file_xxh64(uint64_t *hash, uint64_t *size, const char *path);
 
 /* ---- time --------------------------------------------------------------- */
 double qx_now(void); /* monotonic seconds */

@@ -145,13 +145,11 @@ qx_manifest *qx_build_manifest(qx_build *b) { return &b->man; }
 int qx_build_add_file(qx_build *b, const char *name) {
   char *path = qx_path_join(b->tmpdir, name);
   if (!path) return qx_err(QUARRY_ENOMEM, "out of memory");
-  qx_map m;
-  int rc = qx_map_open(&m, path);
+  uint64_t h, size;
+  int rc = qx_file_xxh64(&h, &size, path);
   free(path);
-  if (rc) return rc;
-  rc = qx_manifest_add_file(&b->man, name, m.len, qx_xxh64(m.data, m.len));
-  b->bytes_out += m.len;
-  qx_map_close(&m);
+  if (!rc) rc = qx_manifest_add_file(&b->man, name, size, h);
+  b->bytes_out += size;
   return rc;
 }
 

@@ -4,8 +4,9 @@
  * chunk-local ids, adds their postings to its current run and compresses
  * the chunk's store.zst frames. A run lives in memory as one varint stream
  * per term (passage gap, tf, positions), the layout the old single-threaded
- * builder had; when it outgrows its share of --memory it is written to a
- * file, terms in byte order, and the worker starts a new one. write.c
+ * builder had; when it (with its dictionaries) outgrows its share of
+ * --memory it is written to a file, terms in byte order with their
+ * strings, and the worker starts a new one with empty dictionaries. write.c
  * merges every run into the final postings.
  *
  * This is the scheme of Lucene's and Tantivy's indexers (per-thread

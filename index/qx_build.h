@@ -7,10 +7,12 @@
  * The documents are read in order and cut into chunks (about 1 MiB of text,
  * whole store.zst blocks). Each chunk is analysed by one worker into that
  * worker's current run (term -> postings, run-local passage ids); a worker
- * whose run outgrows its share of --memory writes it to a file sorted by
- * term (a "spilled" run) and starts a new one. The chunks' tables and store
- * frames are committed in chunk order, which fixes the global ids. At the
- * end every run is merged term by term into the final postings. The output
+ * whose run (postings and dictionaries) outgrows its share of --memory
+ * writes it to a file sorted by term, with the term strings (a "spilled"
+ * run), and starts a new one with empty dictionaries. The chunks' tables
+ * and store frames are committed in chunk order, which fixes the global
+ * ids, straight to their files. At the end every run is merged term by
+ * term into the final postings (and, with stemming, the surface forms). The output
  * does not depend on the number of threads or on the memory bound.
  */
 #ifndef QX_BUILD_H
