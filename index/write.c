@@ -9,6 +9,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "qx_build.h"
@@ -250,8 +251,19 @@ static int lex_write(qx_build *b, lex_out *l, size_t n) {
   return rc;
 }
 
+/* Every run file is open during the merge (two with stemming): a small
+ * bound on a big corpus makes hundreds, past the usual soft limit of 1024
+ * descriptors; raise it towards the hard limit if needed. */
+static void fd_room(size_t need) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need) return;
+  rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 int qx_build_write_postings(qx_build *b) {
   size_t nr = b->nruns;
+  fd_room(2 * nr + 64);
   qx_run_reader *rd = qx_calloc(nr ? nr : 1, sizeof *rd);
   run_part *parts = qx_calloc(nr ? nr : 1, sizeof *parts);
   size_t *cur = qx_calloc(nr ? nr : 1, sizeof *cur);
