@@ -39,10 +39,13 @@ static int dump_seg(const qx_seg *sg, uint32_t pbase, uint32_t dbase) {
   uint32_t pos[4096];
   qx_pcursor *c = malloc(sizeof *c);
   int rc = c ? 0 : qx_err(QUARRY_ENOMEM, "out of memory");
+  qx_lex_iter *it = malloc(sizeof *it);
+  if (!rc && !it) rc = qx_err(QUARRY_ENOMEM, "out of memory");
+  if (!rc) qx_lex_iter_init(it, sg, 0);
   for (uint32_t t = 0; !rc && t < sg->nterms; t++) {
     qx_term_info ti = {0};
-    rc = qx_seg_term(&ti, sg, t);
-    if (!rc) rc = qx_pcursor_open(c, sg, &ti);
+    rc = qx_lex_iter_next(it, &ti);
+    rc = rc == 1 ? qx_pcursor_open(c, sg, &ti) : rc ? rc : qx_err(QUARRY_ECORRUPT, "lexicon: term %u missing", t);
     while (!rc && c->doc != QX_DOC_END) {
       uint32_t tf = qx_pcursor_freq(c);
       if (tf > 4096) {
@@ -66,6 +69,7 @@ static int dump_seg(const qx_seg *sg, uint32_t pbase, uint32_t dbase) {
     }
   }
   free(c);
+  free(it);
   if (rc) {
     free(all);
     return rc;
@@ -92,9 +96,10 @@ static int dump_seg(const qx_seg *sg, uint32_t pbase, uint32_t dbase) {
   }
   for (uint64_t i = 0; !rc && i < sg->nsurface; i++) {
     const char *f;
+    char fbuf[QX_TERM_MAX];
     uint32_t fl, t;
     qx_term_info ti = {0};
-    rc = qx_seg_surface_get(&f, &fl, &t, sg, i);
+    rc = qx_seg_surface_get(&f, &fl, &t, fbuf, sg, i);
     if (!rc) rc = qx_seg_term(&ti, sg, t);
     if (rc) break;
     printf("{\"type\":\"surface\",\"form\":");

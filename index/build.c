@@ -122,8 +122,6 @@ int qx_build_passage_text(char **out, size_t *out_len, qx_build *b, uint32_t pid
   return qx_store_read(out, out_len, b->store_rd, qx_le32(r), start, start + qx_le32(r + 16));
 }
 
-static uint64_t get40(const uint8_t *p) { return qx_le32(p) | (uint64_t)p[4] << 32; }
-
 int qx_build_passage_input(char **out, size_t *out_len, qx_build *b, uint32_t pid) {
   char *text = NULL;
   size_t len = 0;
@@ -132,7 +130,7 @@ int qx_build_passage_input(char **out, size_t *out_len, qx_build *b, uint32_t pi
   uint32_t doc = qx_le32(b->psg_map.data + 32 + (size_t)pid * QX_PASSAGE_DISK_SIZE);
   const uint8_t *d = b->docs_map.data + 32 + (size_t)doc * QX_DOC_DISK_SIZE; /* docs 2 (docs/FORMAT.md) */
   const char *strs = (const char *)b->docs_map.data + 32 + (size_t)b->ndocs * QX_DOC_DISK_SIZE;
-  uint64_t toff = get40(d + 43);
+  uint64_t toff = qx_le40(d + 43);
   uint32_t tl = d[48], first = qx_le32(d + 24);
   if (doc >= b->ndocs || 32 + (size_t)b->ndocs * QX_DOC_DISK_SIZE + toff + tl > b->docs_map.len)
     rc = qx_err(QUARRY_EIO, "internal: docs");

@@ -62,12 +62,6 @@ static int tables_close(qx_build *b) {
   return rc;
 }
 
-static void put40(uint8_t *p, uint64_t v) {
-  uint32_t lo = (uint32_t)v;
-  memcpy(p, &lo, 4);
-  p[4] = (uint8_t)(v >> 32);
-}
-
 /* passages 2: the worker's 32-byte records (u32 doc, u32 ntokens, u64
  * start, u64 end, u32 line, u32 0) as 24 bytes: u32 doc, u32 ntokens, u64
  * start, u32 end - start, u32 line. */
@@ -121,12 +115,12 @@ static int commit_docs(qx_build *b, const qx_chunk *ck, uint32_t pid_base) {
     memcpy(e + 24, &first, 4); /* first_passage, npassages */
     memcpy(e + 28, r + 64, 4);
     memcpy(e + 32, r + 56, 4); /* id_len */
-    put40(e + 36, off[0]);
+    qx_put40(e + 36, off[0]);
     uint16_t pl16 = (uint16_t)pl;
     memcpy(e + 41, &pl16, 2);
-    put40(e + 43, off[1]);
+    qx_put40(e + 43, off[1]);
     e[48] = (uint8_t)tl;
-    put40(e + 49, off[2]);
+    qx_put40(e + 49, off[2]);
     o->len += QX_DOC_DISK_SIZE;
     if (at + QX_DOC_REC_SIZE == ck->recs.len) { /* the last path, for the next chunk */
       uint64_t v = qx_le64(r);

@@ -6,30 +6,116 @@
  * 2015; the packers live in bitpack_*.c, one per instruction set).
  * Every offset and count read from disk is checked before use.
  */
+#include <math.h>
+
 #include "qx_postings.h"
 
 unsigned qx_bits_needed(uint32_t max) { return max ? 32u - (unsigned)__builtin_clz(max) : 0u; }
 
 size_t qx_bitpack_size(uint32_t n, unsigned bits) { return (size_t)(((uint64_t)n * bits + 7) / 8); }
 
-/* The skip entry of one block (docs/FORMAT.md, postings 3): u32 last id,
+/* ---- block corners (postings 4) --------------------------------------------
+ * A block's bound must hold for any k1, b and avgdl given at query time, so
+ * it cannot be a score (PISA and Tantivy store the block's best score under
+ * their fixed parameters). One corner (max tf, min norm) is loose: on the
+ * 10^6-passage benchmark corpus, for a frequent word nearly every block keeps
+ * a bound above the top-10 threshold while a handful really hold a better
+ * score. The (tf, norm) Pareto front of a block (the postings that no other
+ * beats in both tf and length: 5 to 10 points for a frequent word) cut into
+ * 3 runs, each replaced by its corner (the run's max tf at its min norm),
+ * gave about the exact block maxima's count at every (k1, b) tried
+ * (search/README.md). The split is the one whose bounds multiply to the least
+ * over a few reference (k1, b): no single parameter setting is favoured. */
+#define REF_N 4
+static const double ref_k1[REF_N] = {0.8, 1.6, 0.8, 1.6}, ref_b[REF_N] = {0.3, 0.3, 0.8, 0.8};
+#define FRONT_MAX 16 /* longer fronts are first merged into this many runs */
+
+void qx_block_corners(uint32_t tf[QX_SKIP_CORNERS], uint8_t norm[QX_SKIP_CORNERS], const uint32_t *tfs,
+                      const uint32_t *dls, uint32_t n, double avgdl) {
+  /* the front: by norm ascending, each point's tf above every shorter one's */
+  uint32_t best[256] = {0}, ft[256];
+  uint8_t fn[256];
+  for (uint32_t j = 0; j < n; j++) {
+    uint8_t nb = qx_norm_encode(dls[j]);
+    best[nb] = QX_MAX(best[nb], tfs[j]);
+  }
+  uint32_t m = 0, top = 0;
+  for (uint32_t v = 0; v < 256; v++)
+    if (best[v] > top) {
+      top = best[v];
+      ft[m] = top;
+      fn[m++] = (uint8_t)v;
+    }
+  if (m > FRONT_MAX) { /* runs of consecutive points, each its corner: still dominating */
+    uint32_t per = (m + FRONT_MAX - 1) / FRONT_MAX, k = 0;
+    for (uint32_t s = 0; s < m; s += per) {
+      uint32_t e = QX_MIN(m, s + per) - 1;
+      ft[k] = ft[e];
+      fn[k++] = fn[s];
+    }
+    m = k;
+  }
+  if (m <= QX_SKIP_CORNERS) { /* the front itself (padded with its last point): exact */
+    for (uint32_t i = 0; i < QX_SKIP_CORNERS; i++) {
+      tf[i] = ft[QX_MIN(i, m - 1)];
+      norm[i] = fn[QX_MIN(i, m - 1)];
+    }
+    return;
+  }
+  /* S[r][s][e]: the saturation e's tf reaches at s's norm under reference r */
+  double S[REF_N][FRONT_MAX][FRONT_MAX];
+  if (!(avgdl > 0)) avgdl = 1;
+  for (uint32_t r = 0; r < REF_N; r++)
+    for (uint32_t s = 0; s < m; s++) {
+      double K = ref_k1[r] * (1.0 - ref_b[r] + ref_b[r] * (double)qx_norm_table[fn[s]] / avgdl);
+      for (uint32_t e = s; e < m; e++) S[r][s][e] = ft[e] / (ft[e] + K);
+    }
+  /* runs [0, a), [a, c), [c, m); a == c or c == m: fewer runs */
+  double bestv = HUGE_VAL;
+  uint32_t ba = m, bc = m;
+  for (uint32_t a = 1; a <= m; a++)
+    for (uint32_t c = a; c <= m; c++) {
+      double v = 1;
+      for (uint32_t r = 0; r < REF_N; r++) {
+        double u = S[r][0][a - 1];
+        if (c > a) u = QX_MAX(u, S[r][a][c - 1]);
+        if (m > c) u = QX_MAX(u, S[r][c][m - 1]);
+        v *= u;
+      }
+      if (v < bestv) {
+        bestv = v;
+        ba = a;
+        bc = c;
+      }
+    }
+  uint32_t cut[QX_SKIP_CORNERS + 1] = {0, ba, bc, m}, k = 0;
+  for (uint32_t g = 0; g < QX_SKIP_CORNERS; g++)
+    if (cut[g + 1] > cut[g]) {
+      tf[k] = ft[cut[g + 1] - 1];
+      norm[k++] = fn[cut[g]];
+    }
+  for (; k < QX_SKIP_CORNERS; k++) { /* fewer runs: repeat the last corner */
+    tf[k] = tf[k - 1];
+    norm[k] = norm[k - 1];
+  }
+}
+
+/* The skip entry of one block (docs/FORMAT.md, postings 4): u32 last id,
  * u32 offset of the block in the list, u32 offset of its positions in the
- * term's, u8 smallest norm byte, u24 largest tf (QX_SKIP_TF_ESCAPE: at
- * least that; the reader then takes the term's max_tf, a looser bound). */
-static int put_entry(uint8_t *e, uint32_t last, uint64_t data_off, uint64_t pos_off, uint32_t min_dl,
-                     uint32_t max_tf) {
+ * term's, then three corners, each u8 norm byte | u24 tf (QX_SKIP_TF_ESCAPE:
+ * at least that; the reader then takes the term's max_tf, a looser bound). */
+static int put_entry(uint8_t *e, uint32_t last, uint64_t data_off, uint64_t pos_off, const uint32_t *tf,
+                     const uint8_t *norm) {
   if (data_off > UINT32_MAX || pos_off > UINT32_MAX)
     return qx_err(QUARRY_EINVAL, "a term's postings or positions over 4 GiB (the postings format's limit)");
-  /* min_dl is a decoded norm: encoding it back gives its byte (a smaller
-   * length for any other value, still a valid bound) */
-  uint32_t v[4] = {last, (uint32_t)data_off, (uint32_t)pos_off,
-                   (uint32_t)qx_norm_encode(min_dl) | QX_MIN(max_tf, QX_SKIP_TF_ESCAPE) << 8};
+  uint32_t v[3 + QX_SKIP_CORNERS] = {last, (uint32_t)data_off, (uint32_t)pos_off};
+  for (int i = 0; i < QX_SKIP_CORNERS; i++) v[3 + i] = (uint32_t)norm[i] | QX_MIN(tf[i], QX_SKIP_TF_ESCAPE) << 8;
   memcpy(e, v, sizeof v);
   return 0;
 }
 
 int qx_postings_encode(qx_buf *out, const uint32_t *docs, const uint32_t *tfs, const uint32_t *dls,
-                       const uint64_t *pos_rel, uint32_t n) {
+                       const uint64_t *pos_rel, uint32_t n, double avgdl) {
   uint32_t nblocks = (n + QX_BLOCK - 1) / QX_BLOCK;
   /* A single-block list has no skip table: everything in its entry is in the
    * lexicon (df, max_tf, min_dl) or found by decoding the block. */
@@ -45,19 +131,23 @@ int qx_postings_encode(qx_buf *out, const uint32_t *docs, const uint32_t *tfs, c
   uint32_t prev = 0;
   for (uint32_t b = 0; b < nblocks; b++) {
     uint32_t lo = b * QX_BLOCK, cnt = QX_MIN(QX_BLOCK, n - lo);
-    uint32_t gmax = 0, tmax = 0, min_dl = UINT32_MAX;
+    uint32_t gmax = 0, tmax = 0;
     for (uint32_t j = 0; j < cnt; j++) {
       gaps[j] = docs[lo + j] - prev;
       prev = docs[lo + j];
       tfm1[j] = tfs[lo + j] - 1;
       gmax = QX_MAX(gmax, gaps[j]);
       tmax = QX_MAX(tmax, tfs[lo + j]);
-      min_dl = QX_MIN(min_dl, dls[lo + j]);
     }
     unsigned bg = qx_bits_needed(gmax), bt = qx_bits_needed(tmax - 1);
-    if (tsize && (rc = put_entry(out->data + table + (size_t)b * QX_SKIP_ENTRY_SIZE, docs[lo + cnt - 1],
-                                 out->len - table, pos_rel[lo], min_dl, tmax)))
-      return rc;
+    if (tsize) {
+      uint32_t ctf[QX_SKIP_CORNERS];
+      uint8_t cnorm[QX_SKIP_CORNERS];
+      qx_block_corners(ctf, cnorm, tfs + lo, dls + lo, cnt, avgdl);
+      if ((rc = put_entry(out->data + table + (size_t)b * QX_SKIP_ENTRY_SIZE, docs[lo + cnt - 1],
+                          out->len - table, pos_rel[lo], ctf, cnorm)))
+        return rc;
+    }
     size_t sg = qx_bitpack_size(cnt, bg), st = qx_bitpack_size(cnt, bt);
     if ((rc = qx_buf_reserve(out, 2 + sg + st))) return rc;
     uint8_t *p = out->data + out->len;
@@ -91,7 +181,7 @@ static void block_offsets(const qx_pcursor *c, uint32_t b, uint64_t *off, uint64
     return;
   }
   const uint8_t *e = c->base + (size_t)b * c->esize;
-  if (c->esize == QX_SKIP_ENTRY_SIZE) {
+  if (c->esize != QX_SKIP_ENTRY_SIZE_V2) { /* postings 3 and 4 */
     *off = qx_le32(e + 4);
     *pos = qx_le32(e + 8);
     *n = 0;
@@ -184,6 +274,7 @@ int qx_pcursor_open(qx_pcursor *c, const qx_seg *ix, const qx_term_info *t) {
   c->term = t->id;
   c->max_tf = t->max_tf;
   c->min_dl = t->min_dl;
+  c->min_norm = qx_norm_encode(t->min_dl);
   c->df = t->df;
   c->nblocks = t->nblocks;
   c->npassages = (uint32_t)ix->npassages;
@@ -197,7 +288,9 @@ int qx_pcursor_open(qx_pcursor *c, const qx_seg *ix, const qx_term_info *t) {
   /* Since postings 2 a single-block list has no skip table: its entry is
    * made from the lexicon (df, max_tf, min_dl), data and positions at 0. */
   int table = t->nblocks > 1 || ix->post_major == 1;
-  c->esize = ix->post_major >= 3 ? QX_SKIP_ENTRY_SIZE : QX_SKIP_ENTRY_SIZE_V2;
+  c->esize = ix->post_major >= 4   ? QX_SKIP_ENTRY_SIZE
+              : ix->post_major == 3 ? QX_SKIP_ENTRY_SIZE_V3
+                                    : QX_SKIP_ENTRY_SIZE_V2;
   c->table_len = table ? (uint64_t)t->nblocks * c->esize : 0;
   if (t->df == 0 || t->nblocks != (t->df + QX_BLOCK - 1) / QX_BLOCK || c->table_len > t->post_len)
     return qx_err(QUARRY_ECORRUPT, "lexicon: term %u: bad block count", t->id);

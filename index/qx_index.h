@@ -20,8 +20,10 @@
 #define QX_TOP_FORMAT_MAJOR 2 /* a segmented index directory (top MANIFEST) */
 #define QX_TOP_FORMAT_MINOR 0
 /* The postings file: 2 = single-block lists without a skip table, unaligned
- * lists; 3 = 16-byte skip entries (1 and 2 still read: 32-byte entries). */
-#define QX_POSTINGS_MAJOR 3
+ * lists; 3 = 16-byte skip entries (1 and 2 still read: 32-byte entries);
+ * 4 = 24-byte skip entries with three (tf, norm) corners per block (3 still
+ * read). */
+#define QX_POSTINGS_MAJOR 4
 #define QX_HEADER_SIZE 16 /* magic[8] + u32 major + u32 minor */
 #define QX_BLOCK 128      /* postings per block */
 #define QX_DOC_END UINT32_MAX
@@ -37,15 +39,24 @@
 #define QX_MAGIC_SURFACE "QXSURF01"
 #define QX_MAGIC_LEXIDX "QXLXIX01"
 
-/* The lexicon: 2 = 32-byte entries (40-bit offsets, lengths from the next
- * entry) and a sentinel entry; 1 = 72-byte entries, still read. */
-#define QX_LEXICON_MAJOR 2
+/* The lexicon: 3 = blocks of QX_LEX3_BLOCK_TERMS front-coded terms with
+ * varint fields and a table of block heads (index/lexicon.c); 2 = 32-byte
+ * entries (40-bit offsets, lengths from the next entry) and a sentinel
+ * entry; 1 = 72-byte entries. 1 and 2 are still read. */
+#define QX_LEXICON_MAJOR 3
+#define QX_LEX3_BLOCK_TERMS 32    /* terms per block (the writer's choice; the file says) */
+#define QX_LEX3_BLOCK_TERMS_MAX 64 /* the most a reader accepts */
+#define QX_LEX3_BLOCK_MAX 8192     /* bytes of a block a reader accepts (64 terms fit) */
+#define QX_LEX3_HEAD_SIZE 20       /* u40 block_off, u40 post_off, u40 pos_off, u32 key_off, u8 key_len */
+#define QX_LEX3_FOOTER 40          /* u64 nterms, block_terms, nblocks, heads_off, keys_len */
 #define QX_LEX_ENTRY_SIZE 32
 #define QX_LEX_ENTRY_SIZE_V1 72
 #define QX_LEX_OFF_MAX ((1ull << 40) - 1) /* postings and positions files up to 1 TiB */
-#define QX_SKIP_ENTRY_SIZE 16    /* postings 3 */
+#define QX_SKIP_ENTRY_SIZE 24    /* postings 4 */
+#define QX_SKIP_ENTRY_SIZE_V3 16 /* postings 3 */
 #define QX_SKIP_ENTRY_SIZE_V2 32 /* postings 1 and 2 */
-#define QX_SKIP_TF_ESCAPE 0xFFFFFFu /* a block max tf >= this: the entry says "the term's max_tf" */
+#define QX_SKIP_CORNERS 3        /* (tf, norm) corners per postings-4 skip entry */
+#define QX_SKIP_TF_ESCAPE 0xFFFFFFu /* a block (corner) tf >= this: the entry says "the term's max_tf" */
 /* passages and docs: records in memory while building (the layouts of
  * major version 1) and on disk (major version 2: 24 and 56 bytes; 1 still read) */
 #define QX_PASSAGE_REC_SIZE 32
@@ -65,6 +76,22 @@
  * verified by quarry_index_verify() (`quarry info --verify`) and protected by
  * bounds checks on every offset read from them. */
 #define QX_VERIFY_AT_OPEN_MAX (1u << 20)
+
+/* A 5-byte little-endian integer (reads exactly its 5 bytes). */
+static inline uint64_t qx_le40(const uint8_t *p) { return qx_le32(p) | (uint64_t)p[4] << 32; }
+static inline void qx_put40(uint8_t *p, uint64_t v) {
+  uint32_t lo = (uint32_t)v;
+  memcpy(p, &lo, 4);
+  p[4] = (uint8_t)(v >> 32);
+}
+/* n records of `rec` bytes after a header of `head` bytes, plus `extra`, fit in len bytes? */
+static inline int qx_fits(uint64_t len, uint64_t head, uint64_t n, uint64_t rec, uint64_t extra) {
+  if (len < head) return 0;
+  len -= head;
+  if (rec && n > len / rec) return 0;
+  len -= n * rec;
+  return extra <= len;
+}
 
 /* ---- norms: Lucene's SmallFloat.intToByte4 / byte4ToInt ---------------- */
 uint8_t qx_norm_encode(uint32_t len);
@@ -188,13 +215,38 @@ void qx_store_free(qx_store *s);
 /* ---- reader ---------------------------------------------------------------- */
 typedef struct qx_term_info {
   uint32_t id;
-  const char *str; /* not NUL-terminated */
+  /* not NUL-terminated: into the lexicon's mapping (lexicon 1 and 2) or
+   * into sbuf below (lexicon 3 stores terms front-coded), so valid while
+   * this struct is: copy it to keep it longer */
+  const char *str;
   uint32_t len;
   uint32_t df;
   uint64_t cf;
   uint64_t post_off, post_len, pos_off, pos_len;
   uint32_t nblocks, max_tf, min_dl;
+  char sbuf[QX_TERM_MAX];
 } qx_term_info;
+
+/* Lexicon 3: one block being read (index/lexicon.c). */
+typedef struct qx_lex3_blk {
+  uint64_t b;                 /* block number */
+  uint32_t i, n;              /* terms decoded, terms in the block */
+  size_t at, len;             /* read position, bytes in data */
+  uint64_t post_off, pos_off; /* the next term's lists */
+  uint64_t post_end, pos_end; /* the next block's (from its head) */
+  uint32_t klen;
+  char key[QX_TERM_MAX];      /* the last term decoded */
+  uint8_t data[QX_LEX3_BLOCK_MAX];
+} qx_lex3_blk;
+
+/* Terms in id order from a starting id (verify, dumps, prefix ranges of an
+ * index without a surface file): lexicon 3 reads each block once. */
+typedef struct qx_lex_iter {
+  const struct qx_seg *sg;
+  uint64_t id; /* of the next term */
+  int loaded;  /* lexicon 3: blk holds the block of `id` */
+  qx_lex3_blk blk;
+} qx_lex_iter;
 
 typedef struct qx_passage_info {
   uint32_t doc, ntokens, line;
@@ -216,14 +268,19 @@ typedef struct qx_seg {
   char *name; /* "sNNNNNN", or "." for a 1.0 index */
   qx_manifest man;
   qx_map lex, post, posi, norms, psg, docs, store, surf;
-  uint32_t post_major; /* the postings file's major version: 1 (every list has a skip table), 2, 3 */
+  uint32_t post_major; /* the postings file's major version: 1 (every list has a skip table), 2, 3, 4 */
   uint64_t nterms, npassages, ndocs, nsurface, total_tokens;
   double avgdl;
   qx_lang lang;
   uint32_t passage_tokens, passage_overlap;
-  const uint8_t *lex_entries, *lex_strings;
+  uint32_t lex_major; /* the lexicon's major version: 1, 2, 3 */
+  const uint8_t *lex_entries, *lex_strings; /* lexicon 1 and 2 */
   uint64_t lex_strings_len;
   uint32_t lex_esize; /* bytes per lexicon entry: QX_LEX_ENTRY_SIZE, or _V1 (lexicon 1) */
+  /* lexicon 3: the block heads and their keys (mapped), blocks read with pread */
+  const uint8_t *lex3_heads, *lex3_keys;
+  uint64_t lex3_nblocks, lex3_keys_len, lex3_data_end;
+  uint32_t lex3_bterms;
   uint32_t psg_rsize, doc_rsize; /* bytes per passages / docs record: _DISK_SIZE, or _REC_SIZE (version 1) */
   int surf_lexicon;   /* no surface file: the forms are the terms (MANIFEST `surface lexicon`) */
   /* lexicon.idx (sparse index over the lexicon); lxi.len == 0 in an index
@@ -281,14 +338,25 @@ struct quarry_index {
 };
 
 /* ---- per-segment accessors (local ids) ---------------------------------- */
+/* At open (index/lexicon.c): check the lexicon (every version) and
+ * lexicon.idx against the MANIFEST's term count; needs sg->npassages and
+ * sg->total_tokens. */
+int qx_lex_open(qx_seg *sg, int sfd, uint64_t terms);
 /* Term by id (0 <= id < nterms), bounds-checked. */
 int qx_seg_term(qx_term_info *out, const qx_seg *sg, uint32_t id);
 /* Find a term by its analysed string: 1 found, 0 absent, <0 error. */
 int qx_seg_find_term(qx_term_info *out, const qx_seg *sg, const char *s, size_t len);
+/* Terms from id `first` on: qx_lex_iter_next gives 1 and the next term, 0
+ * after the last, < 0 on error. */
+void qx_lex_iter_init(qx_lex_iter *it, const qx_seg *sg, uint64_t first);
+int qx_lex_iter_next(qx_lex_iter *it, qx_term_info *out);
 /* Surface (folded, unstemmed) forms: index range [*lo, *hi) of entries that
- * start with prefix, and the term id of entry i. */
+ * start with prefix, and the term id of entry i. Without a surface file the
+ * forms are the terms (form i = term i), whose string may be decoded into
+ * buf (QX_TERM_MAX bytes). */
 int qx_seg_surface_range(uint64_t *lo, uint64_t *hi, const qx_seg *sg, const char *prefix, size_t len);
-int qx_seg_surface_get(const char **form, uint32_t *form_len, uint32_t *term, const qx_seg *sg, uint64_t i);
+int qx_seg_surface_get(const char **form, uint32_t *form_len, uint32_t *term, char *buf, const qx_seg *sg,
+                       uint64_t i);
 int qx_seg_passage(qx_passage_info *out, const qx_seg *sg, uint32_t pid);
 int qx_seg_doc(qx_doc_info *out, const qx_seg *sg, uint32_t doc);
 static inline uint8_t qx_seg_norm(const qx_seg *sg, uint32_t pid) {
@@ -297,6 +365,28 @@ static inline uint8_t qx_seg_norm(const qx_seg *sg, uint32_t pid) {
 static inline int qx_seg_deleted(const qx_seg *sg, uint32_t pid) {
   return sg->del && (sg->del[pid >> 6] >> (pid & 63) & 1);
 }
+
+/* ---- lexicon 3 writer (index/lexicon.c) ---------------------------------- */
+/* Streams the blocks through `write` as they fill (the heads and keys, a
+ * few percent of the file, stay in memory until qx_lexw_finish). `at` is the
+ * file offset of the first byte written (after the header). Terms come in
+ * byte order with their lists back to back: post_off must be the previous
+ * term's post_off + post_len, likewise pos_off. */
+typedef int (*qx_write_fn)(void *ctx, const void *p, size_t n);
+typedef struct qx_lexw {
+  qx_write_fn write;
+  void *ctx;
+  uint64_t at, n;
+  qx_buf blk, heads, keys;
+  char prev[QX_TERM_MAX];
+  uint32_t prev_len;
+  uint64_t post_end, pos_end;
+} qx_lexw;
+void qx_lexw_init(qx_lexw *w, qx_write_fn write, void *ctx, uint64_t at);
+int qx_lexw_add(qx_lexw *w, const char *s, uint32_t len, uint32_t df, uint64_t cf, uint32_t max_tf, uint32_t min_dl,
+                uint64_t post_off, uint64_t post_len, uint64_t pos_off, uint64_t pos_len);
+int qx_lexw_finish(qx_lexw *w); /* the last block, the heads, the keys, the footer */
+void qx_lexw_free(qx_lexw *w);
 
 /* ---- whole-index accessors (global ids) --------------------------------- */
 /* Segment holding global passage pid (pid < npassages), and its local id. */

@@ -42,7 +42,7 @@ int qx_check_header(const qx_map *m, const char *magic, const char *path) {
   if (memcmp(m->data, magic, 8)) return qx_err(QUARRY_ECORRUPT, "%s: bad magic", path);
   uint32_t major = qx_le32(m->data + 8), want = QX_FORMAT_MAJOR;
   if (!memcmp(magic, QX_MAGIC_POSTINGS, 8)) {
-    if (major == 1 || major == 2) return 0; /* read too: 32-byte skip entries, see qx_pcursor_open */
+    if (major >= 1 && major <= 3) return 0; /* read too: 32- and 16-byte skip entries, see qx_pcursor_open */
     want = QX_POSTINGS_MAJOR;
   }
   if (!memcmp(magic, QX_MAGIC_PASSAGES, 8) || !memcmp(magic, QX_MAGIC_DOCS, 8)) {
@@ -50,10 +50,11 @@ int qx_check_header(const qx_map *m, const char *magic, const char *path) {
     want = QX_TABLES_MAJOR;
   }
   if (!memcmp(magic, QX_MAGIC_LEXICON, 8)) {
-    if (major == 1) return 0; /* read too: 72-byte entries, see term_decode */
+    if (major == 1 || major == 2) return 0; /* read too: fixed entries, see index/lexicon.c */
     want = QX_LEXICON_MAJOR;
   }
-  if (major != want) return qx_err(QUARRY_EVERSION, "%s: format version %u, this quarry reads %u", path, major, want);
+  if (major != want) return qx_err(QUARRY_EVERSION, "%s: format version %u, this quarry reads %u (rebuild the index)", path, major,
+                                     want);
   return 0;
 }
 
@@ -81,34 +82,6 @@ static const qx_manifest_file *manifest_file(const qx_seg *ix, const char *name)
   return NULL;
 }
 
-/* n records of `rec` bytes after a header of `head` bytes, plus `extra`, fit? */
-static int fits(uint64_t len, uint64_t head, uint64_t n, uint64_t rec, uint64_t extra) {
-  if (len < head) return 0;
-  len -= head;
-  if (rec && n > len / rec) return 0;
-  len -= n * rec;
-  return extra <= len;
-}
-
-/* lexicon.idx (when present): its counts against the lexicon's. */
-static int check_lexidx(qx_seg *ix, int sfd, uint64_t terms) {
-  if (!ix->lxi.len) return 0;
-  const uint8_t *p = ix->lxi.data;
-  uint64_t every = ix->lxi.len >= QX_LEXIDX_HEAD ? qx_le64(p + 24) : 0;
-  uint64_t ns = every ? qx_le64(p + 32) : 0;
-  if (!every || every > QX_LEXIDX_EVERY || qx_le64(p + 16) != terms || ns != terms / every + (terms % every != 0) ||
-      !fits(ix->lxi.len, QX_LEXIDX_HEAD, ns, QX_LEXIDX_ENTRY_SIZE, qx_le64(p + 40)))
-    return qx_err(QUARRY_ECORRUPT, "%s/lexicon.idx: size or count does not match the lexicon", ix->dir);
-  ix->lxi_every = (uint32_t)every;
-  ix->lxi_n = ns;
-  ix->lxi_entries = p + QX_LEXIDX_HEAD;
-  ix->lxi_strings = p + QX_LEXIDX_HEAD + ns * QX_LEXIDX_ENTRY_SIZE;
-  ix->lxi_strings_len = qx_le64(p + 40);
-  ix->lex_fd = openat(sfd, "lexicon", O_RDONLY | O_CLOEXEC);
-  if (ix->lex_fd < 0) return qx_err_errno(QUARRY_EIO, "%s/lexicon", ix->dir);
-  return 0;
-}
-
 static int check_tables(qx_seg *ix, int sfd) {
   const char *d = ix->dir;
   uint64_t terms, passages, docs, tokens, nsurf;
@@ -120,37 +93,30 @@ static int check_tables(qx_seg *ix, int sfd) {
   if (rc) return rc;
   if (passages >= UINT32_MAX || docs >= UINT32_MAX || terms >= UINT32_MAX || nsurf >= UINT32_MAX)
     return qx_err(QUARRY_ECORRUPT, "%s/MANIFEST: counts out of range", d);
-  const uint8_t *p = ix->lex.data;
-  /* lexicon 2: 32-byte entries and a sentinel after the last term; 1: 72-byte entries */
-  int v1 = ix->lex.len >= 16 && qx_le32(p + 8) == 1;
-  uint64_t nent = v1 ? terms : terms + 1;
-  ix->lex_esize = v1 ? QX_LEX_ENTRY_SIZE_V1 : QX_LEX_ENTRY_SIZE;
-  if (ix->lex.len < 32 || qx_le64(p + 16) != terms || !fits(ix->lex.len, 32, nent, ix->lex_esize, qx_le64(p + 24)))
-    return qx_err(QUARRY_ECORRUPT, "%s/lexicon: size or count does not match the MANIFEST", d);
-  ix->lex_entries = p + 32;
-  ix->lex_strings = p + 32 + nent * ix->lex_esize;
-  ix->lex_strings_len = qx_le64(p + 24);
-  if ((rc = check_lexidx(ix, sfd, terms))) return rc;
+  ix->npassages = passages; /* the lexicon's checks read these */
+  ix->total_tokens = tokens;
+  if ((rc = qx_lex_open(ix, sfd, terms))) return rc;
+  const uint8_t *p;
   if (ix->surf_lexicon) { /* the forms are the terms */
     if (nsurf != terms) return qx_err(QUARRY_ECORRUPT, "%s/MANIFEST: surface_forms differs from terms", d);
   } else {
     p = ix->surf.data;
     if (ix->surf.len < 32 || qx_le64(p + 16) != nsurf ||
-        !fits(ix->surf.len, 32, nsurf, QX_SURF_ENTRY_SIZE, qx_le64(p + 24)))
+        !qx_fits(ix->surf.len, 32, nsurf, QX_SURF_ENTRY_SIZE, qx_le64(p + 24)))
       return qx_err(QUARRY_ECORRUPT, "%s/surface: size or count does not match the MANIFEST", d);
     ix->surf_entries = p + 32;
     ix->surf_strings = p + 32 + nsurf * QX_SURF_ENTRY_SIZE;
     ix->surf_strings_len = qx_le64(p + 24);
   }
-  if (ix->norms.len < 24 || qx_le64(ix->norms.data + 16) != passages || !fits(ix->norms.len, 24, passages, 1, 0))
+  if (ix->norms.len < 24 || qx_le64(ix->norms.data + 16) != passages || !qx_fits(ix->norms.len, 24, passages, 1, 0))
     return qx_err(QUARRY_ECORRUPT, "%s/norms: size or count does not match the MANIFEST", d);
   ix->psg_rsize = qx_le32(ix->psg.data + 8) == 1 ? QX_PASSAGE_REC_SIZE : QX_PASSAGE_DISK_SIZE;
   ix->doc_rsize = qx_le32(ix->docs.data + 8) == 1 ? QX_DOC_REC_SIZE : QX_DOC_DISK_SIZE;
   if (ix->psg.len < 32 || qx_le64(ix->psg.data + 16) != passages ||
-      !fits(ix->psg.len, 32, passages, ix->psg_rsize, 0))
+      !qx_fits(ix->psg.len, 32, passages, ix->psg_rsize, 0))
     return qx_err(QUARRY_ECORRUPT, "%s/passages: size or count does not match the MANIFEST", d);
   p = ix->docs.data;
-  if (ix->docs.len < 32 || qx_le64(p + 16) != docs || !fits(ix->docs.len, 32, docs, ix->doc_rsize, qx_le64(p + 24)))
+  if (ix->docs.len < 32 || qx_le64(p + 16) != docs || !qx_fits(ix->docs.len, 32, docs, ix->doc_rsize, qx_le64(p + 24)))
     return qx_err(QUARRY_ECORRUPT, "%s/docs: size or count does not match the MANIFEST", d);
   ix->docs_strings = p + 32 + docs * ix->doc_rsize;
   ix->docs_strings_len = qx_le64(p + 24);
@@ -458,203 +424,6 @@ void quarry_index_close(quarry_index *ix) {
   free(ix);
 }
 
-/* ---- accessors ------------------------------------------------------------------ */
-
-/* A 5-byte little-endian integer (reads exactly its 5 bytes). */
-static uint64_t le40(const uint8_t *p) { return qx_le32(p) | (uint64_t)p[4] << 32; }
-
-/* Where term strings are in an entry of either lexicon version. */
-static void entry_str(const qx_seg *ix, const uint8_t *e, uint64_t *off, uint32_t *len) {
-  if (ix->lex_esize == QX_LEX_ENTRY_SIZE) {
-    *off = qx_le32(e);
-    *len = e[13];
-  } else {
-    *off = qx_le64(e);
-    *len = qx_le32(e + 8);
-  }
-}
-
-/* Term `id` from its lexicon entry e (mapped or read); lexicon 2 also reads
- * the next entry (or the sentinel) for the lengths of the term's lists. */
-static int term_decode(qx_term_info *t, const qx_seg *ix, const uint8_t *e, uint32_t id) {
-  uint64_t off;
-  t->id = id;
-  entry_str(ix, e, &off, &t->len);
-  if (ix->lex_esize == QX_LEX_ENTRY_SIZE) {
-    const uint8_t *n = e + QX_LEX_ENTRY_SIZE;
-    t->df = qx_le32(e + 4);
-    t->max_tf = qx_le32(e + 8);
-    t->min_dl = qx_norm_table[e[12]];
-    t->post_off = le40(e + 14);
-    t->pos_off = le40(e + 19);
-    t->cf = qx_le64(e + 24);
-    uint64_t post_end = le40(n + 14), pos_end = le40(n + 19);
-    if (post_end < t->post_off || pos_end < t->pos_off)
-      return qx_err(QUARRY_ECORRUPT, "%s/lexicon: term %u: lists out of order", ix->dir, id);
-    t->post_len = post_end - t->post_off;
-    t->pos_len = pos_end - t->pos_off;
-    t->nblocks = (uint32_t)(((uint64_t)t->df + QX_BLOCK - 1) / QX_BLOCK);
-  } else {
-    t->df = qx_le32(e + 12);
-    t->cf = qx_le64(e + 16);
-    t->post_off = qx_le64(e + 24);
-    t->post_len = qx_le64(e + 32);
-    t->pos_off = qx_le64(e + 40);
-    t->pos_len = qx_le64(e + 48);
-    t->nblocks = qx_le32(e + 56);
-    t->max_tf = qx_le32(e + 60);
-    t->min_dl = qx_le32(e + 64);
-  }
-  if (off > ix->lex_strings_len || t->len > ix->lex_strings_len - off || t->df > ix->npassages)
-    return qx_err(QUARRY_ECORRUPT, "%s/lexicon: term %u out of range", ix->dir, id);
-  t->str = (const char *)ix->lex_strings + off;
-  return 0;
-}
-
-int qx_seg_term(qx_term_info *t, const qx_seg *ix, uint32_t id) {
-  if (id >= ix->nterms) return qx_err(QUARRY_EINVAL, "term id %u out of range", id);
-  return term_decode(t, ix, ix->lex_entries + (size_t)id * ix->lex_esize, id);
-}
-
-static int cmp_bytes(const char *a, size_t al, const char *b, size_t bl) {
-  int c = memcmp(a, b, QX_MIN(al, bl));
-  return c ? c : (al > bl) - (al < bl);
-}
-
-/* Terms [*lo, *hi) that may hold s, from the samples of lexicon.idx: the
- * last sample <= s starts the range. */
-static int lexidx_range(uint64_t *lo_out, uint64_t *hi_out, const qx_seg *ix, const char *s, size_t len) {
-  uint64_t lo = 0, hi = ix->lxi_n; /* find the first sample > s */
-  while (lo < hi) {
-    uint64_t mid = lo + (hi - lo) / 2;
-    const uint8_t *e = ix->lxi_entries + mid * QX_LEXIDX_ENTRY_SIZE;
-    uint32_t off = qx_le32(e), l = qx_le32(e + 4);
-    if (off > ix->lxi_strings_len || l > ix->lxi_strings_len - off)
-      return qx_err(QUARRY_ECORRUPT, "%s/lexicon.idx: sample %" PRIu64 " out of range", ix->dir, mid);
-    if (cmp_bytes((const char *)ix->lxi_strings + off, l, s, len) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  if (lo == 0) { /* before the first term */
-    *lo_out = *hi_out = 0;
-    return 0;
-  }
-  *lo_out = (lo - 1) * ix->lxi_every;
-  *hi_out = QX_MIN(lo * (uint64_t)ix->lxi_every, ix->nterms);
-  return 0;
-}
-
-/* Binary search of terms [lo, hi) (at most QX_LEXIDX_EVERY) read with
- * pread: their entries, then their strings, which the writer stores back to
- * back in term order. 1 found, 0 absent, 2 strings too long for the buffer
- * (the caller searches the mapping), < 0 error. */
-static int find_in_range(qx_term_info *out, const qx_seg *ix, uint64_t lo, uint64_t hi, const char *s, size_t len) {
-  uint8_t eb[(QX_LEXIDX_EVERY + 1) * QX_LEX_ENTRY_SIZE_V1];
-  char sb[QX_LEXIDX_EVERY * (QX_TERM_MAX + 1)];
-  size_t n = (size_t)(hi - lo), es = ix->lex_esize;
-  size_t nread = es == QX_LEX_ENTRY_SIZE ? n + 1 : n; /* lexicon 2: and the next entry (or the sentinel) */
-  if (qx_pread_full(ix->lex_fd, eb, nread * es, 32 + lo * es))
-    return qx_err_errno(QUARRY_EIO, "%s/lexicon: read", ix->dir);
-  uint64_t s0, s1, lastoff;
-  uint32_t l;
-  entry_str(ix, eb, &s0, &l);
-  entry_str(ix, eb + (n - 1) * es, &lastoff, &l);
-  s1 = lastoff + l;
-  if (s0 > s1 || s1 > ix->lex_strings_len)
-    return qx_err(QUARRY_ECORRUPT, "%s/lexicon: terms %" PRIu64 "..%" PRIu64 " out of range", ix->dir, lo, hi);
-  if (s1 - s0 > sizeof sb) return 2;
-  uint64_t str_at = (uint64_t)(ix->lex_strings - ix->lex.data) + s0;
-  if (qx_pread_full(ix->lex_fd, sb, (size_t)(s1 - s0), str_at))
-    return qx_err_errno(QUARRY_EIO, "%s/lexicon: read", ix->dir);
-  size_t a = 0, b = n;
-  while (a < b) {
-    size_t mid = a + (b - a) / 2;
-    const uint8_t *e = eb + mid * es;
-    uint64_t off;
-    entry_str(ix, e, &off, &l);
-    if (off < s0 || off > s1 || l > s1 - off)
-      return qx_err(QUARRY_ECORRUPT, "%s/lexicon: term %" PRIu64 " out of range", ix->dir, lo + mid);
-    int c = cmp_bytes(sb + (off - s0), l, s, len);
-    if (c == 0) {
-      int rc = term_decode(out, ix, e, (uint32_t)(lo + mid));
-      return rc ? rc : 1;
-    }
-    if (c < 0) a = mid + 1;
-    else b = mid;
-  }
-  return 0;
-}
-
-int qx_seg_find_term(qx_term_info *out, const qx_seg *ix, const char *s, size_t len) {
-  uint64_t lo = 0, hi = ix->nterms;
-  if (ix->lxi.len) {
-    int rc = lexidx_range(&lo, &hi, ix, s, len);
-    if (rc || lo == hi) return rc;
-    rc = find_in_range(out, ix, lo, hi, s, len);
-    if (rc != 2) return rc;
-  }
-  while (lo < hi) {
-    uint64_t mid = lo + (hi - lo) / 2;
-    int rc = qx_seg_term(out, ix, (uint32_t)mid);
-    if (rc) return rc;
-    int c = cmp_bytes(out->str, out->len, s, len);
-    if (c == 0) return 1;
-    if (c < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return 0;
-}
-
-int qx_seg_surface_get(const char **form, uint32_t *form_len, uint32_t *term, const qx_seg *ix,
-                         uint64_t i) {
-  if (i >= ix->nsurface) return qx_err(QUARRY_EINVAL, "surface entry out of range");
-  if (ix->surf_lexicon) { /* no surface file: form i is term i */
-    qx_term_info t;
-    int rc = qx_seg_term(&t, ix, (uint32_t)i);
-    if (rc) return rc;
-    *form = t.str;
-    *form_len = t.len;
-    *term = (uint32_t)i;
-    return 0;
-  }
-  const uint8_t *e = ix->surf_entries + i * QX_SURF_ENTRY_SIZE;
-  uint64_t off = qx_le64(e);
-  *form_len = qx_le32(e + 8);
-  *term = qx_le32(e + 12);
-  if (off > ix->surf_strings_len || *form_len > ix->surf_strings_len - off || *term >= ix->nterms)
-    return qx_err(QUARRY_ECORRUPT, "%s/surface: entry %" PRIu64 " out of range", ix->dir, i);
-  *form = (const char *)ix->surf_strings + off;
-  return 0;
-}
-
-/* -1: form sorts before every form starting with prefix, 0: starts with it, 1: after. */
-static int prefix_cmp(const char *f, size_t fl, const char *p, size_t pl) {
-  int c = memcmp(f, p, QX_MIN(fl, pl));
-  if (c) return c < 0 ? -1 : 1;
-  return fl < pl ? -1 : 0;
-}
-
-int qx_seg_surface_range(uint64_t *lo_out, uint64_t *hi_out, const qx_seg *ix, const char *prefix,
-                           size_t len) {
-  uint64_t bounds[2];
-  for (int pass = 0; pass < 2; pass++) { /* pass 0: first >= 0; pass 1: first > 0 */
-    uint64_t lo = 0, hi = ix->nsurface;
-    while (lo < hi) {
-      uint64_t mid = lo + (hi - lo) / 2;
-      const char *f;
-      uint32_t fl, t;
-      int rc = qx_seg_surface_get(&f, &fl, &t, ix, mid);
-      if (rc) return rc;
-      int c = prefix_cmp(f, fl, prefix, len);
-      if (pass == 0 ? c < 0 : c <= 0) lo = mid + 1;
-      else hi = mid;
-    }
-    bounds[pass] = lo;
-  }
-  *lo_out = bounds[0];
-  *hi_out = bounds[1];
-  return 0;
-}
-
 int qx_seg_passage(qx_passage_info *out, const qx_seg *ix, uint32_t pid) {
   if (pid >= ix->npassages) return qx_err(QUARRY_EINVAL, "passage %u out of range", pid);
   const uint8_t *r = ix->psg.data + 32 + (size_t)pid * ix->psg_rsize;
@@ -684,11 +453,11 @@ int qx_seg_doc(qx_doc_info *out, const qx_seg *ix, uint32_t doc) {
     out->first_passage = qx_le32(r + 24);
     out->npassages = qx_le32(r + 28);
     out->id_len = qx_le32(r + 32);
-    poff = le40(r + 36);
+    poff = qx_le40(r + 36);
     out->path_len = qx_le16(r + 41);
-    toff = le40(r + 43);
+    toff = qx_le40(r + 43);
     out->title_len = r[48];
-    ioff = le40(r + 49);
+    ioff = qx_le40(r + 49);
   } else {
     poff = qx_le64(r), toff = qx_le64(r + 8), ioff = qx_le64(r + 16);
     out->size = qx_le64(r + 24);
@@ -790,10 +559,13 @@ static int seg_verify(const qx_seg *ix) {
   uint32_t *pos = qx_malloc(1024 * sizeof *pos);
   qx_pcursor *c = qx_malloc(sizeof *c);
   int rc = pos && c ? 0 : qx_err(QUARRY_ENOMEM, "out of memory");
+  qx_lex_iter *it = qx_malloc(sizeof *it);
+  if (!rc && !it) rc = qx_err(QUARRY_ENOMEM, "out of memory");
+  if (!rc) qx_lex_iter_init(it, ix, 0);
   for (uint64_t t = 0; !rc && t < ix->nterms; t++) {
     qx_term_info ti = {0};
-    rc = qx_seg_term(&ti, ix, (uint32_t)t);
-    if (!rc) rc = qx_pcursor_open(c, ix, &ti);
+    rc = qx_lex_iter_next(it, &ti);
+    rc = rc == 1 ? qx_pcursor_open(c, ix, &ti) : rc ? rc : qx_err(QUARRY_ECORRUPT, "lexicon: term %" PRIu64 " missing", t);
     uint64_t n = 0;
     while (!rc && c->doc != QX_DOC_END) {
       rc = qx_pcursor_positions(c, pos, 1024);
@@ -812,6 +584,7 @@ static int seg_verify(const qx_seg *ix) {
   }
   free(pos);
   free(c);
+  free(it);
   return rc ? qx_err_wrap(rc, "%s", ix->dir) : 0;
 }
 

@@ -1,8 +1,8 @@
 /*
  * write.c: the binary files of an index, from the build state (docs/FORMAT.md
  * has the byte layouts): lexicon, postings and positions merged from the
- * workers' runs (terms in byte order, ids = rank) and the lexicon's sparse
- * index lexicon.idx, then norms, passages, docs and surface.
+ * workers' runs (terms in byte order, ids = rank; the lexicon's blocks are
+ * encoded by index/lexicon.c), then norms, passages, docs and surface.
  * Every file starts with a 16-byte header (magic, major, minor version);
  * sections are 8-byte aligned; all integers are little-endian. Files are
  * streamed, fsynced, then registered with their xxHash64 in the MANIFEST.
@@ -174,82 +174,7 @@ static int merge_term(const qx_build *b, run_part *parts, size_t np, uint32_t df
   return rc;
 }
 
-typedef struct lex_out {
-  qx_buf lex, strs;
-} lex_out;
-
-/* The lexicon entry of the next term (docs/FORMAT.md, lexicon 2): the
- * lengths of its lists are where the next entry's start, so the writer ends
- * with a sentinel entry (lex_end). */
-static int lex_add(lex_out *l, const char *str, uint32_t len, uint32_t df, uint64_t cf, uint64_t post_off,
-                   uint64_t pos_off, uint32_t max_tf, uint32_t min_dl) {
-  if (l->strs.len + len > UINT32_MAX) return qx_err(QUARRY_EINVAL, "lexicon: term strings over 4 GiB");
-  if (post_off > QX_LEX_OFF_MAX || pos_off > QX_LEX_OFF_MAX)
-    return qx_err(QUARRY_EINVAL, "postings or positions over 1 TiB (the lexicon's limit)");
-  if (len > 255) return qx_err(QUARRY_EINVAL, "internal: term over 255 bytes");
-  uint8_t e[QX_LEX_ENTRY_SIZE + 3];
-  uint32_t e32[3] = {(uint32_t)l->strs.len, df, max_tf};
-  memcpy(e, e32, 12);
-  e[12] = qx_norm_encode(min_dl); /* min_dl is a decoded norm: exact */
-  e[13] = (uint8_t)len;
-  memcpy(e + 14, &post_off, 8); /* u40 each (little-endian): the next field overwrites the top bytes */
-  memcpy(e + 19, &pos_off, 8);
-  memcpy(e + 24, &cf, 8);
-  int rc = qx_buf_append(&l->lex, e, QX_LEX_ENTRY_SIZE);
-  if (!rc) rc = qx_buf_append(&l->strs, str, len);
-  return rc;
-}
-
-/* The sentinel after the last term: ends of the strings and of the lists. */
-static int lex_end(lex_out *l, uint64_t post_end, uint64_t pos_end) {
-  return lex_add(l, "", 0, 0, 0, post_end, pos_end, 0, 0);
-}
-
-/* lexicon.idx: the string of every QX_LEXIDX_EVERY-th term of the lexicon
- * just written (lex: its entries, strs: its strings), so that a lookup
- * touches a few pages of the lexicon instead of binary-searching all of it
- * (a 10^6-passage lexicon is 80 MB; searching it whole made most of it
- * resident). */
-static int write_lexidx(qx_build *b, const qx_buf *lex, const qx_buf *strs, uint64_t n) {
-  uint64_t every = QX_LEXIDX_EVERY, ns = (n + every - 1) / every;
-  qx_buf ent = {0}, str = {0};
-  int rc = 0;
-  for (uint64_t i = 0; !rc && i < ns; i++) {
-    const uint8_t *e = lex->data + i * every * QX_LEX_ENTRY_SIZE;
-    uint64_t off = qx_le32(e);
-    uint32_t e32[2] = {(uint32_t)str.len, e[13]};
-    if (str.len + e32[1] > UINT32_MAX) rc = qx_err(QUARRY_EINVAL, "lexicon.idx: term strings over 4 GiB");
-    if (!rc) rc = qx_buf_append(&ent, e32, sizeof e32);
-    if (!rc) rc = qx_buf_append(&str, strs->data + off, e32[1]);
-  }
-  qx_out o;
-  if (!rc) rc = out_open(&o, b, "lexicon.idx", QX_MAGIC_LEXIDX);
-  if (!rc) {
-    uint64_t h[4] = {n, every, ns, str.len};
-    rc = out_write(&o, h, sizeof h);
-    if (!rc) rc = out_write(&o, ent.data, ent.len);
-    if (!rc) rc = out_write(&o, str.data, str.len);
-    if (!rc) rc = out_pad(&o);
-    rc = out_close(&o, b, rc);
-  }
-  qx_buf_free(&ent);
-  qx_buf_free(&str);
-  return rc;
-}
-
-static int lex_write(qx_build *b, lex_out *l, size_t n) {
-  qx_out lo;
-  int rc = out_open_v(&lo, b, "lexicon", QX_MAGIC_LEXICON, QX_LEXICON_MAJOR);
-  if (!rc) {
-    uint64_t h[2] = {n, l->strs.len};
-    rc = out_write(&lo, h, sizeof h);
-    if (!rc) rc = out_write(&lo, l->lex.data, l->lex.len);
-    if (!rc) rc = out_write(&lo, l->strs.data, l->strs.len);
-    if (!rc) rc = out_pad(&lo);
-    rc = out_close(&lo, b, rc);
-  }
-  return rc;
-}
+static int lexw_out(void *ctx, const void *p, size_t n) { return out_write(ctx, p, n); }
 
 /* Every run file is open during the merge (two with stemming): a small
  * bound on a big corpus makes hundreds, past the usual soft limit of 1024
@@ -275,12 +200,14 @@ int qx_build_write_postings(qx_build *b) {
   for (size_t r = 0; !rc && r < nr; r++) rc = qx_run_reader_open(&rd[r], b, &b->runs[r]);
   qx_surf_join *sj = NULL;
   if (!rc && !qx_build_surface_is_lexicon(b)) rc = qx_surf_join_open(&sj, b);
-  qx_out po = {0}, pp = {0};
-  lex_out lex = {0};
+  qx_out po = {0}, pp = {0}, lo = {0};
+  qx_lexw lex;
+  qx_lexw_init(&lex, lexw_out, &lo, QX_HEADER_SIZE);
   qx_buf enc = {0};
   term_arrays a = {0};
   if (!rc) rc = out_open_v(&po, b, "postings", QX_MAGIC_POSTINGS, QX_POSTINGS_MAJOR);
   if (!rc) rc = out_open(&pp, b, "positions", QX_MAGIC_POSITIONS);
+  if (!rc) rc = out_open_v(&lo, b, "lexicon", QX_MAGIC_LEXICON, QX_LEXICON_MAJOR);
   size_t n = 0;
   while (!rc) {
     /* the smallest term among the runs, and the runs that have it */
@@ -307,23 +234,26 @@ int qx_build_write_postings(qx_build *b) {
     enc.len = 0;
     uint64_t post_off = po.at, pos_off = pp.at;
     if (!rc) rc = merge_term(b, parts, nc, (uint32_t)df, &a, &pp, &max_tf, &min_dl);
-    if (!rc) rc = qx_postings_encode(&enc, a.docs, a.tfs, a.dls, a.pos_rel, (uint32_t)df);
+    if (!rc)
+      rc = qx_postings_encode(&enc, a.docs, a.tfs, a.dls, a.pos_rel, (uint32_t)df,
+                              b->npassages ? (double)b->total_tokens / (double)b->npassages : 1.0);
     if (!rc) rc = out_write(&po, enc.data, enc.len);
     const qx_run_rec *t = &rd[m].cur;
-    if (!rc) rc = lex_add(&lex, t->str, t->slen, (uint32_t)df, cf, post_off, pos_off, max_tf, min_dl);
+    if (!rc)
+      rc = qx_lexw_add(&lex, t->str, t->slen, (uint32_t)df, cf, max_tf, min_dl, post_off, enc.len, pos_off,
+                       pp.at - pos_off);
     if (!rc && sj) rc = qx_surf_join_term(sj, t->str, t->slen, (uint32_t)n);
     n++;
     for (size_t k = 0; !rc && k < nc; k++) rc = qx_run_reader_next(&rd[cur[k]]);
   }
-  if (!rc) rc = lex_end(&lex, po.at, pp.at);
+  if (!rc) rc = qx_lexw_finish(&lex);
   if (!rc) rc = out_pad(&po);
   rc = out_close(&po, b, rc);
   rc = out_close(&pp, b, rc);
+  rc = out_close(&lo, b, rc);
   if (sj) rc = qx_surf_join_close(sj, rc);
   for (size_t r = 0; rd && r < nr; r++) qx_run_reader_close(&rd[r]);
   b->nterms = n;
-  if (!rc) rc = lex_write(b, &lex, n);
-  if (!rc) rc = write_lexidx(b, &lex.lex, &lex.strs, n);
   free(rd);
   free(parts);
   free(cur);
@@ -331,8 +261,7 @@ int qx_build_write_postings(qx_build *b) {
   free(a.tfs);
   free(a.dls);
   free(a.pos_rel);
-  qx_buf_free(&lex.lex);
-  qx_buf_free(&lex.strs);
+  qx_lexw_free(&lex);
   qx_buf_free(&enc);
   return rc;
 }

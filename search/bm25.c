@@ -17,6 +17,7 @@
  * go into a bounded heap; ties are broken by passage id (smaller first). The
  * speed work (MaxScore, block-max WAND) replaces this loop, not its results.
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -186,14 +187,36 @@ static int resolve_prefix(qx_rclause *out, quarry_index *ix, const char *prefix,
   pterm *p = rc ? NULL : qx_scratch_alloc(sc, (total ? total : 1) * sizeof *p);
   if (!rc && !p) rc = qx_err(QUARRY_ENOMEM, "out of memory");
   size_t n = 0;
-  for (uint32_t s = 0; !rc && s < ix->nseg; s++)
+  qx_lex_iter *it = NULL;
+  for (uint32_t s = 0; !rc && s < ix->nseg; s++) {
+    const qx_seg *sg = ix->seg[s];
+    if (sg->surf_lexicon && hi[s] > lo[s]) { /* forms = terms: read them in order */
+      if (!it && !(it = qx_scratch_alloc(sc, sizeof *it))) return qx_err(QUARRY_ENOMEM, "out of memory");
+      qx_lex_iter_init(it, sg, lo[s]);
+    }
     for (uint64_t i = lo[s]; !rc && i < hi[s]; i++) {
       uint32_t t;
+      const char *f;
+      char fbuf[QX_TERM_MAX];
       qx_term_info ti = {0};
-      rc = qx_seg_surface_get(&p[n].form, &p[n].flen, &t, ix->seg[s], i);
-      if (!rc) rc = qx_seg_term(&ti, ix->seg[s], t);
-      if (!rc) p[n].term = ti.str, p[n].tlen = ti.len, n++;
+      if (sg->surf_lexicon) {
+        rc = qx_lex_iter_next(it, &ti);
+        rc = rc == 1 ? 0 : rc ? rc : qx_err(QUARRY_ECORRUPT, "%s/lexicon: term %" PRIu64 " missing", sg->dir, i);
+        f = ti.str, p[n].flen = ti.len;
+      } else {
+        rc = qx_seg_surface_get(&f, &p[n].flen, &t, fbuf, sg, i);
+        if (!rc) rc = qx_seg_term(&ti, sg, t);
+      }
+      /* both strings may be in buffers of this loop (lexicon 3): keep copies */
+      char *fc = rc ? NULL : qx_scratch_alloc(sc, p[n].flen + ti.len + 1);
+      if (!rc && !fc) rc = qx_err(QUARRY_ENOMEM, "out of memory");
+      if (rc) break;
+      memcpy(fc, f, p[n].flen);
+      memcpy(fc + p[n].flen, ti.str, ti.len);
+      p[n].form = fc;
+      p[n].term = fc + p[n].flen, p[n].tlen = ti.len, n++;
     }
+  }
   if (rc) return rc;
   /* one entry per term, carrying its smallest form, then in form order */
   if (n > 1) qsort(p, n, sizeof *p, cmp_term_form);
@@ -378,6 +401,49 @@ double qx_bm25_term_ub(double idf, uint32_t tf, uint32_t dl, double k1, double b
   if (avgdl <= 0) avgdl = 1;
   double k = k1 * (1.0 - b + b * (double)dl / avgdl), f = tf;
   return idf * f / (f + k);
+}
+
+static inline int tf_below(double bw, double k, double extra, double th, uint32_t t) {
+  double f = t;
+  return qx_below(bw * f / (f + k) + extra, th);
+}
+
+uint32_t qx_tf_cut(double bw, double k, double extra, double th, uint32_t lo, uint32_t hi) {
+  if (hi <= lo) return lo;
+  if (tf_below(bw, k, extra, th, hi)) return hi; /* the usual answer: no tf of the range can beat th */
+  /* bw t / (t + k) + extra <= th  <=>  t <= (th - extra) k / (bw - th + extra): a guess,
+   * kept only if the predicate itself confirms it (rounding), else searched */
+  double x = th - extra, g = bw > x && x > 0 ? x * k / (bw - x) : 0;
+  uint32_t t = g <= lo ? lo : g >= hi - 1 ? hi - 1 : (uint32_t)g;
+  if ((t == lo || tf_below(bw, k, extra, th, t)) && !tf_below(bw, k, extra, th, t + 1)) return t;
+  hi--;           /* hi does not qualify */
+  while (lo < hi) { /* invariant: lo qualifies, every t > hi does not */
+    uint32_t mid = lo + (hi - lo + 1) / 2;
+    if (tf_below(bw, k, extra, th, mid))
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  return lo;
+}
+
+void qx_tfcut_make(qx_tfcut *out, const double K[256], double bw, const qx_block_bound *bb, double extra,
+                   double th) {
+  uint32_t lo = 0, n = 0;
+  out->all = 0;
+  for (int i = 0; i < QX_SKIP_CORNERS - 1; i++) out->lo[i] = out->hi[i] = 0;
+  for (int j = 0; j < QX_SKIP_CORNERS; j++) {
+    uint32_t hi = bb->tf[j];
+    if (hi <= lo) continue; /* a repeated corner: no tf of its own */
+    uint32_t cut = qx_tf_cut(bw, K[bb->norm[j]], extra, th, lo, hi);
+    if (lo <= out->all) /* contiguous with the tfs skipped so far */
+      out->all = QX_MAX(out->all, cut);
+    else if (cut > lo) {
+      out->lo[n] = lo;
+      out->hi[n++] = cut;
+    }
+    lo = hi;
+  }
 }
 
 /* A clause's bound from its terms' lexicon entries (max tf, min length):

@@ -42,6 +42,8 @@ typedef struct bmm_list {
   uint32_t sb;    /* shallow block: first block whose last id >= window start */
   uint32_t slast; /* its last id */
   double wub;     /* bound in the current window (0: no posting there) */
+  uint32_t bb;    /* block whose bound is in bub (UINT32_MAX: none yet) */
+  double bub;     /* block bb's bound: a block spans many windows of the other lists */
   uint32_t from;  /* essential: index of its first posting in the window */
   uint32_t to;    /* ... one past its last */
   uint32_t scan;  /* exact scoring: moving index in [from, to) */
@@ -63,10 +65,14 @@ static void shallow(bmm_list *l, uint32_t t) {
   l->slast = b < c->nblocks ? last : QX_DOC_END;
 }
 
-static double block_bound(const qx_daat *e, const bmm_list *l) {
-  uint32_t last, mt, mdl;
-  qx_pcursor_block_info(l->c, l->sb, &last, &mt, &mdl);
-  return qx_bm25_term_ub(l->bw, mt, mdl, e->k1, e->b, e->ix->avgdl);
+static double block_bound(const qx_daat *e, bmm_list *l) {
+  if (l->bb != l->sb) {
+    qx_block_bound bb;
+    qx_pcursor_block_bound(l->c, l->sb, &bb);
+    l->bub = qx_block_ub(e->K, l->bw, &bb);
+    l->bb = l->sb;
+  }
+  return l->bub;
 }
 
 /* Block kernel scores of the cursor's decoded block (cached per block). */
@@ -173,7 +179,7 @@ int qx_eval_bmm(qx_daat *e) {
   size_t n = (size_t)got;
   for (size_t i = 0; i < n; i++)
     L[i] = (bmm_list){.m = ms[i], .c = &ms[i]->cur[0], .w = ms[i]->cl->weight,
-                      .bw = ms[i]->idf[0] * ms[i]->cl->weight, .sb = UINT32_MAX};
+                      .bw = ms[i]->idf[0] * ms[i]->cl->weight, .sb = UINT32_MAX, .bb = UINT32_MAX};
   double *acc = qx_scratch_alloc(e->sc, BMM_WINDOW * sizeof *acc);
   uint64_t *bits = qx_scratch_alloc(e->sc, BMM_WINDOW / 64 * sizeof *bits);
   if (!acc || !bits) return qx_err(QUARRY_ENOMEM, "out of memory");
@@ -222,15 +228,14 @@ int qx_eval_bmm(qx_daat *e) {
         bmm_list *l = &L[ord[ne]];
         const qx_pcursor *c = l->c;
         l->ess = 3; /* its score at the candidate is l->sc */
-        /* tf <= tcut cannot beat th even at the block's shortest length with
-         * the non-essential bounds: only the other postings are scored */
-        uint32_t last, mt, mdl, tcut = 0;
-        qx_pcursor_block_info(c, c->block, &last, &mt, &mdl);
-        while (tcut < mt &&
-               qx_below(qx_bm25_term_ub(l->bw, tcut + 1, mdl, e->k1, e->b, e->ix->avgdl) + pre[ne], w.th))
-          tcut++;
+        /* a tf that cannot beat th even at the shortest length the block's
+         * corners allow, with the non-essential bounds: not scored */
+        qx_block_bound bb;
+        qx_tfcut cut;
+        qx_pcursor_block_bound(c, c->block, &bb);
+        qx_tfcut_make(&cut, e->K, l->bw, &bb, pre[ne], w.th);
         for (uint32_t i = l->from; !rc && i < l->to; i++) {
-          if (c->tfs[i] <= tcut) continue;
+          if (qx_tfcut_skip(&cut, c->tfs[i])) continue;
           double tf = c->tfs[i], part = (0 + l->m->idf[0] * tf / (tf + e->K[l->m->normtab[c->docs[i]]])) * l->w;
           l->sc = part; /* = qx_m_score */
           if (!qx_below(part + pre[ne], w.th)) rc = candidate(e, &w, c->docs[i], part);

@@ -7,7 +7,7 @@
  * passage; the pivot is the first list where the sum of the lists' global
  * bounds exceeds the top-k threshold: no passage before the pivot passage
  * can enter the heap. Block-max WAND then refines the test with the bounds
- * of the blocks holding the pivot passage (max tf and min length of the
+ * of the blocks holding the pivot passage (the (tf, norm) corners of the
  * block's skip entry, turned into a BM25 bound for this query's k1 and b):
  * when even those cannot beat the threshold, it jumps past the end of the
  * nearest block instead of scoring. The block pointers are "shallow": kept
@@ -42,9 +42,11 @@ static void shallow(const qx_daat *e, bl *l, uint32_t target) {
     l->bub = 0;
     return;
   }
+  qx_block_bound bb;
+  qx_pcursor_block_bound(c, b, &bb);
   l->bb = b;
   l->blast = last;
-  l->bub = qx_bm25_term_ub(l->weight, mt, mdl, e->k1, e->b, e->ix->avgdl);
+  l->bub = qx_block_ub(e->K, l->weight, &bb);
 }
 
 /* Keep lists sorted by current passage after list i moved forward. */
@@ -73,17 +75,19 @@ static int single_term(qx_daat *e, qx_matcher *m) {
   uint32_t prev_last = 0, last = 0, mt = 0, mdl = 0;
   int rc = 0;
   for (uint32_t b = c->block; !rc && b < c->nblocks; b++, prev_last = last) {
+    qx_block_bound bb;
     qx_pcursor_block_info(c, b, &last, &mt, &mdl);
-    if (qx_below(qx_bm25_term_ub(bw, mt, mdl, e->k1, e->b, e->ix->avgdl), th)) continue;
+    qx_pcursor_block_bound(c, b, &bb);
+    if (qx_below(qx_block_ub(e->K, bw, &bb), th)) continue;
     if ((rc = qx_pcursor_advance(c, b ? prev_last + 1 : 0))) break;
     if (c->doc == QX_DOC_END || c->block != b) return qx_err(QUARRY_ECORRUPT, "%s: term %u: skip table inconsistent",
                                                              e->ix->dir, c->term);
-    /* A posting with tf <= tcut cannot beat th even at the block's
-     * shortest length: only the others are scored (the kernel's formula) */
-    uint32_t tcut = 0;
-    while (tcut < mt && qx_below(qx_bm25_term_ub(bw, tcut + 1, mdl, e->k1, e->b, e->ix->avgdl), th)) tcut++;
+    /* A posting whose tf cannot beat th even at the shortest length its
+     * corners allow is not scored: only the others are (the kernel's formula) */
+    qx_tfcut cut;
+    qx_tfcut_make(&cut, e->K, bw, &bb, 0, th);
     for (uint32_t i = c->i; !rc && i < c->n; i++) {
-      if (c->tfs[i] <= tcut) continue;
+      if (qx_tfcut_skip(&cut, c->tfs[i])) continue;
       double tf = c->tfs[i], s = (0 + m->idf[0] * tf / (tf + e->K[m->normtab[c->docs[i]]])) * w; /* = qx_m_score */
       if (s <= th || !qx_daat_live(e, c->docs[i])) continue;
       rc = qx_daat_offer(e, c->docs[i], s);

@@ -153,6 +153,37 @@ static inline int qx_below(double ub, double th) { return ub * (1.0 + 1e-9) + 1e
 
 /* BM25 upper bound of one term with max tf `tf` and min decoded length dl. */
 double qx_bm25_term_ub(double idf, uint32_t tf, uint32_t dl, double k1, double b, double avgdl);
+/* Block-max bound of a term's block from its skip entry's corners (K: the
+ * query's length factors by norm byte, bw: idf x clause weight): the best
+ * corner's score. Every posting of the block is dominated by a corner (tf
+ * at most the corner's, norm at least its), and the term score grows with
+ * tf and falls with the norm for any k1 >= 0, 0 <= b <= 1, avgdl. */
+static inline double qx_block_ub(const double K[256], double bw, const qx_block_bound *bb) {
+  double u = 0;
+  for (int i = 0; i < QX_SKIP_CORNERS; i++) {
+    double f = bb->tf[i], s = bw * f / (f + K[bb->norm[i]]);
+    u = s > u ? s : u;
+  }
+  return u;
+}
+/* Largest t in [lo, hi] with t == lo or qx_below(bw * t / (t + k) + extra, th):
+ * the term score is monotone in t, so a binary search (a tf may be in the
+ * millions for a word repeated through a long passage). */
+uint32_t qx_tf_cut(double bw, double k, double extra, double th, uint32_t lo, uint32_t hi);
+/* The tfs of a block whose postings cannot score above th even with
+ * `extra` added (the other lists' bounds): a posting with tf t is dominated
+ * by a corner with tf >= t, so its score is at most t's at the norm of the
+ * first such corner j; tfs in (tf[j-1], cut_j] are skipped. `all`: every
+ * tf <= all is; lo/hi: up to two more ranges (lo, hi] (empty: lo == hi). */
+typedef struct qx_tfcut {
+  uint32_t all;
+  uint32_t lo[QX_SKIP_CORNERS - 1], hi[QX_SKIP_CORNERS - 1];
+} qx_tfcut;
+void qx_tfcut_make(qx_tfcut *out, const double K[256], double bw, const qx_block_bound *bb, double extra,
+                   double th);
+static inline int qx_tfcut_skip(const qx_tfcut *t, uint32_t tf) {
+  return tf <= t->all || (tf > t->lo[0] && tf <= t->hi[0]) || (tf > t->lo[1] && tf <= t->hi[1]);
+}
 /* Fill m->ub for every positive clause from the lexicon's max tf / min length. */
 int qx_daat_bounds(qx_daat *e);
 

@@ -90,7 +90,7 @@ static void fake_make(fake *f, uint32_t n, uint32_t npass) {
     }
   }
   CHECK(d - 1 < npass);
-  CHECK_EQ_INT(qx_postings_encode(&f->post, f->docs, f->tfs, dls, rel, n), 0);
+  CHECK_EQ_INT(qx_postings_encode(&f->post, f->docs, f->tfs, dls, rel, n, 100.0), 0);
   f->ix.post.data = f->post.data;
   f->ix.post.len = f->post.len;
   f->ix.post_major = QX_POSTINGS_MAJOR;
@@ -116,7 +116,7 @@ static void fake_free(fake *f) {
   free(f->tfs);
 }
 
-/* A tf too big for a postings-3 skip entry (>= 2^24): the entry holds the
+/* A tf too big for a skip entry's corner (>= 2^24): the entry holds the
  * escape and the cursor bounds the block by the term's max_tf. */
 static void test_postings_big_tf(void) {
   enum { N = 300 };
@@ -129,7 +129,7 @@ static void test_postings_big_tf(void) {
   }
   fake f;
   memset(&f, 0, sizeof f);
-  CHECK_EQ_INT(qx_postings_encode(&f.post, docs, tfs, dls, rel, N), 0);
+  CHECK_EQ_INT(qx_postings_encode(&f.post, docs, tfs, dls, rel, N, 100.0), 0);
   f.ix.post.data = f.post.data;
   f.ix.post.len = f.post.len;
   f.ix.post_major = QX_POSTINGS_MAJOR;
@@ -148,6 +148,118 @@ static void test_postings_big_tf(void) {
   }
   CHECK(c.doc == QX_DOC_END);
   qx_buf_free(&f.post);
+}
+
+/* Every posting of a block dominated by one of its corners (tf at most the
+ * corner's, norm at least its); corners ascending in tf and norm; the last
+ * corner's tf is the block's max tf, the first's norm its min norm. */
+static void check_corners(const uint32_t *tf, const uint8_t *nb, const uint32_t *tfs, const uint32_t *dls,
+                          uint32_t n) {
+  uint32_t mt = 0;
+  uint8_t mn = 255;
+  for (uint32_t j = 0; j < n; j++) {
+    uint8_t pn = qx_norm_encode(dls[j]);
+    int dom = 0;
+    for (int i = 0; i < QX_SKIP_CORNERS; i++) dom |= tfs[j] <= tf[i] && pn >= nb[i];
+    CHECK(dom);
+    mt = QX_MAX(mt, tfs[j]);
+    mn = QX_MIN(mn, pn);
+  }
+  for (int i = 1; i < QX_SKIP_CORNERS; i++) CHECK(tf[i] >= tf[i - 1] && nb[i] >= nb[i - 1]);
+  CHECK_EQ_INT(tf[QX_SKIP_CORNERS - 1], mt);
+  CHECK_EQ_INT(nb[0], mn);
+}
+
+/* The corners of blocks whose (tf, norm) front has 1, 2, 3 (kept exactly),
+ * 4 to 16 (split into 3 runs) and more than 16 points (merged first), and
+ * of random blocks. */
+static void test_block_corners(void) {
+  uint32_t tfs[QX_BLOCK], dls[QX_BLOCK], tf[QX_SKIP_CORNERS];
+  uint8_t nb[QX_SKIP_CORNERS];
+  /* one point: every posting has the same length; the best tf wins */
+  for (uint32_t j = 0; j < QX_BLOCK; j++) {
+    tfs[j] = 1 + j % 7;
+    dls[j] = 50;
+  }
+  qx_block_corners(tf, nb, tfs, dls, QX_BLOCK, 60.0);
+  check_corners(tf, nb, tfs, dls, QX_BLOCK);
+  for (int i = 0; i < QX_SKIP_CORNERS; i++) CHECK(tf[i] == 7 && nb[i] == qx_norm_encode(50));
+  /* two and three points: the front itself */
+  for (uint32_t m = 2; m <= 3; m++) {
+    for (uint32_t j = 0; j < 40; j++) {
+      tfs[j] = j % m + 1; /* the tf grows with the length: every (tf, length) is on the front */
+      dls[j] = 10 + 100 * (j % m);
+    }
+    qx_block_corners(tf, nb, tfs, dls, 40, 60.0);
+    check_corners(tf, nb, tfs, dls, 40);
+    for (uint32_t i = 0; i < QX_SKIP_CORNERS; i++) {
+      uint32_t p = QX_MIN(i, m - 1);
+      CHECK(tf[i] == p + 1 && nb[i] == qx_norm_encode(10 + 100 * p));
+    }
+  }
+  /* a long front (128 points: more than 16, merged into runs first), with
+   * a huge tf (above the entry's u24) at its long end */
+  for (uint32_t j = 0; j < QX_BLOCK; j++) {
+    tfs[j] = j == QX_BLOCK - 1 ? 3000000000u : 1 + 2 * j;
+    dls[j] = 4 + 40 * j;
+  }
+  qx_block_corners(tf, nb, tfs, dls, QX_BLOCK, 72.0);
+  check_corners(tf, nb, tfs, dls, QX_BLOCK);
+  CHECK(tf[0] < tf[1] && tf[1] < tf[2]); /* three real runs */
+  /* random blocks: lengths and tfs of every shape */
+  for (int r = 0; r < 2000; r++) {
+    uint32_t n = 1 + rnd() % QX_BLOCK;
+    for (uint32_t j = 0; j < n; j++) {
+      tfs[j] = 1 + (rnd() % 3 == 0 ? rnd() % (r % 2 ? 40 : 4) : 0);
+      dls[j] = r % 5 == 0 ? 30 : 1 + rnd() % (r % 3 ? 400 : 5000);
+      if (r % 4 == 0) tfs[j] += dls[j] / 50; /* tf growing with the length: long fronts */
+    }
+    qx_block_corners(tf, nb, tfs, dls, n, 1.0 + rnd() % 200);
+    check_corners(tf, nb, tfs, dls, n);
+  }
+}
+
+/* A list written as postings 3 (16-byte entries: one corner, max tf and min
+ * norm) still reads: same postings, the entry's one corner repeated. */
+static void test_postings_v3(void) {
+  fake f;
+  fake_make(&f, 1000, 100000000);
+  uint32_t nb = f.t.nblocks, shift = nb * (QX_SKIP_ENTRY_SIZE - QX_SKIP_ENTRY_SIZE_V3);
+  qx_buf v3 = {0};
+  CHECK_EQ_INT(qx_buf_reserve(&v3, f.post.len), 0);
+  for (uint32_t b = 0; b < nb; b++) { /* last, data_off (the table is smaller), pos_off, min norm | max tf */
+    const uint8_t *e = f.post.data + (size_t)b * QX_SKIP_ENTRY_SIZE;
+    uint32_t v[4] = {qx_le32(e), qx_le32(e + 4) - shift, qx_le32(e + 8), e[12] | (qx_le32(e + 20) & ~0xffu)};
+    memcpy(v3.data + v3.len, v, sizeof v);
+    v3.len += sizeof v;
+  }
+  size_t data = (size_t)nb * QX_SKIP_ENTRY_SIZE;
+  memcpy(v3.data + v3.len, f.post.data + data, f.post.len - data);
+  v3.len += f.post.len - data;
+  qx_seg ix = f.ix;
+  ix.post.data = v3.data;
+  ix.post.len = v3.len;
+  ix.post_major = 3;
+  qx_term_info t = f.t;
+  t.post_len = v3.len;
+  qx_pcursor c, c4;
+  CHECK_EQ_INT(qx_pcursor_open(&c, &ix, &t), 0);
+  CHECK_EQ_INT(qx_pcursor_open(&c4, &f.ix, &f.t), 0);
+  CHECK_EQ_INT(c.esize, QX_SKIP_ENTRY_SIZE_V3);
+  for (uint32_t i = 0; i < f.n; i++) {
+    CHECK_EQ_INT(c.doc, f.docs[i]);
+    CHECK_EQ_INT(qx_pcursor_freq(&c), f.tfs[i]);
+    if (i % QX_BLOCK == 0) {
+      qx_block_bound b3, b4;
+      qx_pcursor_block_bound(&c, i / QX_BLOCK, &b3);
+      qx_pcursor_block_bound(&c4, i / QX_BLOCK, &b4);
+      for (int k = 0; k < QX_SKIP_CORNERS; k++) CHECK(b3.tf[k] == b4.tf[2] && b3.norm[k] == b4.norm[0]);
+    }
+    CHECK_EQ_INT(qx_pcursor_next(&c), 0);
+  }
+  CHECK(c.doc == QX_DOC_END);
+  qx_buf_free(&v3);
+  fake_free(&f);
 }
 
 static void test_postings(void) {
@@ -473,11 +585,72 @@ static void test_build_open(void) {
   fixture_free(&f);
 }
 
-/* lexicon.idx: every term of a lexicon of several hundred terms (several
- * samples, a partial last one) is found at its id, with the sparse index
- * and without it (an index written before lexicon.idx existed); strings
- * before, between and after the terms are absent. */
-static void test_lexidx(void) {
+/* Every term of segment sg: found by id, by string and by the iterator
+ * (from 0 and from every id that starts or ends a block), strings just
+ * after or before a term are absent, and the prefix ranges of a lexicon
+ * without a surface file hold exactly the terms with the prefix. */
+static void check_lexicon(qx_seg *sg) {
+  qx_term_info t, u, v;
+  qx_lex_iter *it = malloc(sizeof *it), *it2 = malloc(sizeof *it2);
+  qx_lex_iter_init(it, sg, 0);
+  for (uint32_t id = 0; id < sg->nterms; id++) {
+    CHECK_EQ_INT(qx_seg_term(&t, sg, id), 0);
+    CHECK_EQ_INT(qx_lex_iter_next(it, &v), 1);
+    CHECK(v.id == id && v.len == t.len && !memcmp(v.str, t.str, t.len) && v.df == t.df && v.cf == t.cf &&
+          v.post_off == t.post_off && v.post_len == t.post_len && v.pos_off == t.pos_off && v.pos_len == t.pos_len &&
+          v.max_tf == t.max_tf && v.min_dl == t.min_dl && v.nblocks == t.nblocks);
+    CHECK(t.df >= 1 && t.cf >= t.df && t.max_tf >= 1 && t.max_tf <= t.cf);
+    CHECK_EQ_INT(qx_seg_find_term(&u, sg, t.str, t.len), 1);
+    CHECK(u.id == id && u.df == t.df && u.post_off == t.post_off && u.len == t.len && !memcmp(u.str, t.str, t.len));
+    char buf[QX_TERM_MAX + 1];
+    memcpy(buf, t.str, t.len);
+    buf[t.len] = 0; /* sorts right after the term, before the next one */
+    CHECK_EQ_INT(qx_seg_find_term(&u, sg, buf, t.len + 1), 0);
+    if (t.len > 1) { /* absent, or a term of its own ("chat", "chats") */
+      int r = qx_seg_find_term(&u, sg, t.str, t.len - 1);
+      CHECK(r == 0 || (r == 1 && u.id < id && u.len == t.len - 1 && !memcmp(u.str, t.str, u.len)));
+    }
+    if (id % 31 == 0 || id % 32 == 0) { /* an iterator starting here */
+      qx_lex_iter_init(it2, sg, id);
+      CHECK_EQ_INT(qx_lex_iter_next(it2, &u), 1);
+      CHECK(u.id == id && u.len == t.len && !memcmp(u.str, t.str, t.len) && u.post_off == t.post_off);
+    }
+  }
+  CHECK_EQ_INT(qx_lex_iter_next(it, &v), 0);
+  CHECK_EQ_INT(qx_seg_find_term(&u, sg, "", 0), 0);
+  CHECK_EQ_INT(qx_seg_find_term(&u, sg, "\x01", 1), 0);
+  CHECK_EQ_INT(qx_seg_find_term(&u, sg, "\xff\xff", 2), 0);
+  CHECK_EQ_INT(qx_seg_term(&u, sg, (uint32_t)sg->nterms), QUARRY_EINVAL);
+  if (sg->surf_lexicon) { /* no surface file: the forms are the lexicon's terms */
+    CHECK(sg->nsurface == sg->nterms && !sg->surf.len);
+    const char *prefixes[] = {"", "a", "wb", "t", "th", "zz", "\xff", "\x01"};
+    for (size_t k = 0; k < sizeof prefixes / sizeof *prefixes; k++) {
+      const char *pf = prefixes[k];
+      size_t pl = strlen(pf);
+      uint64_t want = 0, first = UINT64_MAX, lo, hi;
+      for (uint32_t id = 0; id < sg->nterms; id++) {
+        const char *form;
+        uint32_t fl, term;
+        char fbuf[QX_TERM_MAX];
+        CHECK_EQ_INT(qx_seg_term(&t, sg, id), 0);
+        CHECK_EQ_INT(qx_seg_surface_get(&form, &fl, &term, fbuf, sg, id), 0);
+        CHECK(term == id && fl == t.len && !memcmp(form, t.str, fl));
+        if (t.len >= pl && !memcmp(t.str, pf, pl)) {
+          want++;
+          if (first == UINT64_MAX) first = id;
+        }
+      }
+      CHECK_EQ_INT(qx_seg_surface_range(&lo, &hi, sg, pf, pl), 0);
+      CHECK_EQ_INT(hi - lo, want);
+      if (want) CHECK_EQ_INT(lo, first);
+    }
+  }
+  free(it);
+  free(it2);
+}
+
+/* lexicon 3: several blocks and a partial last one, lang none (no surface file). */
+static void test_lexicon(void) {
   enum { NW = 64 * 5 + 17 };
   char *text = malloc(NW * 12 + 1), *at = text;
   for (int i = 0; i < NW; i++) at += sprintf(at, "w%c%c%d ", 'a' + i % 26, 'a' + i / 26 % 26, i);
@@ -488,45 +661,47 @@ static void test_lexidx(void) {
   quarry_index *ix = NULL;
   CHECK_EQ_INT(quarry_index_open(&ix, f.idx), 0);
   qx_seg *sg = ix->seg[0];
-  CHECK(sg->lxi.len > 0);
-  CHECK_EQ_INT(sg->lxi_every, QX_LEXIDX_EVERY);
-  CHECK(sg->nterms >= NW && sg->nterms % QX_LEXIDX_EVERY != 0);
-  qx_map saved = sg->lxi;
-  for (int pass = 0; pass < 2; pass++) {
-    if (pass) sg->lxi.len = 0; /* fallback: the whole lexicon */
-    qx_term_info t, u;
-    for (uint32_t id = 0; id < sg->nterms; id++) {
-      CHECK_EQ_INT(qx_seg_term(&t, sg, id), 0);
-      CHECK_EQ_INT(qx_seg_find_term(&u, sg, t.str, t.len), 1);
-      CHECK_EQ_INT(u.id, id);
-      char buf[64];
-      memcpy(buf, t.str, t.len);
-      buf[t.len] = 0; /* sorts right after the term, before the next one */
-      CHECK_EQ_INT(qx_seg_find_term(&u, sg, buf, t.len + 1), 0);
-      if (t.len > 1) CHECK_EQ_INT(qx_seg_find_term(&u, sg, t.str, t.len - 1), 0);
-    }
-    CHECK_EQ_INT(qx_seg_find_term(&u, sg, "", 0), 0);
-    CHECK_EQ_INT(qx_seg_find_term(&u, sg, "\x01", 1), 0);
-    CHECK_EQ_INT(qx_seg_find_term(&u, sg, "\xff\xff", 2), 0);
-  }
-  sg->lxi = saved;
-  /* lang none: no surface file, the forms are the lexicon's terms */
-  CHECK(sg->surf_lexicon && sg->nsurface == sg->nterms && !sg->surf.len);
-  uint64_t want = 0, lo, hi;
-  for (uint32_t id = 0; id < sg->nterms; id++) {
-    qx_term_info t;
-    const char *form;
-    uint32_t fl, term;
-    CHECK_EQ_INT(qx_seg_term(&t, sg, id), 0);
-    CHECK_EQ_INT(qx_seg_surface_get(&form, &fl, &term, sg, id), 0);
-    CHECK(term == id && fl == t.len && form == t.str);
-    want += t.len >= 2 && !memcmp(t.str, "wb", 2);
-  }
-  CHECK_EQ_INT(qx_seg_surface_range(&lo, &hi, sg, "wb", 2), 0);
-  CHECK(want > 0 && hi - lo == want);
+  CHECK_EQ_INT(sg->lex_major, QX_LEXICON_MAJOR);
+  CHECK_EQ_INT(sg->lex3_bterms, QX_LEX3_BLOCK_TERMS);
+  CHECK(!sg->lxi.len); /* lexicon 3 needs no lexicon.idx */
+  CHECK(sg->nterms >= NW && sg->nterms % QX_LEX3_BLOCK_TERMS != 0);
+  check_lexicon(sg);
   CHECK_EQ_INT(quarry_index_verify(ix), 0);
   quarry_index_close(ix);
   fixture_free(&f);
+  /* a major version from the future is refused, with what to do */
+  uint8_t hdr[QX_HEADER_SIZE] = "QXLEXI01";
+  qx_map m = {.data = hdr, .len = sizeof hdr};
+  for (uint32_t v = 1; v <= QX_LEXICON_MAJOR + 1; v++) {
+    memcpy(hdr + 8, &v, 4);
+    int rc = qx_check_header(&m, QX_MAGIC_LEXICON, "lexicon");
+    CHECK_EQ_INT(rc, v <= QX_LEXICON_MAJOR ? 0 : QUARRY_EVERSION);
+    if (rc) CHECK(strstr(quarry_error_last(), "rebuild the index") != NULL);
+  }
+}
+
+/* Indexes written by an earlier quarry (tests/data/golden/): lexicon 2 with
+ * lexicon.idx, with and without the sparse index, with and without a surface
+ * file. */
+static void test_lexicon_golden(void) {
+  const char *dirs[] = {"tests/data/golden/lexicon2-none", "tests/data/golden/lexicon2-fr"};
+  for (size_t d = 0; d < 2; d++) {
+    quarry_index *ix = NULL;
+    CHECK_EQ_INT(quarry_index_open(&ix, dirs[d]), 0);
+    if (!ix) continue;
+    qx_seg *sg = ix->seg[0];
+    CHECK_EQ_INT(sg->lex_major, 2);
+    CHECK(sg->lxi.len > 0 && sg->lxi_every == QX_LEXIDX_EVERY && sg->nterms > 2 * QX_LEXIDX_EVERY);
+    CHECK_EQ_INT(sg->surf_lexicon, d == 0);
+    qx_map saved = sg->lxi;
+    for (int pass = 0; pass < 2; pass++) {
+      if (pass) sg->lxi.len = 0; /* an index from before lexicon.idx: the whole lexicon */
+      check_lexicon(sg);
+    }
+    sg->lxi = saved;
+    CHECK_EQ_INT(quarry_index_verify(ix), 0);
+    quarry_index_close(ix);
+  }
 }
 
 int main(void) {
@@ -534,10 +709,13 @@ int main(void) {
   test_bitpack();
   test_postings();
   test_postings_big_tf();
+  test_block_corners();
+  test_postings_v3();
   test_cutter();
   test_manifest();
   test_store();
   test_build_open();
-  test_lexidx();
+  test_lexicon();
+  test_lexicon_golden();
   return qx_test_result();
 }

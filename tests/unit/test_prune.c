@@ -55,6 +55,34 @@ static char *gen_doc(void) {
   return s;
 }
 
+/* A corpus for the block corners (postings 4): one passage per document,
+ * lengths log-uniform from 3 to 700 tokens, and in each document a burst
+ * word (one of the 30 most frequent) repeated in proportion to its length,
+ * so that a block's (tf, norm) front runs from short passages with a low tf
+ * to long ones with a high tf (fronts of 1 to over 16 points); one
+ * document repeats the most frequent word 60,000 times (a huge tf: the tf
+ * cut's binary search). */
+#define NVARIED 1200
+static char *gen_varied(int d) {
+  if (d == NVARIED / 2) {
+    size_t n = 60000, cap = n * 3 + 64, at = 0;
+    char *s = malloc(cap);
+    for (size_t i = 0; i < n; i++) at += (size_t)snprintf(s + at, cap - at, "qb ");
+    snprintf(s + at, cap - at, "qc qd.\n");
+    return s;
+  }
+  size_t ntok = (size_t)exp(log(3.0) + (rnd() % 10000) / 10000.0 * (log(700.0) - log(3.0)));
+  size_t cap = ntok * 8 + 16, at = 0;
+  char *s = malloc(cap);
+  uint32_t burst = rnd() % 30, pb = rnd() % 60;
+  for (size_t i = 0; i < ntok; i++) {
+    char w[16];
+    word(w, rnd() % 100 < pb ? burst : zipf());
+    at += (size_t)snprintf(s + at, cap - at, "%s%s", w, i % 12 == 11 ? ".\n" : " ");
+  }
+  return s;
+}
+
 static void gen_query(char *q, size_t cap, int variants) {
   size_t at = 0;
   uint32_t n = 1 + rnd() % 6;
@@ -148,11 +176,35 @@ static void check_algos(counts *c, quarry_index *ix, qx_analyzer *an, int iters)
   }
 }
 
+/* qx_tf_cut against a linear walk (small ranges), and on huge tfs (a word
+ * repeated millions of times): the cut qualifies, the tf above it does not. */
+static int tf_qualifies(double bw, double k, double extra, double th, uint32_t t) {
+  double f = t;
+  return qx_below(bw * f / (f + k) + extra, th);
+}
+static void test_tf_cut(void) {
+  for (int r = 0; r < 20000; r++) {
+    double bw = 0.1 + (rnd() % 1000) / 100.0, k = (rnd() % 4000) / 1000.0, extra = rnd() % 3 ? 0 : (rnd() % 100) / 50.0;
+    double th = (rnd() % 1200) / 1000.0 * (bw + extra);
+    uint32_t lo = rnd() % 4 ? 0 : rnd() % 20, hi = lo + rnd() % 60, want = lo;
+    while (want < hi && tf_qualifies(bw, k, extra, th, want + 1)) want++;
+    CHECK_EQ_INT(qx_tf_cut(bw, k, extra, th, lo, hi), want);
+  }
+  static const uint32_t his[] = {1000000, 60000000, 4000000000u, UINT32_MAX};
+  for (int r = 0; r < 2000; r++) {
+    uint32_t hi = his[r % 4];
+    double bw = 1 + rnd() % 10, k = 1 + (rnd() % 100000) / 10.0, th = bw * (1 - 1.0 / (1 + rnd() % 1000000));
+    uint32_t t = qx_tf_cut(bw, k, 0, th, 0, hi);
+    CHECK(t <= hi && (t == 0 || tf_qualifies(bw, k, 0, th, t)) && (t == hi || !tf_qualifies(bw, k, 0, th, t + 1)));
+  }
+}
+
 static int del_pred(const char *path, size_t len) { /* every 3rd document, by the number in dNNN.txt */
   return len >= 8 && atoi(path + len - 7) % 3 == 0;
 }
 
 int main(void) {
+  test_tf_cut();
   char *texts[NDOCS];
   for (int i = 0; i < NDOCS; i++) texts[i] = gen_doc();
   fixture f;
@@ -216,6 +268,48 @@ int main(void) {
     before = sr->sc.mallocs;
     CHECK(sr->sc.cap > 0);
   }
+  /* block corners: varied lengths, bursts, a huge tf */
+  char *vt[NVARIED];
+  for (int i = 0; i < NVARIED; i++) vt[i] = gen_varied(i);
+  fixture fv;
+  rc = fixture_make(&fv, (const char *const *)vt, NVARIED, "none", 100000, 0);
+  for (int i = 0; i < NVARIED; i++) free(vt[i]);
+  CHECK_EQ_INT(rc, 0);
+  quarry_index *vx = NULL;
+  CHECK_EQ_INT(quarry_index_open(&vx, fv.idx), 0);
+  if (vx) {
+    CHECK_EQ_INT(vx->npassages, NVARIED);
+    counts cv = {0};
+    check_algos(&cv, vx, an, 800);
+    CHECK_EQ_INT(cv.bad, 0);
+    CHECK(cv.nq >= 500 && cv.nonempty >= 400);
+    /* the word of the huge tf alone (its passage first) and with others */
+    static const char *const hq[] = {"qb", "qb qc", "qc qb qd qe"};
+    for (size_t i = 0; i < QX_ARRAY_LEN(hq); i++) {
+      qx_query q;
+      CHECK_EQ_INT(qx_query_parse(&q, an, hq[i]), 0);
+      quarry_search_opts o = QUARRY_SEARCH_OPTS_INIT;
+      quarry_results ref, bmw, bmm;
+      CHECK_EQ_INT(run_algo(&ref, vx, &q, &o, QX_ALGO_EXHAUSTIVE), 0);
+      CHECK_EQ_INT(run_algo(&bmw, vx, &q, &o, QX_ALGO_BMW), 0);
+      CHECK_EQ_INT(run_algo(&bmm, vx, &q, &o, QX_ALGO_BMM), 0);
+      CHECK(ref.n == 10 && same(&ref, &bmw) && same(&ref, &bmm));
+      qx_passage_info pi = {0};
+      qx_doc_info di = {0};
+      if (i == 0) { /* document NVARIED / 2 */
+        CHECK(ref.n && qx_index_passage(&pi, vx, ref.hits[0].passage) == 0 && qx_index_doc(&di, vx, pi.doc) == 0);
+        CHECK(di.path_len >= 8 && !memcmp(di.path + di.path_len - 8, "d600.txt", 8));
+      }
+      free(ref.hits);
+      free(bmw.hits);
+      free(bmm.hits);
+      qx_query_free(&q);
+    }
+    fprintf(stderr, "varied lengths: %d queries (%d non-empty), %d mismatches\n", cv.nq, cv.nonempty, cv.bad);
+  }
+  quarry_index_close(vx);
+  fixture_free(&fv);
+
   CHECK(nonempty >= 800);
   CHECK(nbmw >= 300);
   fprintf(stderr, "%d queries (%d non-empty, %d pruned, %d plain-term disjunctions), %d mismatches\n", nq, nonempty,
