@@ -266,24 +266,23 @@ static int write_surface(qx_build *b) {
   for (unsigned w = 0; w < b->nthreads; w++)
     for (size_t i = 0; i < b->inv[w].nsurf; i++) refs[k++] = (surf_ref){&b->inv[w], (uint32_t)i};
   qsort(refs, total, sizeof *refs, cmp_surf);
-  qx_buf ent = {0}, strs = {0};
-  int rc = 0;
+  qx_out o;
+  qx_surfw sw;
+  qx_surfw_init(&sw, lexw_out, &o, QX_HEADER_SIZE);
+  int rc = out_open_v(&o, b, "surface", QX_MAGIC_SURFACE, QX_SURFACE_MAJOR);
   size_t n = 0;
   for (size_t r = 0; !rc && r < total; r++) {
     if (r && !cmp_surf(&refs[r - 1], &refs[r])) continue;
     const qx_inv *w = refs[r].w;
     uint32_t i = refs[r].i;
-    uint32_t e32[2] = {w->surf_len[i], w->new_id[w->surf_term[i]]};
-    rc = qx_buf_put_u64(&ent, strs.len);
-    if (!rc) rc = qx_buf_append(&ent, e32, 8);
-    if (!rc) rc = qx_buf_append(&strs, w->surf_strs.data + w->surf_off[i], w->surf_len[i]);
+    rc = qx_surfw_add(&sw, (const char *)w->surf_strs.data + w->surf_off[i], w->surf_len[i], w->new_id[w->surf_term[i]]);
     n++;
   }
   b->nsurf = n;
-  if (!rc) rc = write_simple(b, "surface", QX_MAGIC_SURFACE, n, strs.len, 1, &ent, &strs);
+  if (!rc) rc = qx_surfw_finish(&sw);
+  rc = out_close(&o, b, rc);
   free(refs);
-  qx_buf_free(&ent);
-  qx_buf_free(&strs);
+  qx_surfw_free(&sw);
   return rc;
 }
 
