@@ -33,6 +33,7 @@
 #include "qx_daat.h"
 
 #define BMM_WINDOW 4096 /* ids per window at most (a multiple of 64) */
+#define BMM_CUT_MIN 24  /* fewer postings of the one essential list in a window: no tf cut */
 
 typedef struct bmm_list {
   qx_matcher *m;
@@ -229,11 +230,15 @@ int qx_eval_bmm(qx_daat *e) {
         const qx_pcursor *c = l->c;
         l->ess = 3; /* its score at the candidate is l->sc */
         /* a tf that cannot beat th even at the shortest length the block's
-         * corners allow, with the non-essential bounds: not scored */
-        qx_block_bound bb;
-        qx_tfcut cut;
-        qx_pcursor_block_bound(c, c->block, &bb);
-        qx_tfcut_make(&cut, e->K, l->bw, &bb, pre[ne], w.th);
+         * corners allow, with the non-essential bounds: not scored. Working
+         * that out costs a few scores' worth: not for a handful of postings
+         * (the window of a rarer word between a frequent word's blocks) */
+        qx_tfcut cut = {0};
+        if (l->to - l->from > BMM_CUT_MIN) {
+          qx_block_bound bb;
+          qx_pcursor_block_bound(c, c->block, &bb);
+          qx_tfcut_make(&cut, e->K, l->bw, &bb, pre[ne], w.th);
+        }
         for (uint32_t i = l->from; !rc && i < l->to; i++) {
           if (qx_tfcut_skip(&cut, c->tfs[i])) continue;
           double tf = c->tfs[i], part = (0 + l->m->idf[0] * tf / (tf + e->K[l->m->normtab[c->docs[i]]])) * l->w;
