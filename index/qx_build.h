@@ -82,7 +82,7 @@ typedef struct qx_run {
   size_t nchunks, cap;
   uint32_t npassages;
   char *path;      /* spilled: the file; NULL: in memory (the worker's terms) */
-  char *surf_path; /* spilled: its surface forms (surface.c); NULL without stemming */
+  char *surf_path; /* spilled: its surface forms (surface_build.c); NULL without stemming */
 } qx_run;
 
 /* One worker: the current run (its dictionaries and postings, emptied when
@@ -174,7 +174,7 @@ struct qx_build {
   int stop, threads_init;
   /* totals */
   size_t nterms, nsurf;
-  char *surf_pairs; /* (form, term id) pairs from the merge (surface.c) */
+  char *surf_pairs; /* (form, term id) pairs from the merge (surface_build.c) */
   /* passages, norms, documents (committed): streamed to their files */
   qx_out o_norms, o_psg, o_docs;
   FILE *docstrs; /* the documents' strings, appended to docs at the end */
@@ -249,7 +249,7 @@ static inline const char *qx_inv_term(const qx_inv *w, uint32_t id, uint32_t *le
   return (const char *)w->term_strs.data + w->term_off[id];
 }
 
-/* surface.c: the surface file of a build with stemming. A run's forms go
+/* surface_build.c: the surface file of a build with stemming. A run's forms go
  * with it, sorted by (term, form); the merge of the postings joins them
  * with the final term ids (qx_surf_join_*) into a pairs file, sorted by
  * form at the end in runs of bounded size (qx_build_write_surface). */

@@ -1,348 +1,230 @@
 /*
- * surface.c: the surface file of a build with stemming (docs/FORMAT.md,
- * "surface"): every folded form seen, sorted, with the id of its term.
- *
- * A worker's dictionaries hold one run's vocabulary only (invert.c empties
- * them when it spills the run), so the forms travel with the runs: a
- * spilled run writes its forms to run-W-N.surf sorted by (term, form), the
- * last run of a worker serves them from its dictionaries in the same order.
- * Term ids are known only when the merge of the postings (write.c) reaches
- * a term: it calls qx_surf_join_term with the term and its final id, which
- * takes that term's forms from every run (a merge join: both streams are in
- * the byte order of the terms) and appends (form, id) to surface.pairs. The
- * surface file wants the forms in byte order: qx_build_write_surface sorts
- * the pairs in batches of at most half of --memory, writes each sorted batch
- * to a file and merges the batches, dropping repeated forms (a form has one
- * term, whichever run saw it). This is the external merge sort of Knuth,
- * TAOCP vol. 3, 5.4; memory stays within the bound however many forms the
- * corpus has.
+ * surface.c: the surface forms of a segment (folded, unstemmed words ->
+ * the term each was indexed as), written and read in version 2: the front
+ * coding of the lexicon (qx_fcode.h) in blocks of QX_SURF2_BLOCK_FORMS
+ * forms, each followed by its term id as a varint, and a table of block
+ * heads (file offset, first form) binary-searched through the mapping; a
+ * block is read with pread. About 8 bytes per form instead of 16 plus the
+ * string (version 1, still read by index/lexicon.c). Prefix queries take
+ * the range of forms starting with the prefix (qx_surf2_lower of the prefix
+ * and of the first string after every one starting with it) and read it in
+ * order with an iterator. Every offset, length and id read is checked, as
+ * in the lexicon.
  */
-#include <stdio.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "qx_build.h"
+#include "qx_fcode.h"
 
-/* ---- a run's forms, by (term, form) ------------------------------------------ */
+/* ---- writer ------------------------------------------------------------------ */
 
-static int cmp_surf_tf(const void *a, const void *b, void *ctx) {
-  const qx_inv *w = ctx;
-  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b, lx, ly;
-  const char *tx = qx_inv_term(w, w->surf_term[x], &lx), *ty = qx_inv_term(w, w->surf_term[y], &ly);
-  int c = qx_bytes_cmp(tx, lx, ty, ly);
-  if (c) return c;
-  return qx_bytes_cmp(w->surf_strs.data + w->surf_off[x], w->surf_len[x], w->surf_strs.data + w->surf_off[y],
-                      w->surf_len[y]);
+void qx_surfw_init(qx_surfw *w, qx_write_fn write, void *ctx, uint64_t at) {
+  memset(w, 0, sizeof *w);
+  w->write = write;
+  w->ctx = ctx;
+  w->at = at;
 }
 
-static int surf_order(const qx_inv *w, uint32_t **out) {
-  uint32_t *o = qx_malloc((w->nsurf ? w->nsurf : 1) * sizeof *o);
-  if (!o) return qx_err(QUARRY_ENOMEM, "out of memory");
-  for (size_t i = 0; i < w->nsurf; i++) o[i] = (uint32_t)i;
-  qsort_r(o, w->nsurf, sizeof *o, cmp_surf_tf, (void *)w);
-  *out = o;
-  return 0;
-}
-
-/* Records: u8 term length, u8 form length, the term, the form. */
-int qx_surf_spill(qx_inv *w, const char *path) {
-  uint32_t *o = NULL;
-  int rc = surf_order(w, &o);
-  FILE *f = rc ? NULL : fopen(path, "wbe");
-  if (!rc && !f) rc = qx_err_errno(QUARRY_EIO, "%s", path);
-  for (size_t i = 0; !rc && i < w->nsurf; i++) {
-    uint32_t s = o[i], tl;
-    const char *t = qx_inv_term(w, w->surf_term[s], &tl);
-    uint8_t h[2] = {(uint8_t)tl, (uint8_t)w->surf_len[s]};
-    if (fwrite(h, 2, 1, f) != 1 || fwrite(t, 1, tl, f) != tl ||
-        fwrite(w->surf_strs.data + w->surf_off[s], 1, h[1], f) != h[1])
-      rc = qx_err_errno(QUARRY_EIO, "%s: write", path);
-  }
-  if (f && fclose(f) != 0 && !rc) rc = qx_err_errno(QUARRY_EIO, "%s: write", path);
-  free(o);
+static int surfw_flush(qx_surfw *w) {
+  int rc = w->write(w->ctx, w->blk.data, w->blk.len);
+  w->at += w->blk.len;
+  w->blk.len = 0;
   return rc;
 }
 
-/* ---- the join with the final term ids ------------------------------------------ */
-
-typedef struct surf_src {
-  FILE *f;
-  const char *path;
-  const qx_inv *w; /* in memory: the worker's last run */
-  uint32_t *order;
-  size_t i;
-  uint8_t tl, fl;
-  char term[256], form[256];
-  int has;
-} surf_src;
-
-struct qx_surf_join {
-  qx_build *b;
-  surf_src *src;
-  size_t nsrc;
-  FILE *out;
-  char *out_path;
-  qx_buf forms;    /* the current term's forms, u8 length + bytes each */
-  uint32_t *goff;  /* where each starts in forms */
-  size_t ng, cap_g;
-};
-
-static int src_next(surf_src *s) {
-  s->has = 0;
-  if (s->w) {
-    if (s->i >= s->w->nsurf) return 0;
-    uint32_t k = s->order[s->i++], tl;
-    const char *t = qx_inv_term(s->w, s->w->surf_term[k], &tl);
-    s->tl = (uint8_t)tl;
-    s->fl = (uint8_t)s->w->surf_len[k];
-    memcpy(s->term, t, tl);
-    memcpy(s->form, s->w->surf_strs.data + s->w->surf_off[k], s->fl);
-    s->has = 1;
-    return 0;
-  }
-  uint8_t h[2];
-  if (fread(h, 2, 1, s->f) != 1) return ferror(s->f) ? qx_err_errno(QUARRY_EIO, "%s: read", s->path) : 0;
-  if ((h[0] && fread(s->term, 1, h[0], s->f) != h[0]) || (h[1] && fread(s->form, 1, h[1], s->f) != h[1]))
-    return qx_err(QUARRY_EIO, "%s: truncated run", s->path);
-  s->tl = h[0];
-  s->fl = h[1];
-  s->has = 1;
-  return 0;
+static int surfw_head(qx_surfw *w, const char *key, uint32_t klen) {
+  if (w->at > QX_LEX_OFF_MAX) return qx_err(QUARRY_EINVAL, "surface: over 1 TiB");
+  if (w->keys.len + klen > UINT32_MAX) return qx_err(QUARRY_EINVAL, "surface: block keys over 4 GiB");
+  uint8_t h[QX_SURF2_HEAD_SIZE];
+  qx_put40(h, w->at);
+  uint32_t ko = (uint32_t)w->keys.len;
+  memcpy(h + 5, &ko, 4);
+  h[9] = (uint8_t)klen;
+  int rc = qx_buf_append(&w->heads, h, sizeof h);
+  return rc ? rc : qx_buf_append(&w->keys, key, klen);
 }
 
-int qx_surf_join_open(qx_surf_join **out, qx_build *b) {
-  qx_surf_join *j = qx_calloc(1, sizeof *j);
-  *out = j;
-  if (!j) return qx_err(QUARRY_ENOMEM, "out of memory");
-  j->b = b;
-  if (!(j->src = qx_calloc(b->nruns ? b->nruns : 1, sizeof *j->src))) return qx_err(QUARRY_ENOMEM, "out of memory");
+int qx_surfw_add(qx_surfw *w, const char *s, uint32_t len, uint32_t term) {
+  if (len > QX_TERM_MAX) return qx_err(QUARRY_EINVAL, "internal: surface form over %d bytes", QX_TERM_MAX);
   int rc = 0;
-  for (size_t r = 0; !rc && r < b->nruns; r++) {
-    const qx_run *run = &b->runs[r];
-    surf_src *s = &j->src[j->nsrc++];
-    if (run->path) {
-      if (!run->surf_path) return qx_err(QUARRY_EIO, "internal: a run without its surface forms");
-      s->path = run->surf_path;
-      if (!(s->f = fopen(s->path, "rbe"))) return qx_err_errno(QUARRY_EIO, "%s", s->path);
-    } else {
-      s->w = &b->inv[run->worker];
-      rc = surf_order(s->w, &s->order);
-    }
-    if (!rc) rc = src_next(s);
-  }
-  if (!rc && !(j->out_path = qx_path_join(b->tmpdir, "surface.pairs"))) rc = qx_err(QUARRY_ENOMEM, "out of memory");
-  if (!rc && !(j->out = fopen(j->out_path, "wbe"))) rc = qx_err_errno(QUARRY_EIO, "%s", j->out_path);
+  if (w->n % QX_SURF2_BLOCK_FORMS == 0) { /* a new block: its head keeps the form whole */
+    rc = surfw_flush(w);
+    if (!rc) rc = surfw_head(w, s, len);
+  } else
+    rc = qx_fc_put(&w->blk, w->prev, w->prev_len, s, len);
+  if (!rc) rc = qx_buf_put_varint(&w->blk, term);
+  memcpy(w->prev, s, len);
+  w->prev_len = len;
+  w->n++;
   return rc;
 }
 
-static int cmp_form(const void *a, const void *b, void *ctx) {
-  const uint8_t *f = ctx, *x = f + *(const uint32_t *)a, *y = f + *(const uint32_t *)b;
-  return qx_bytes_cmp(x + 1, x[0], y + 1, y[0]);
+int qx_surfw_finish(qx_surfw *w) {
+  static const uint8_t zeros[8];
+  int rc = surfw_flush(w);
+  if (!rc) rc = surfw_head(w, "", 0); /* the sentinel: the end of the last block */
+  size_t pad = (8 - w->at % 8) % 8;
+  if (!rc) rc = w->write(w->ctx, zeros, pad);
+  w->at += pad;
+  uint64_t foot[5] = {w->n, QX_SURF2_BLOCK_FORMS, (w->n + QX_SURF2_BLOCK_FORMS - 1) / QX_SURF2_BLOCK_FORMS, w->at,
+                      w->keys.len};
+  pad = (8 - (w->heads.len + w->keys.len) % 8) % 8;
+  if (!rc) rc = w->write(w->ctx, w->heads.data, w->heads.len);
+  if (!rc) rc = w->write(w->ctx, w->keys.data, w->keys.len);
+  if (!rc) rc = w->write(w->ctx, zeros, pad);
+  if (!rc) rc = w->write(w->ctx, foot, sizeof foot);
+  return rc;
 }
 
-/* Pairs: u8 form length, u32 term id, the form. */
-int qx_surf_join_term(qx_surf_join *j, const char *term, uint32_t len, uint32_t id) {
-  int rc = 0;
-  j->forms.len = 0;
-  j->ng = 0;
-  for (size_t k = 0; !rc && k < j->nsrc; k++) {
-    surf_src *s = &j->src[k];
-    for (;;) {
-      int c = s->has ? qx_bytes_cmp(s->term, s->tl, term, len) : 1;
-      if (c > 0) break;
-      if (c == 0) { /* c < 0: a form of a term without postings (none is expected): dropped */
-        void *p = j->goff;
-        if ((rc = qx_grow(&p, &j->cap_g, j->ng + 1, sizeof *j->goff))) break;
-        j->goff = p;
-        j->goff[j->ng++] = (uint32_t)j->forms.len;
-        if ((rc = qx_buf_putc(&j->forms, s->fl)) || (rc = qx_buf_append(&j->forms, s->form, s->fl))) break;
-      }
-      if ((rc = src_next(s))) break;
-    }
-  }
-  if (rc || !j->ng) return rc;
-  qsort_r(j->goff, j->ng, sizeof *j->goff, cmp_form, j->forms.data);
-  for (size_t g = 0; g < j->ng; g++) {
-    if (g && !cmp_form(&j->goff[g - 1], &j->goff[g], j->forms.data)) continue;
-    const uint8_t *f = j->forms.data + j->goff[g];
-    if (fwrite(f, 1, 1, j->out) != 1 || fwrite(&id, 4, 1, j->out) != 1 || fwrite(f + 1, 1, f[0], j->out) != f[0])
-      return qx_err_errno(QUARRY_EIO, "%s: write", j->out_path);
-  }
+void qx_surfw_free(qx_surfw *w) {
+  qx_buf_free(&w->blk);
+  qx_buf_free(&w->heads);
+  qx_buf_free(&w->keys);
+}
+
+/* ---- reader ------------------------------------------------------------------ */
+
+static int surf2_bad(const qx_seg *ix, uint64_t b) {
+  return qx_err(QUARRY_ECORRUPT, "%s/surface: block %" PRIu64 " damaged", ix->dir, b);
+}
+
+int qx_surf2_open(qx_seg *ix, int sfd, uint64_t nforms) {
+  const uint8_t *p = ix->surf.data;
+  size_t len = ix->surf.len;
+  const uint8_t *f = len >= QX_HEADER_SIZE + QX_LEX3_FOOTER ? p + len - QX_LEX3_FOOTER : NULL;
+  uint64_t bf = f ? qx_le64(f + 8) : 0, nb = f ? qx_le64(f + 16) : 0, ho = f ? qx_le64(f + 24) : 0;
+  uint64_t kl = f ? qx_le64(f + 32) : 0;
+  if (!f || qx_le64(f) != nforms || bf == 0 || bf > QX_LEX3_BLOCK_TERMS_MAX || nb != nforms / bf + (nforms % bf != 0) ||
+      ho < QX_HEADER_SIZE || !qx_fits(len - QX_LEX3_FOOTER, ho, nb + 1, QX_SURF2_HEAD_SIZE, kl))
+    return qx_err(QUARRY_ECORRUPT, "%s/surface: size or count does not match the MANIFEST", ix->dir);
+  ix->surf2_bforms = (uint32_t)bf;
+  ix->surf2_nblocks = nb;
+  ix->surf2_data_end = ho;
+  ix->surf2_heads = p + ho;
+  ix->surf2_keys = p + ho + (nb + 1) * QX_SURF2_HEAD_SIZE;
+  ix->surf2_keys_len = kl;
+  ix->surf_fd = openat(sfd, "surface", O_RDONLY | O_CLOEXEC);
+  return ix->surf_fd < 0 ? qx_err_errno(QUARRY_EIO, "%s/surface", ix->dir) : 0;
+}
+
+static int surf2_key(const char **key, uint32_t *klen, const qx_seg *ix, uint64_t b) {
+  const uint8_t *h = ix->surf2_heads + b * QX_SURF2_HEAD_SIZE;
+  uint64_t off = qx_le32(h + 5);
+  *klen = h[9];
+  if (*klen > QX_TERM_MAX || off > ix->surf2_keys_len || *klen > ix->surf2_keys_len - off) return surf2_bad(ix, b);
+  *key = (const char *)ix->surf2_keys + off;
   return 0;
 }
 
-int qx_surf_join_close(qx_surf_join *j, int rc) {
-  if (!j) return rc;
-  for (size_t k = 0; k < j->nsrc; k++) {
-    surf_src *s = &j->src[k];
-    if (s->f) fclose(s->f);
-    if (s->path) unlink(s->path);
-    free(s->order);
+/* Read block b into k (its post/pos fields unused), on its first form. */
+static int surf2_load(qx_lex3_blk *k, const qx_seg *ix, uint64_t b) {
+  const uint8_t *h = ix->surf2_heads + b * QX_SURF2_HEAD_SIZE;
+  uint64_t off = qx_le40(h), end = qx_le40(h + QX_SURF2_HEAD_SIZE);
+  const char *key = "";
+  int rc = surf2_key(&key, &k->klen, ix, b);
+  if (rc) return rc;
+  if (off < QX_HEADER_SIZE || end < off || end > ix->surf2_data_end || end - off > sizeof k->data)
+    return surf2_bad(ix, b);
+  memcpy(k->key, key, k->klen);
+  k->b = b;
+  k->i = 0;
+  k->n = (uint32_t)QX_MIN((uint64_t)ix->surf2_bforms, ix->nsurface - b * ix->surf2_bforms);
+  k->at = 0;
+  k->len = (size_t)(end - off);
+  if (qx_pread_full(ix->surf_fd, k->data, k->len, off)) return qx_err_errno(QUARRY_EIO, "%s/surface: read", ix->dir);
+  return 0;
+}
+
+/* The next form of block k: its string in k->key, its term in *term. */
+static int surf2_next(uint32_t *term, qx_lex3_blk *k, const qx_seg *ix) {
+  const uint8_t *p = k->data + k->at, *end = k->data + k->len;
+  if (k->i >= k->n) return surf2_bad(ix, k->b);
+  if (k->i) {
+    uint32_t pre, suf;
+    if (!(p = qx_fc_lens(p, end, k->klen, &pre, &suf))) return surf2_bad(ix, k->b);
+    memcpy(k->key + pre, p, suf);
+    p += suf;
+    k->klen = pre + suf;
   }
-  if (j->out && fclose(j->out) != 0 && !rc) rc = qx_err_errno(QUARRY_EIO, "%s: write", j->out_path);
+  uint64_t t;
+  if (!(p = qx_fc_varint(p, end, &t)) || t >= ix->nterms) return surf2_bad(ix, k->b);
+  *term = (uint32_t)t;
+  k->at = (size_t)(p - k->data);
+  k->i++;
+  if (k->i == k->n && k->at != k->len) return surf2_bad(ix, k->b); /* the block ends with its last form */
+  return 0;
+}
+
+int qx_surf2_get(const char **form, uint32_t *form_len, uint32_t *term, char *buf, const qx_seg *ix, uint64_t i) {
+  qx_lex3_blk *k = qx_malloc(sizeof *k); /* 8 KiB: not on the stack of every caller */
+  if (!k) return qx_err(QUARRY_ENOMEM, "out of memory");
+  int rc = surf2_load(k, ix, i / ix->surf2_bforms);
+  for (uint64_t j = i % ix->surf2_bforms; !rc && j > 0; j--) rc = surf2_next(term, k, ix);
+  if (!rc) rc = surf2_next(term, k, ix);
   if (!rc) {
-    free(j->b->surf_pairs);
-    j->b->surf_pairs = j->out_path;
-    j->out_path = NULL;
-  } else if (j->out_path)
-    unlink(j->out_path);
-  free(j->out_path);
-  free(j->src);
-  free(j->goff);
-  qx_buf_free(&j->forms);
-  free(j);
+    memcpy(buf, k->key, k->klen);
+    *form = buf;
+    *form_len = k->klen;
+  }
+  free(k);
   return rc;
 }
 
-/* ---- sorting the pairs by form: batches, then their merge ------------------------ */
-
-typedef struct pair_rd {
-  FILE *f;
-  char *path;
-  uint8_t fl;
-  uint32_t id;
-  char form[256];
-  int has;
-} pair_rd;
-
-static int pair_next(pair_rd *p) {
-  uint8_t fl;
-  p->has = 0;
-  if (fread(&fl, 1, 1, p->f) != 1) return ferror(p->f) ? qx_err_errno(QUARRY_EIO, "%s: read", p->path) : 0;
-  if (fread(&p->id, 4, 1, p->f) != 1 || (fl && fread(p->form, 1, fl, p->f) != fl))
-    return qx_err(QUARRY_EIO, "%s: truncated", p->path);
-  p->fl = fl;
-  p->has = 1;
-  return 0;
+int qx_surf2_lower(uint64_t *first_ge, const qx_seg *ix, const char *s, size_t len) {
+  uint64_t lo = 0, hi = ix->surf2_nblocks; /* the first block whose key is > s */
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    const char *key;
+    uint32_t kl;
+    int rc = surf2_key(&key, &kl, ix, mid);
+    if (rc) return rc;
+    if (qx_fc_cmp(key, kl, s, len) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  *first_ge = QX_MIN(lo * ix->surf2_bforms, ix->nsurface);
+  if (lo == 0) return 0;
+  qx_lex3_blk blk, *k = &blk;
+  int rc = surf2_load(k, ix, lo - 1);
+  while (!rc && k->i < k->n) {
+    uint32_t t;
+    if ((rc = surf2_next(&t, k, ix))) break;
+    if (qx_fc_cmp(k->key, k->klen, s, len) >= 0) {
+      *first_ge = (lo - 1) * ix->surf2_bforms + k->i - 1;
+      break;
+    }
+  }
+  return rc;
 }
 
-/* By form, then by term id: the first of equal forms is kept. */
-static int cmp_pair(const void *a, const void *b, void *ctx) {
-  const uint8_t *d = ctx, *x = d + *(const uint64_t *)a, *y = d + *(const uint64_t *)b;
-  int c = qx_bytes_cmp(x + 5, x[0], y + 5, y[0]);
-  if (c) return c;
-  uint32_t ix, iy;
-  memcpy(&ix, x + 1, 4);
-  memcpy(&iy, y + 1, 4);
-  return (ix > iy) - (ix < iy);
+void qx_surf_iter_init(qx_lex_iter *it, const qx_seg *sg, uint64_t first) {
+  it->sg = sg;
+  it->id = first;
+  it->loaded = 0;
 }
 
-/* Read up to `budget` bytes of pairs, sort them, write them to `path`. */
-static int sort_batch(FILE *in, const char *in_path, uint64_t budget, const char *path, int *more) {
-  qx_buf d = {0};
-  uint64_t *at = NULL;
-  size_t n = 0, cap = 0;
+int qx_surf_iter_next(qx_lex_iter *it, const char **form, uint32_t *form_len, uint32_t *term, char *buf) {
+  const qx_seg *ix = it->sg;
+  if (it->id >= ix->nsurface) return 0;
   int rc = 0;
-  *more = 0;
-  for (;;) {
-    uint8_t h[5];
-    if (fread(h, 5, 1, in) != 1) {
-      if (ferror(in)) rc = qx_err_errno(QUARRY_EIO, "%s: read", in_path);
-      break;
+  if (ix->surf_lexicon || ix->surf_major != 2) {
+    rc = qx_seg_surface_get(form, form_len, term, buf, ix, it->id);
+  } else {
+    qx_lex3_blk *k = &it->blk;
+    if (!it->loaded || k->i >= k->n) { /* the block of id, positioned on it */
+      rc = surf2_load(k, ix, it->id / ix->surf2_bforms);
+      for (uint64_t j = it->id % ix->surf2_bforms; !rc && j > 0; j--) rc = surf2_next(term, k, ix);
+      it->loaded = !rc;
     }
-    void *p = at;
-    if ((rc = qx_grow(&p, &cap, n + 1, sizeof *at))) break;
-    at = p;
-    at[n++] = d.len;
-    if ((rc = qx_buf_append(&d, h, 5)) || (rc = qx_buf_reserve(&d, h[0]))) break;
-    if (h[0] && fread(d.data + d.len, 1, h[0], in) != h[0]) {
-      rc = qx_err(QUARRY_EIO, "%s: truncated", in_path);
-      break;
-    }
-    d.len += h[0];
-    if (d.len + cap * sizeof *at >= budget) {
-      *more = 1;
-      break;
+    if (!rc) rc = surf2_next(term, k, ix);
+    if (!rc) {
+      memcpy(buf, k->key, k->klen);
+      *form = buf;
+      *form_len = k->klen;
     }
   }
-  if (!rc) qsort_r(at, n, sizeof *at, cmp_pair, d.data);
-  FILE *f = rc ? NULL : fopen(path, "wbe");
-  if (!rc && !f) rc = qx_err_errno(QUARRY_EIO, "%s", path);
-  for (size_t i = 0; !rc && i < n; i++) {
-    const uint8_t *r = d.data + at[i];
-    if (fwrite(r, 1, 5 + (size_t)r[0], f) != 5 + (size_t)r[0]) rc = qx_err_errno(QUARRY_EIO, "%s: write", path);
-  }
-  if (f && fclose(f) != 0 && !rc) rc = qx_err_errno(QUARRY_EIO, "%s: write", path);
-  qx_buf_free(&d);
-  free(at);
-  return rc;
-}
-
-/* Merge the sorted batches into the surface file: the entries stream to it,
- * the strings to surface.strs, appended at the end; the header's counts are
- * written last. */
-static int merge_batches(qx_build *b, pair_rd *rd, size_t nb) {
-  qx_out o;
-  char *spath = qx_path_join(b->tmpdir, "surface.strs");
-  FILE *sf = spath ? fopen(spath, "wbe") : NULL;
-  int rc = !spath ? qx_err(QUARRY_ENOMEM, "out of memory") : !sf ? qx_err_errno(QUARRY_EIO, "%s", spath) : 0;
-  if (!rc) rc = qx_out_open(&o, b, "surface", QX_MAGIC_SURFACE, QX_FORMAT_MAJOR);
-  uint64_t h[2] = {0, 0};
-  if (!rc) rc = qx_out_write(&o, h, sizeof h);
-  char last[256];
-  int last_len = -1;
-  while (!rc) {
-    size_t m = SIZE_MAX;
-    for (size_t k = 0; k < nb; k++) {
-      if (!rd[k].has) continue;
-      int c = m == SIZE_MAX ? -1 : qx_bytes_cmp(rd[k].form, rd[k].fl, rd[m].form, rd[m].fl);
-      if (c < 0 || (c == 0 && rd[k].id < rd[m].id)) m = k;
-    }
-    if (m == SIZE_MAX) break;
-    pair_rd *p = &rd[m];
-    if (last_len < 0 || qx_bytes_cmp(p->form, p->fl, last, (size_t)last_len)) {
-      uint32_t e32[2] = {p->fl, p->id};
-      rc = qx_out_write(&o, &h[1], 8);
-      if (!rc) rc = qx_out_write(&o, e32, 8);
-      if (!rc && p->fl && fwrite(p->form, 1, p->fl, sf) != p->fl) rc = qx_err_errno(QUARRY_EIO, "%s: write", spath);
-      h[0]++;
-      h[1] += p->fl;
-      memcpy(last, p->form, p->fl);
-      last_len = p->fl;
-    }
-    if (!rc) rc = pair_next(p);
-  }
-  if (sf && fclose(sf) != 0 && !rc) rc = qx_err_errno(QUARRY_EIO, "%s: write", spath);
-  if (!rc) rc = qx_out_copy_file(&o, spath);
-  if (!rc) rc = qx_out_pad(&o);
-  if (!rc) rc = qx_out_patch(&o, QX_HEADER_SIZE, h, sizeof h);
-  if (!rc) b->nsurf = h[0];
-  rc = qx_out_close(&o, b, rc);
-  if (spath) unlink(spath);
-  free(spath);
-  return rc;
-}
-
-int qx_build_write_surface(qx_build *b) {
-  if (!b->surf_pairs) return qx_err(QUARRY_EIO, "internal: no surface pairs");
-  uint64_t budget = b->opts->memory_mb ? QX_MAX((uint64_t)1 << 20, (b->opts->memory_mb << 20) / 2) : UINT64_MAX;
-  FILE *in = fopen(b->surf_pairs, "rbe");
-  int rc = in ? 0 : qx_err_errno(QUARRY_EIO, "%s", b->surf_pairs);
-  pair_rd *rd = NULL;
-  size_t nb = 0, cap = 0;
-  for (int more = 1; !rc && more;) {
-    void *p = rd;
-    if ((rc = qx_grow(&p, &cap, nb + 1, sizeof *rd))) break;
-    rd = p;
-    memset(&rd[nb], 0, sizeof *rd);
-    char name[32];
-    snprintf(name, sizeof name, "surface.sort-%zu", nb);
-    if (!(rd[nb].path = qx_path_join(b->tmpdir, name))) rc = qx_err(QUARRY_ENOMEM, "out of memory");
-    nb++;
-    if (!rc) rc = sort_batch(in, b->surf_pairs, budget, rd[nb - 1].path, &more);
-  }
-  if (in) fclose(in);
-  unlink(b->surf_pairs);
-  for (size_t k = 0; !rc && k < nb; k++) {
-    if (!(rd[k].f = fopen(rd[k].path, "rbe"))) rc = qx_err_errno(QUARRY_EIO, "%s", rd[k].path);
-    if (!rc) rc = pair_next(&rd[k]);
-  }
-  if (!rc) rc = merge_batches(b, rd, nb);
-  for (size_t k = 0; k < nb; k++) {
-    if (rd[k].f) fclose(rd[k].f);
-    if (rd[k].path) unlink(rd[k].path);
-    free(rd[k].path);
-  }
-  free(rd);
-  return rc;
+  if (rc) return rc;
+  it->id++;
+  return 1;
 }
