@@ -36,8 +36,9 @@ static const char usage[] =
     "      --vector-index K   auto (default: flat up to 200k passages, then hnsw), flat, hnsw, ivfpq\n"
     "      --hnsw-m N         HNSW links per node (default 32)\n"
     "      --threads N        indexing threads (default: one per CPU)\n"
-    "      --memory MB        memory for the postings being built; past it they are spilled to sorted\n"
-    "                         temporary files and merged (default: a quarter of RAM, at most 1024; 0: no bound)\n"
+    "      --memory MB        memory for the build (postings, dictionaries, chunks in flight); past it runs\n"
+    "                         are spilled to sorted temporary files and merged (default: 256, at most a\n"
+    "                         quarter of RAM; 0: no bound)\n"
     "  -q, --quiet            no notes, no progress, no summary\n";
 
 typedef struct ui {
@@ -150,10 +151,10 @@ int cmd_index(int argc, char **argv) {
   if (o.passage_overlap > o.passage_tokens / 2)
     return cli_fail("--passage-overlap %u: must be at most half of --passage-tokens (%u)", o.passage_overlap,
                     o.passage_tokens);
-  if (!memory_set) { /* a quarter of RAM, at most 1 GiB */
+  if (!memory_set) { /* 256 MB, at most a quarter of RAM (bench/results/2026-11-30-vm-index-memory.md) */
     long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
-    uint64_t quarter = pages > 0 && psz > 0 ? ((uint64_t)pages * (uint64_t)psz >> 20) / 4 : 1024;
-    o.memory_mb = QX_MAX(16, QX_MIN(1024, quarter));
+    uint64_t quarter = pages > 0 && psz > 0 ? ((uint64_t)pages * (uint64_t)psz >> 20) / 4 : 256;
+    o.memory_mb = QX_MAX(16, QX_MIN(256, quarter));
   }
   u.tty = isatty(STDERR_FILENO);
   o.note = on_note;

@@ -36,6 +36,10 @@ void *qx_calloc(size_t n, size_t size);
 void *qx_realloc(void *p, size_t n);
 /* Grow *arr (element size `elem`) so it can hold at least `need` elements. */
 int qx_grow(void **arr, size_t *cap, size_t need, size_t elem);
+/* Grow n parallel arrays sharing one capacity *cap (arrs[i] points to the
+ * i-th array, elems[i] is its element size) so each holds at least `need`
+ * elements; *cap changes only when all of them grew. */
+int qx_grow_parallel(size_t *cap, size_t need, size_t n, void **const arrs[], const size_t elems[]);
 char *qx_strdup(const char *s);
 char *qx_strndup(const char *s, size_t n);
 
@@ -99,6 +103,9 @@ char *qx_path_join(const char *dir, const char *name);
 
 /* ---- checksums ---------------------------------------------------------- */
 uint64_t qx_xxh64(const void *data, size_t len);
+/* The xxHash64 and size of a file, read in 1 MiB blocks (a mapping would
+ * count every page of the file in the resident set). */
+int qx_file_xxh64(uint64_t *hash, uint64_t *size, const char *path);
 
 /* ---- time --------------------------------------------------------------- */
 double qx_now(void); /* monotonic seconds */

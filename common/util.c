@@ -36,6 +36,23 @@ int qx_grow(void **arr, size_t *cap, size_t need, size_t elem) {
   return 0;
 }
 
+int qx_grow_parallel(size_t *cap, size_t need, size_t n, void **const arrs[], const size_t elems[]) {
+  if (need <= *cap) return 0;
+  size_t ncap = *cap ? *cap : 16;
+  while (ncap < need) {
+    if (ncap > SIZE_MAX / 2) return qx_err(QUARRY_ENOMEM, "allocation too large");
+    ncap *= 2;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (ncap > SIZE_MAX / elems[i]) return qx_err(QUARRY_ENOMEM, "allocation too large");
+    void *p = realloc(*arrs[i], ncap * elems[i]);
+    if (!p) return qx_err(QUARRY_ENOMEM, "out of memory (%zu bytes)", ncap * elems[i]);
+    *arrs[i] = p; /* a bigger array under the old capacity is harmless */
+  }
+  *cap = ncap;
+  return 0;
+}
+
 char *qx_strdup(const char *s) { return qx_strndup(s, strlen(s)); }
 
 char *qx_strndup(const char *s, size_t n) {
@@ -267,6 +284,30 @@ char *qx_path_join(const char *dir, const char *name) {
 }
 
 uint64_t qx_xxh64(const void *data, size_t len) { return XXH64(data, len, 0); }
+
+int qx_file_xxh64(uint64_t *hash, uint64_t *size, const char *path) {
+  *hash = *size = 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return qx_err_errno(QUARRY_EIO, "%s", path);
+  XXH64_state_t *st = XXH64_createState();
+  size_t cap = 1u << 20;
+  char *buf = qx_malloc(cap);
+  int rc = st && buf ? 0 : qx_err(QUARRY_ENOMEM, "out of memory");
+  if (!rc) XXH64_reset(st, 0);
+  while (!rc) {
+    ssize_t n = read(fd, buf, cap);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) rc = qx_err_errno(QUARRY_EIO, "%s: read", path);
+    if (n <= 0) break;
+    XXH64_update(st, buf, (size_t)n);
+    *size += (uint64_t)n;
+  }
+  if (!rc) *hash = XXH64_digest(st);
+  XXH64_freeState(st);
+  free(buf);
+  close(fd);
+  return rc;
+}
 
 double qx_now(void) {
   struct timespec ts;

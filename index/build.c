@@ -107,8 +107,19 @@ int qx_build_passage_text(char **out, size_t *out_len, qx_build *b, uint32_t pid
     if (!rc) rc = qx_store_open(&b->store_rd, b->store_map.data, b->store_map.len, "store.zst");
     if (rc) return rc;
   }
-  const uint8_t *r = b->passages.data + (size_t)pid * QX_PASSAGE_REC_SIZE;
-  return qx_store_read(out, out_len, b->store_rd, qx_le32(r), qx_le64(r + 8), qx_le64(r + 16));
+  if (!b->psg_map.data) { /* the passages and docs files of the segment (written by then) */
+    char *p = qx_path_join(b->tmpdir, "passages"), *d = qx_path_join(b->tmpdir, "docs");
+    int rc = p && d ? qx_map_open(&b->psg_map, p) : qx_err(QUARRY_ENOMEM, "out of memory");
+    if (!rc) rc = qx_map_open(&b->docs_map, d);
+    free(p);
+    free(d);
+    if (rc) return rc;
+    if (b->psg_map.len < 32 + b->npassages * QX_PASSAGE_DISK_SIZE || b->docs_map.len < 32 + (size_t)b->ndocs * QX_DOC_DISK_SIZE)
+      return qx_err(QUARRY_EIO, "internal: passages or docs");
+  }
+  const uint8_t *r = b->psg_map.data + 32 + (size_t)pid * QX_PASSAGE_DISK_SIZE;
+  uint64_t start = qx_le64(r + 8);
+  return qx_store_read(out, out_len, b->store_rd, qx_le32(r), start, start + qx_le32(r + 16));
 }
 
 int qx_build_passage_input(char **out, size_t *out_len, qx_build *b, uint32_t pid) {
@@ -116,11 +127,14 @@ int qx_build_passage_input(char **out, size_t *out_len, qx_build *b, uint32_t pi
   size_t len = 0;
   int rc = qx_build_passage_text(&text, &len, b, pid);
   if (rc) return rc;
-  uint32_t doc = qx_le32(b->passages.data + (size_t)pid * QX_PASSAGE_REC_SIZE);
-  const uint8_t *d = b->docs.data + (size_t)doc * QX_DOC_REC_SIZE; /* add_doc's rec, rec32 */
-  uint64_t toff = qx_le64(d + 8);
-  uint32_t tl = qx_le32(d + 52), first = qx_le32(d + 60);
-  rc = qx_vec_passage_input(out, out_len, (const char *)b->doc_strs.data + toff, tl, text, len, pid == first);
+  uint32_t doc = qx_le32(b->psg_map.data + 32 + (size_t)pid * QX_PASSAGE_DISK_SIZE);
+  const uint8_t *d = b->docs_map.data + 32 + (size_t)doc * QX_DOC_DISK_SIZE; /* docs 2 (docs/FORMAT.md) */
+  const char *strs = (const char *)b->docs_map.data + 32 + (size_t)b->ndocs * QX_DOC_DISK_SIZE;
+  uint64_t toff = qx_le40(d + 43);
+  uint32_t tl = d[48], first = qx_le32(d + 24);
+  if (doc >= b->ndocs || 32 + (size_t)b->ndocs * QX_DOC_DISK_SIZE + toff + tl > b->docs_map.len)
+    rc = qx_err(QUARRY_EIO, "internal: docs");
+  if (!rc) rc = qx_vec_passage_input(out, out_len, strs + toff, tl, text, len, pid == first);
   free(text);
   return rc;
 }
@@ -129,13 +143,11 @@ qx_manifest *qx_build_manifest(qx_build *b) { return &b->man; }
 int qx_build_add_file(qx_build *b, const char *name) {
   char *path = qx_path_join(b->tmpdir, name);
   if (!path) return qx_err(QUARRY_ENOMEM, "out of memory");
-  qx_map m;
-  int rc = qx_map_open(&m, path);
+  uint64_t h, size;
+  int rc = qx_file_xxh64(&h, &size, path);
   free(path);
-  if (rc) return rc;
-  rc = qx_manifest_add_file(&b->man, name, m.len, qx_xxh64(m.data, m.len));
-  b->bytes_out += m.len;
-  qx_map_close(&m);
+  if (!rc) rc = qx_manifest_add_file(&b->man, name, size, h);
+  b->bytes_out += size;
   return rc;
 }
 
@@ -262,10 +274,9 @@ int qx_tree_commit(const char *tmp, const char *dir, int exists) {
 
 static void build_free(qx_build *b) {
   qx_build_collect_free(b);
-  qx_buf_free(&b->passages);
-  qx_buf_free(&b->norms);
-  qx_buf_free(&b->docs);
-  qx_buf_free(&b->doc_strs);
+  qx_map_close(&b->norms_map);
+  qx_map_close(&b->psg_map);
+  qx_map_close(&b->docs_map);
   qx_store_writer_free(b->store);
   qx_store_free(b->store_rd);
   qx_map_close(&b->store_map);

@@ -23,6 +23,122 @@
 
 /* ---- committing a chunk ---------------------------------------------------------- */
 
+/* The tables are written as they are committed: norms, passages and docs go
+ * straight to their files in the segment (counts patched at the end), the
+ * documents' strings to docstrs.tmp, appended to docs when reading ends, so
+ * no table is held in memory (registered in the MANIFEST by the tables
+ * step, write.c). */
+static int tables_open(qx_build *b) {
+  uint64_t h[2] = {0, 0};
+  int rc = qx_out_open(&b->o_norms, b, "norms", QX_MAGIC_NORMS, QX_FORMAT_MAJOR);
+  if (!rc) rc = qx_out_write(&b->o_norms, h, 8);
+  if (!rc) rc = qx_out_open(&b->o_psg, b, "passages", QX_MAGIC_PASSAGES, QX_TABLES_MAJOR);
+  if (!rc) rc = qx_out_write(&b->o_psg, h, 16);
+  if (!rc) rc = qx_out_open(&b->o_docs, b, "docs", QX_MAGIC_DOCS, QX_TABLES_MAJOR);
+  if (!rc) rc = qx_out_write(&b->o_docs, h, 16);
+  if (!rc && !(b->docstrs_path = qx_path_join(b->tmpdir, "docstrs.tmp"))) rc = qx_err(QUARRY_ENOMEM, "out of memory");
+  if (!rc && !(b->docstrs = fopen(b->docstrs_path, "wbe"))) rc = qx_err_errno(QUARRY_EIO, "%s", b->docstrs_path);
+  return rc;
+}
+
+static int tables_close(qx_build *b) {
+  uint64_t h[2] = {b->npassages, 0};
+  int rc = qx_out_patch(&b->o_norms, QX_HEADER_SIZE, h, 8);
+  if (!rc) rc = qx_out_pad(&b->o_norms);
+  rc = qx_out_end(&b->o_norms, rc);
+  if (!rc) rc = qx_out_patch(&b->o_psg, QX_HEADER_SIZE, h, 16);
+  if (!rc) rc = qx_out_pad(&b->o_psg);
+  rc = qx_out_end(&b->o_psg, rc);
+  if (fclose(b->docstrs) != 0 && !rc) rc = qx_err_errno(QUARRY_EIO, "%s: write", b->docstrs_path);
+  b->docstrs = NULL;
+  if (!rc && b->docstrs_len > QX_LEX_OFF_MAX) rc = qx_err(QUARRY_EINVAL, "document paths, titles and ids over 1 TiB");
+  if (!rc) rc = qx_out_copy_file(&b->o_docs, b->docstrs_path);
+  h[0] = b->ndocs;
+  h[1] = b->docstrs_len;
+  if (!rc) rc = qx_out_patch(&b->o_docs, QX_HEADER_SIZE, h, 16);
+  if (!rc) rc = qx_out_pad(&b->o_docs);
+  rc = qx_out_end(&b->o_docs, rc);
+  unlink(b->docstrs_path);
+  return rc;
+}
+
+/* passages 2: the worker's 32-byte records (u32 doc, u32 ntokens, u64
+ * start, u64 end, u32 line, u32 0) as 24 bytes: u32 doc, u32 ntokens, u64
+ * start, u32 end - start, u32 line. */
+static int commit_passages(qx_build *b, const qx_chunk *ck, uint32_t doc_base) {
+  qx_buf *o = &b->scratch;
+  o->len = 0;
+  int rc = qx_buf_reserve(o, ck->passages.len / QX_PASSAGE_REC_SIZE * QX_PASSAGE_DISK_SIZE);
+  for (size_t at = 0; !rc && at < ck->passages.len; at += QX_PASSAGE_REC_SIZE) {
+    const uint8_t *r = ck->passages.data + at;
+    uint64_t start = qx_le64(r + 8), len = qx_le64(r + 16) - start;
+    if (len > UINT32_MAX) return qx_err(QUARRY_EINVAL, "a passage over 4 GiB of text");
+    uint32_t v[3] = {qx_le32(r) + doc_base, (uint32_t)len, qx_le32(r + 24)};
+    uint8_t *e = o->data + o->len;
+    memcpy(e, v, 4);
+    memcpy(e + 4, r + 4, 12);
+    memcpy(e + 16, v + 1, 8);
+    o->len += QX_PASSAGE_DISK_SIZE;
+  }
+  return rc ? rc : qx_out_write(&b->o_psg, o->data, o->len);
+}
+
+/* docs 2: the worker's 72-byte records (add_doc: u64 path_off, title_off,
+ * id_off, size, mtime, xxh64; u32 path_len, title_len, id_len,
+ * first_passage, npassages, 0; offsets into the chunk's strings) as 56
+ * bytes with offsets into the segment's strings (docs/FORMAT.md). Records
+ * of one corpus file share their path, across chunks too: the chunk's copy
+ * of the path the last chunk ended with (its first string) is dropped. */
+static int commit_docs(qx_build *b, const qx_chunk *ck, uint32_t pid_base) {
+  uint64_t str_base = b->docstrs_len, skip = 0;
+  if (ck->recs.len) {
+    uint32_t pl = qx_le32(ck->recs.data + 48);
+    if (b->last_path.len == pl && qx_le64(ck->recs.data) == 0 && ck->strs.len >= pl &&
+        !memcmp(ck->strs.data, b->last_path.data, pl))
+      skip = pl;
+  }
+  qx_buf *o = &b->scratch;
+  o->len = 0;
+  int rc = qx_buf_reserve(o, ck->recs.len / QX_DOC_REC_SIZE * QX_DOC_DISK_SIZE);
+  for (size_t at = 0; !rc && at < ck->recs.len; at += QX_DOC_REC_SIZE) {
+    const uint8_t *r = ck->recs.data + at;
+    uint32_t pl = qx_le32(r + 48), tl = qx_le32(r + 52), first = qx_le32(r + 60) + pid_base;
+    if (pl > UINT16_MAX || tl > UINT8_MAX) return qx_err(QUARRY_EINVAL, "a document path over 64 KiB");
+    uint64_t off[3];
+    for (int k = 0; k < 3; k++) { /* path, title, id */
+      uint64_t v = qx_le64(r + 8 * k);
+      off[k] = v < skip ? b->last_path_off + v : v - skip + str_base;
+    }
+    uint8_t *e = o->data + o->len;
+    memset(e, 0, QX_DOC_DISK_SIZE);
+    memcpy(e, r + 24, 24);     /* size, mtime, xxh64 */
+    memcpy(e + 24, &first, 4); /* first_passage, npassages */
+    memcpy(e + 28, r + 64, 4);
+    memcpy(e + 32, r + 56, 4); /* id_len */
+    qx_put40(e + 36, off[0]);
+    uint16_t pl16 = (uint16_t)pl;
+    memcpy(e + 41, &pl16, 2);
+    qx_put40(e + 43, off[1]);
+    e[48] = (uint8_t)tl;
+    qx_put40(e + 49, off[2]);
+    o->len += QX_DOC_DISK_SIZE;
+    if (at + QX_DOC_REC_SIZE == ck->recs.len) { /* the last path, for the next chunk */
+      uint64_t v = qx_le64(r);
+      b->last_path_off = off[0];
+      if (v >= skip) {
+        b->last_path.len = 0;
+        rc = qx_buf_append(&b->last_path, ck->strs.data + v, pl);
+      }
+    }
+  }
+  if (!rc) rc = qx_out_write(&b->o_docs, o->data, o->len);
+  size_t n = ck->strs.len - skip;
+  if (!rc && n && fwrite(ck->strs.data + skip, 1, n, b->docstrs) != n)
+    rc = qx_err_errno(QUARRY_EIO, "%s: write", b->docstrs_path);
+  b->docstrs_len += n;
+  return rc;
+}
+
 static int commit(qx_build *b, qx_chunk *ck) {
   if (ck->rc) return qx_err(ck->rc, "%s", ck->err);
   if (b->npassages + ck->npassages >= UINT32_MAX - 1) return qx_err(QUARRY_EINVAL, "too many passages (more than 2^32)");
@@ -32,40 +148,9 @@ static int commit(qx_build *b, qx_chunk *ck) {
   b->chunk_pbase = p;
   if (rc) return rc;
   b->chunk_pbase[ck->no] = b->npassages;
-  uint32_t doc_base = b->ndocs, pid_base = (uint32_t)b->npassages;
-  /* records of one corpus file share their path, across chunks too: drop the
-   * chunk's copy of the path the last chunk ended with (the first string) */
-  uint64_t str_base = b->doc_strs.len, skip = 0;
-  if (ck->recs.len) {
-    uint32_t pl = qx_le32(ck->recs.data + 48);
-    if (b->last_path_len == pl && qx_le64(ck->recs.data) == 0 && ck->strs.len >= pl &&
-        !memcmp(ck->strs.data, b->doc_strs.data + b->last_path_off, pl))
-      skip = pl;
-  }
-  size_t at = b->passages.len;
-  rc = qx_buf_append(&b->passages, ck->passages.data, ck->passages.len);
-  for (size_t o = at; !rc && o < b->passages.len; o += QX_PASSAGE_REC_SIZE) {
-    uint32_t d = qx_le32(b->passages.data + o) + doc_base;
-    memcpy(b->passages.data + o, &d, 4);
-  }
-  if (!rc) rc = qx_buf_append(&b->norms, ck->norms.data, ck->norms.len);
-  at = b->docs.len;
-  if (!rc) rc = qx_buf_append(&b->docs, ck->recs.data, ck->recs.len);
-  for (size_t o = at; !rc && o < b->docs.len; o += QX_DOC_REC_SIZE) {
-    uint8_t *r = b->docs.data + o;
-    for (int k = 0; k < 3; k++) { /* path, title, id offsets */
-      uint64_t v = qx_le64(r + 8 * k);
-      v = v < skip ? b->last_path_off + v : v - skip + str_base;
-      memcpy(r + 8 * k, &v, 8);
-    }
-    uint32_t first = qx_le32(r + 60) + pid_base;
-    memcpy(r + 60, &first, 4);
-  }
-  if (!rc && b->docs.len > at) {
-    b->last_path_off = qx_le64(b->docs.data + b->docs.len - QX_DOC_REC_SIZE);
-    b->last_path_len = qx_le32(b->docs.data + b->docs.len - QX_DOC_REC_SIZE + 48);
-  }
-  if (!rc) rc = qx_buf_append(&b->doc_strs, ck->strs.data + skip, ck->strs.len - skip);
+  rc = commit_passages(b, ck, b->ndocs);
+  if (!rc) rc = qx_out_write(&b->o_norms, ck->norms.data, ck->norms.len);
+  if (!rc) rc = commit_docs(b, ck, (uint32_t)b->npassages);
   /* store frames */
   size_t d = 0, coff = 0;
   uint64_t *lens = rc ? NULL : qx_malloc((ck->ndocs ? ck->ndocs : 1) * sizeof *lens);
@@ -365,6 +450,7 @@ int qx_build_collect(qx_build *b) {
   if (!rc && !path) rc = qx_err(QUARRY_ENOMEM, "out of memory");
   if (!rc) rc = qx_store_writer_open(&b->store, path);
   free(path);
+  if (!rc) rc = tables_open(b);
   if (rc) return rc;
   unsigned started = 0;
   if (nt > 1) {
@@ -394,6 +480,7 @@ int qx_build_collect(qx_build *b) {
   for (unsigned i = 0; !rc && i < nt; i++) rc = qx_inv_finish(&b->inv[i]);
   if (!rc && b->ndocs == 0 && !b->allow_empty)
     rc = qx_err(QUARRY_EINVAL, "nothing to index (%llu skipped)", (unsigned long long)b->skipped);
+  if (!rc) rc = tables_close(b);
   if (!rc) rc = qx_store_writer_close(b->store);
   qx_store_writer_free(b->store);
   b->store = NULL;
@@ -418,7 +505,16 @@ void qx_build_collect_free(qx_build *b) {
     free(b->runs[i].lbase);
     free(b->runs[i].cnt);
     free(b->runs[i].path);
+    free(b->runs[i].surf_path);
   }
+  free(b->surf_pairs);
+  qx_out_end(&b->o_norms, -1);
+  qx_out_end(&b->o_psg, -1);
+  qx_out_end(&b->o_docs, -1);
+  if (b->docstrs) fclose(b->docstrs);
+  free(b->docstrs_path);
+  qx_buf_free(&b->scratch);
+  qx_buf_free(&b->last_path);
   free(b->runs);
   free(b->chunk_pbase);
 }

@@ -8,7 +8,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "qx_common.h"
 #include "qx_corpus.h"
@@ -20,7 +22,8 @@ struct qx_corpus {
   size_t cur; /* index of the mapped file */
   qx_map map; /* current file */
   int mapped;
-  size_t pos; /* parser position in the current file */
+  size_t pos;     /* parser position in the current file */
+  size_t dropped; /* bytes of the mapping before it given back (drop_read) */
   qx_corpus_buf buf;
 };
 
@@ -117,17 +120,28 @@ static int parse_next(qx_corpus *c) {
   return qx_err(QUARRY_EINVAL, "bad corpus format");
 }
 
+/* The records are copied out of the mapping (c->buf), so the pages already
+ * parsed are given back every 16 MiB: a mapped file's pages count in the
+ * resident set, and a corpus can be bigger than the memory bound. */
+static void drop_read(qx_corpus *c) {
+  size_t page = (size_t)sysconf(_SC_PAGESIZE), upto = c->pos / page * page;
+  if (!c->map.data || upto < c->dropped + (16u << 20)) return;
+  madvise((void *)(c->map.data + c->dropped), upto - c->dropped, MADV_DONTNEED);
+  c->dropped = upto;
+}
+
 int qx_corpus_next(qx_corpus *c, qx_corpus_rec *rec) {
   while (c->cur < c->nfiles) {
     if (!c->mapped) {
       int rc = qx_map_open(&c->map, c->files[c->cur]);
       if (rc) return rc;
       c->mapped = 1;
-      c->pos = 0;
+      c->pos = c->dropped = 0;
     }
     int rc = parse_next(c);
     if (rc < 0) return rc;
     if (rc == 1) {
+      drop_read(c);
       rec->id = c->buf.id;
       rec->title = c->buf.title;
       rec->title_len = c->buf.title_len;

@@ -4,8 +4,9 @@
  * chunk-local ids, adds their postings to its current run and compresses
  * the chunk's store.zst frames. A run lives in memory as one varint stream
  * per term (passage gap, tf, positions), the layout the old single-threaded
- * builder had; when it outgrows its share of --memory it is written to a
- * file, terms in byte order, and the worker starts a new one. write.c
+ * builder had; when it (with its dictionaries) outgrows its share of
+ * --memory it is written to a file, terms in byte order with their
+ * strings, and the worker starts a new one with empty dictionaries. write.c
  * merges every run into the final postings.
  *
  * This is the scheme of Lucene's and Tantivy's indexers (per-thread
@@ -97,20 +98,9 @@ static int term_intern(qx_inv *w, uint32_t *out, const char *s, size_t n) {
     *out = id - 1;
     return 0;
   }
-  size_t need = w->nterms + 1;
-  void *p = w->term_off;
-  size_t c = w->cap_terms;
-  if ((rc = qx_grow(&p, &c, need, sizeof *w->term_off))) return rc;
-  w->term_off = p;
-  p = w->term_len;
-  c = w->cap_terms;
-  if ((rc = qx_grow(&p, &c, need, sizeof *w->term_len))) return rc;
-  w->term_len = p;
-  p = w->terms;
-  c = w->cap_terms;
-  if ((rc = qx_grow(&p, &c, need, sizeof *w->terms))) return rc;
-  w->terms = p;
-  w->cap_terms = c;
+  void **const arrs[] = {(void **)&w->term_off, (void **)&w->term_len, (void **)&w->terms};
+  const size_t elems[] = {sizeof *w->term_off, sizeof *w->term_len, sizeof *w->terms};
+  if ((rc = qx_grow_parallel(&w->cap_terms, w->nterms + 1, 3, arrs, elems))) return rc;
   if ((rc = intern_str(&w->term_strs, &w->term_off[w->nterms], s, n))) return rc;
   w->term_len[w->nterms] = (uint32_t)n;
   memset(&w->terms[w->nterms], 0, sizeof w->terms[0]);
@@ -138,19 +128,9 @@ static int token_term(qx_inv *w, uint32_t *out, const char *folded, size_t fl, c
     return 0;
   }
   if ((rc = term_intern(w, out, term, tl))) return rc;
-  size_t need = w->nsurf + 1, c = w->cap_surf;
-  void *p = w->surf_off;
-  if ((rc = qx_grow(&p, &c, need, sizeof *w->surf_off))) return rc;
-  w->surf_off = p;
-  p = w->surf_len;
-  c = w->cap_surf;
-  if ((rc = qx_grow(&p, &c, need, sizeof *w->surf_len))) return rc;
-  w->surf_len = p;
-  p = w->surf_term;
-  c = w->cap_surf;
-  if ((rc = qx_grow(&p, &c, need, sizeof *w->surf_term))) return rc;
-  w->surf_term = p;
-  w->cap_surf = c;
+  void **const arrs[] = {(void **)&w->surf_off, (void **)&w->surf_len, (void **)&w->surf_term};
+  const size_t elems[] = {sizeof *w->surf_off, sizeof *w->surf_len, sizeof *w->surf_term};
+  if ((rc = qx_grow_parallel(&w->cap_surf, w->nsurf + 1, 3, arrs, elems))) return rc;
   if ((rc = intern_str(&w->surf_strs, &w->surf_off[w->nsurf], folded, fl))) return rc;
   w->surf_len[w->nsurf] = (uint32_t)fl;
   w->surf_term[w->nsurf] = *out;
@@ -159,9 +139,9 @@ static int token_term(qx_inv *w, uint32_t *out, const char *folded, size_t fl, c
 }
 
 int qx_inv_cmp_terms(const qx_inv *a, uint32_t x, const qx_inv *bw, uint32_t y) {
-  uint32_t lx = a->term_len[x], ly = bw->term_len[y];
-  int c = memcmp(a->term_strs.data + a->term_off[x], bw->term_strs.data + bw->term_off[y], QX_MIN(lx, ly));
-  return c ? c : (lx > ly) - (lx < ly);
+  uint32_t lx, ly;
+  const char *sx = qx_inv_term(a, x, &lx), *sy = qx_inv_term(bw, y, &ly);
+  return qx_bytes_cmp(sx, lx, sy, ly);
 }
 
 /* LEB128 varint append with a fast path (postings are written per token). */
@@ -364,17 +344,10 @@ static int index_doc(qx_inv *w, const qx_cdoc *cd) {
 /* ---- runs ------------------------------------------------------------------- */
 
 static int run_add_chunk(qx_run *r, uint64_t no, uint32_t lbase, uint32_t n) {
-  if (r->nchunks == r->cap) {
-    size_t c = r->cap ? r->cap * 2 : 16;
-    uint64_t *a = realloc(r->chunk_no, c * sizeof *a);
-    if (a) r->chunk_no = a;
-    uint32_t *l = a ? realloc(r->lbase, c * sizeof *l) : NULL;
-    if (l) r->lbase = l;
-    uint32_t *k = l ? realloc(r->cnt, c * sizeof *k) : NULL;
-    if (k) r->cnt = k;
-    if (!k) return qx_err(QUARRY_ENOMEM, "out of memory");
-    r->cap = c;
-  }
+  void **const arrs[] = {(void **)&r->chunk_no, (void **)&r->lbase, (void **)&r->cnt};
+  const size_t elems[] = {sizeof *r->chunk_no, sizeof *r->lbase, sizeof *r->cnt};
+  int rc = qx_grow_parallel(&r->cap, r->nchunks + 1, 3, arrs, elems);
+  if (rc) return rc;
   r->chunk_no[r->nchunks] = no;
   r->lbase[r->nchunks] = lbase;
   r->cnt[r->nchunks++] = n;
@@ -413,8 +386,41 @@ static int push_run(qx_build *b, qx_run *r) {
   return rc;
 }
 
-/* Write the current run to DIR/run-W-N (records: u32 term, u32 df, u64 cf,
- * u64 bytes, the varint stream), free its postings, start a new run. */
+/* Bytes the worker's current run holds: postings, dictionaries, strings. */
+static uint64_t run_mem(const qx_inv *w) {
+  return w->run_bytes + (w->terms_dict.cap + w->surf_dict.cap) * sizeof(qx_dslot) + w->term_strs.cap +
+         w->surf_strs.cap + w->cap_terms * (sizeof *w->terms + sizeof *w->term_off + sizeof *w->term_len) +
+         w->cap_surf * (sizeof *w->surf_off + sizeof *w->surf_len + sizeof *w->surf_term);
+}
+
+/* Forget every term and surface form: after a spill the next run starts
+ * with empty dictionaries, so a worker holds one run's vocabulary at most. */
+static void dict_reset(qx_inv *w) {
+  for (size_t i = 0; i < w->nterms; i++) qx_buf_free(&w->terms[i].post);
+  free(w->terms);
+  free(w->term_off);
+  free(w->term_len);
+  free(w->terms_dict.slots);
+  qx_buf_free(&w->term_strs);
+  free(w->surf_off);
+  free(w->surf_len);
+  free(w->surf_term);
+  free(w->surf_dict.slots);
+  qx_buf_free(&w->surf_strs);
+  w->terms = NULL;
+  w->term_off = NULL;
+  w->term_len = NULL;
+  w->surf_off = NULL;
+  w->surf_len = w->surf_term = NULL;
+  w->terms_dict = w->surf_dict = (qx_dict){0};
+  w->nterms = w->cap_terms = w->nsurf = w->cap_surf = 0;
+  w->run_bytes = 0;
+}
+
+/* Write the current run to DIR/run-W-N (records: u32 term length, u32 df,
+ * u64 cf, u64 bytes, the term, the varint stream; terms in byte order) and
+ * its surface forms to run-W-N.surf (qx_surf_spill), then start a new run
+ * with empty dictionaries. */
 static int spill(qx_inv *w) {
   qx_build *b = w->b;
   uint32_t *order = NULL;
@@ -429,24 +435,28 @@ static int spill(qx_inv *w) {
   else if (!f) rc = qx_err_errno(QUARRY_EIO, "%s", path);
   for (size_t i = 0; !rc && i < n; i++) {
     qx_bterm *t = &w->terms[order[i]];
-    uint32_t h32[2] = {order[i], t->df};
+    uint32_t h32[2] = {w->term_len[order[i]], t->df};
     uint64_t h64[2] = {t->cf, t->post.len};
-    if (fwrite(h32, 8, 1, f) != 1 || fwrite(h64, 16, 1, f) != 1 || fwrite(t->post.data, 1, t->post.len, f) != t->post.len)
+    if (fwrite(h32, 8, 1, f) != 1 || fwrite(h64, 16, 1, f) != 1 ||
+        fwrite(w->term_strs.data + w->term_off[order[i]], 1, h32[0], f) != h32[0] ||
+        fwrite(t->post.data, 1, t->post.len, f) != t->post.len)
       rc = qx_err_errno(QUARRY_EIO, "%s: write", path);
-    qx_buf_free(&t->post);
-    t->df = t->last_pid = 0;
-    t->cf = 0;
   }
   if (f && fclose(f) != 0 && !rc) rc = qx_err_errno(QUARRY_EIO, "%s: write", path);
   free(order);
+  if (!rc) w->run.path = path;
+  else free(path);
+  if (!rc && !qx_build_surface_is_lexicon(b)) {
+    snprintf(name, sizeof name, "run-%d-%llu.surf", w->id,
+             (unsigned long long)(w->run.nchunks ? w->run.chunk_no[0] : 0));
+    if (!(w->run.surf_path = qx_path_join(b->tmpdir, name))) rc = qx_err(QUARRY_ENOMEM, "out of memory");
+    if (!rc) rc = qx_surf_spill(w, w->run.surf_path);
+  }
   if (!rc) {
-    w->run.path = path;
     w->run.worker = w->id;
-    path = NULL;
     rc = push_run(b, &w->run);
   }
-  free(path);
-  w->run_bytes = 0;
+  dict_reset(w);
   return rc;
 }
 
@@ -477,7 +487,7 @@ static int do_chunk(qx_inv *w, qx_chunk *ck) {
     ck->frame_len[f] = ck->store.len - before;
   }
   if (!rc) rc = run_add_chunk(&w->run, ck->no, lbase, ck->npassages);
-  if (!rc && w->run_bytes > w->b->run_budget) rc = spill(w);
+  if (!rc && run_mem(w) > w->b->run_budget) rc = spill(w);
   w->ck = NULL;
   return rc;
 }
@@ -503,22 +513,12 @@ int qx_inv_init(qx_inv *w, qx_build *b, int id) {
 }
 
 void qx_inv_free(qx_inv *w) {
-  for (size_t i = 0; i < w->nterms; i++) qx_buf_free(&w->terms[i].post);
-  free(w->terms);
-  free(w->term_off);
-  free(w->term_len);
-  free(w->terms_dict.slots);
-  qx_buf_free(&w->term_strs);
-  free(w->new_id);
-  free(w->surf_off);
-  free(w->surf_len);
-  free(w->surf_term);
-  free(w->surf_dict.slots);
-  qx_buf_free(&w->surf_strs);
+  dict_reset(w);
   free(w->run.chunk_no);
   free(w->run.lbase);
   free(w->run.cnt);
   free(w->run.path);
+  free(w->run.surf_path);
   qx_store_cctx_free(w->zctx);
   free(w->scratch);
   qx_cutter_free(&w->cut);
@@ -561,9 +561,10 @@ int qx_run_reader_next(qx_run_reader *r) {
   r->has = 0;
   if (!r->f) {
     if (r->i >= r->n) return 0;
-    uint32_t tid = r->order[r->i++];
+    uint32_t tid = r->order[r->i++], slen;
     const qx_bterm *t = &r->w->terms[tid];
-    r->cur = (qx_run_rec){tid, t->df, t->cf, t->post.data, t->post.len};
+    const char *str = qx_inv_term(r->w, tid, &slen);
+    r->cur = (qx_run_rec){tid, t->df, t->cf, t->post.data, t->post.len, str, slen};
     r->has = 1;
     return 0;
   }
@@ -573,14 +574,15 @@ int qx_run_reader_next(qx_run_reader *r) {
     if (ferror(r->f)) return qx_err_errno(QUARRY_EIO, "%s: read", r->run->path);
     return 0;
   }
-  if (fread(h64, 16, 1, r->f) != 1 || h32[0] >= r->w->nterms)
+  if (fread(h64, 16, 1, r->f) != 1 || h32[0] > QX_STORED_TERM_MAX || h64[1] > SIZE_MAX - h32[0])
     return qx_err(QUARRY_EIO, "%s: truncated run", r->run->path);
+  size_t n = h32[0] + (size_t)h64[1];
   r->rec.len = 0;
-  int rc = qx_buf_reserve(&r->rec, h64[1]);
+  int rc = qx_buf_reserve(&r->rec, n);
   if (rc) return rc;
-  if (h64[1] && fread(r->rec.data, 1, h64[1], r->f) != h64[1]) return qx_err(QUARRY_EIO, "%s: truncated run", r->run->path);
-  r->rec.len = h64[1];
-  r->cur = (qx_run_rec){h32[0], h32[1], h64[0], r->rec.data, r->rec.len};
+  if (n && fread(r->rec.data, 1, n, r->f) != n) return qx_err(QUARRY_EIO, "%s: truncated run", r->run->path);
+  r->rec.len = n;
+  r->cur = (qx_run_rec){0, h32[1], h64[0], r->rec.data + h32[0], h64[1], (const char *)r->rec.data, h32[0]};
   r->has = 1;
   return 0;
 }

@@ -30,12 +30,7 @@
 #include <inttypes.h>
 #include <unistd.h>
 
-#include "qx_index.h"
-
-static int cmp_bytes(const char *a, size_t al, const char *b, size_t bl) {
-  int c = memcmp(a, b, QX_MIN(al, bl));
-  return c ? c : (al > bl) - (al < bl);
-}
+#include "qx_fcode.h"
 
 /* ---- lexicon 3: writer ---------------------------------------------------------- */
 
@@ -78,18 +73,8 @@ int qx_lexw_add(qx_lexw *w, const char *s, uint32_t len, uint32_t df, uint64_t c
   if (w->n % QX_LEX3_BLOCK_TERMS == 0) { /* a new block: its head keeps the term whole */
     rc = lexw_flush(w);
     if (!rc) rc = lexw_head(w, post_off, pos_off, s, len);
-  } else {
-    uint32_t pre = 0, suf;
-    while (pre < len && pre < w->prev_len && s[pre] == w->prev[pre]) pre++;
-    suf = len - pre;
-    if (pre < 15 && suf < 16) {
-      rc = qx_buf_putc(&w->blk, (uint8_t)(pre << 4 | suf));
-    } else {
-      uint8_t e[3] = {0xF0, (uint8_t)pre, (uint8_t)suf};
-      rc = qx_buf_append(&w->blk, e, 3);
-    }
-    if (!rc) rc = qx_buf_append(&w->blk, s + pre, suf);
-  }
+  } else
+    rc = qx_fc_put(&w->blk, w->prev, w->prev_len, s, len);
   if (!rc) rc = qx_buf_put_varint(&w->blk, df);
   if (!rc) rc = qx_buf_put_varint(&w->blk, cf - df);
   if (!rc && df > 1 && cf > df) rc = qx_buf_put_varint(&w->blk, max_tf - 2); /* else df = 1: cf; cf = df: 1 */
@@ -163,7 +148,7 @@ static int lex3_key(const char **key, uint32_t *klen, const qx_seg *ix, uint64_t
 }
 
 /* Read block b (b < nblocks) into k, positioned on its first term. */
-static int lex3_load(qx_lex3_blk *k, const qx_seg *ix, uint64_t b) {
+static int lex3_load_or_rewind(qx_lex3_blk *k, const qx_seg *ix, uint64_t b, int read) {
   const uint8_t *h = ix->lex3_heads + b * QX_LEX3_HEAD_SIZE, *h1 = h + QX_LEX3_HEAD_SIZE;
   uint64_t off = qx_le40(h), end = qx_le40(h1);
   const char *key = "";
@@ -182,32 +167,15 @@ static int lex3_load(qx_lex3_blk *k, const qx_seg *ix, uint64_t b) {
   k->n = (uint32_t)QX_MIN((uint64_t)ix->lex3_bterms, ix->nterms - b * ix->lex3_bterms);
   k->at = 0;
   k->len = (size_t)(end - off);
+  if (!read) return 0; /* a rewind: the block is in k->data already */
   if (qx_pread_full(ix->lex_fd, k->data, k->len, off)) return qx_err_errno(QUARRY_EIO, "%s/lexicon: read", ix->dir);
   return 0;
 }
 
-/* A LEB128 varint at p (p < end or not): the byte after it, or NULL when it
- * runs past end or over 10 bytes. By value, so that callers keep p in a
- * register. */
-static inline const uint8_t *varint(const uint8_t *p, const uint8_t *end, uint64_t *v) {
-  if (p < end && *p < 0x80) {
-    *v = *p;
-    return p + 1;
-  }
-  uint64_t x = 0;
-  for (int shift = 0; shift < 70 && p < end; shift += 7) {
-    uint8_t c = *p++;
-    x |= (uint64_t)(c & 0x7f) << shift;
-    if (!(c & 0x80)) {
-      *v = x;
-      return p;
-    }
-  }
-  return NULL;
-}
+static int lex3_load(qx_lex3_blk *k, const qx_seg *ix, uint64_t b) { return lex3_load_or_rewind(k, ix, b, 1); }
 
 static inline int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v) {
-  const uint8_t *q = varint(*p, end, v);
+  const uint8_t *q = qx_fc_varint(*p, end, v);
   if (!q) return -1;
   *p = q;
   return 0;
@@ -219,18 +187,8 @@ static int lex3_next(qx_term_info *t, qx_lex3_blk *k, const qx_seg *ix) {
   const uint8_t *p = k->data + k->at, *end = k->data + k->len;
   if (k->i >= k->n) return lex3_bad(ix, k->b);
   if (k->i) {
-    if (p >= end) return lex3_bad(ix, k->b);
-    uint32_t l = *p++, pre, suf;
-    if (l < 0xF0) {
-      pre = l >> 4;
-      suf = l & 15;
-    } else if (l == 0xF0 && end - p >= 2) {
-      pre = p[0];
-      suf = p[1];
-      p += 2;
-    } else
-      return lex3_bad(ix, k->b);
-    if (pre > k->klen || suf > QX_TERM_MAX - pre || suf > (size_t)(end - p)) return lex3_bad(ix, k->b);
+    uint32_t pre, suf;
+    if (!(p = qx_fc_lens(p, end, k->klen, &pre, &suf))) return lex3_bad(ix, k->b);
     memcpy(k->key + pre, p, suf);
     p += suf;
     k->klen = pre + suf;
@@ -296,7 +254,7 @@ static int lex3_upper_block(uint64_t *out, const qx_seg *ix, const char *s, size
     if (off > klen || kl > klen - off) return lex3_bad(ix, mid);
     const uint8_t *key = keys + off;
     int c = kl && len ? (int)key[0] - (int)(uint8_t)s[0] : 0; /* most probes differ in the first byte */
-    if (!c) c = cmp_bytes((const char *)key, kl, s, len);
+    if (!c) c = qx_fc_cmp((const char *)key, kl, s, len);
     if (c <= 0) lo = mid + 1;
     else hi = mid;
   }
@@ -330,18 +288,8 @@ static int lex3_find(qx_term_info *t, uint64_t *first_ge, const qx_seg *ix, cons
   for (;; i++) {
     if (i) { /* record i's key against s */
       rec = p;
-      if (p >= end) return lex3_bad(ix, k.b);
-      uint32_t l = *p++, pre, suf;
-      if (l < 0xF0) {
-        pre = l >> 4;
-        suf = l & 15;
-      } else if (l == 0xF0 && end - p >= 2) {
-        pre = p[0];
-        suf = p[1];
-        p += 2;
-      } else
-        return lex3_bad(ix, k.b);
-      if (pre > klen || suf > QX_TERM_MAX - pre || suf > (size_t)(end - p)) return lex3_bad(ix, k.b);
+      uint32_t pre, suf;
+      if (!(p = qx_fc_lens(p, end, (uint32_t)klen, &pre, &suf))) return lex3_bad(ix, k.b);
       klen = pre + suf;
       if (pre < m) break; /* > s */
       if (pre == m) {
@@ -367,11 +315,11 @@ static int lex3_find(qx_term_info *t, uint64_t *first_ge, const qx_seg *ix, cons
     }
     if (i + 1 >= k.n) return 0; /* every term of the block is < s */
     uint64_t df, cfx, v, pl, ql; /* skip record i's fields */
-    if (!(p = varint(p, end, &df)) || !(p = varint(p, end, &cfx)) || (df > 1 && cfx && !(p = varint(p, end, &v))) ||
+    if (!(p = qx_fc_varint(p, end, &df)) || !(p = qx_fc_varint(p, end, &cfx)) || (df > 1 && cfx && !(p = qx_fc_varint(p, end, &v))) ||
         p >= end)
       return lex3_bad(ix, k.b);
     p++; /* min_norm */
-    if (!(p = varint(p, end, &pl)) || !(p = varint(p, end, &ql)) || pl > k.post_end - post || ql > k.pos_end - pos)
+    if (!(p = qx_fc_varint(p, end, &pl)) || !(p = qx_fc_varint(p, end, &ql)) || pl > k.post_end - post || ql > k.pos_end - pos)
       return lex3_bad(ix, k.b);
     post += pl;
     pos += ql;
@@ -465,7 +413,7 @@ static int lexidx_range(uint64_t *lo_out, uint64_t *hi_out, const qx_seg *ix, co
     uint32_t off = qx_le32(e), l = qx_le32(e + 4);
     if (off > ix->lxi_strings_len || l > ix->lxi_strings_len - off)
       return qx_err(QUARRY_ECORRUPT, "%s/lexicon.idx: sample %" PRIu64 " out of range", ix->dir, mid);
-    if (cmp_bytes((const char *)ix->lxi_strings + off, l, s, len) <= 0) lo = mid + 1;
+    if (qx_fc_cmp((const char *)ix->lxi_strings + off, l, s, len) <= 0) lo = mid + 1;
     else hi = mid;
   }
   if (lo == 0) { /* before the first term */
@@ -507,7 +455,7 @@ static int find_in_range(qx_term_info *out, const qx_seg *ix, uint64_t lo, uint6
     entry_str(ix, e, &off, &l);
     if (off < s0 || off > s1 || l > s1 - off)
       return qx_err(QUARRY_ECORRUPT, "%s/lexicon: term %" PRIu64 " out of range", ix->dir, lo + mid);
-    int c = cmp_bytes(sb + (off - s0), l, s, len);
+    int c = qx_fc_cmp(sb + (off - s0), l, s, len);
     if (c == 0) {
       int rc = term_decode(out, ix, e, (uint32_t)(lo + mid));
       return rc ? rc : 1;
@@ -530,7 +478,7 @@ static int lex12_find(qx_term_info *out, const qx_seg *ix, const char *s, size_t
     uint64_t mid = lo + (hi - lo) / 2;
     int rc = lex12_term(out, ix, (uint32_t)mid);
     if (rc) return rc;
-    int c = cmp_bytes(out->str, out->len, s, len);
+    int c = qx_fc_cmp(out->str, out->len, s, len);
     if (c == 0) return 1;
     if (c < 0) lo = mid + 1;
     else hi = mid;
@@ -600,6 +548,26 @@ int qx_lex_iter_next(qx_lex_iter *it, qx_term_info *out) {
   return 1;
 }
 
+int qx_lex_iter_get(qx_lex_iter *it, qx_term_info *out, uint64_t id) {
+  const qx_seg *ix = it->sg;
+  if (ix->lex_major != 3 || id >= ix->nterms) return qx_seg_term(out, ix, (uint32_t)id);
+  qx_lex3_blk *k = &it->blk;
+  uint64_t b = id / ix->lex3_bterms;
+  int rc = 0;
+  if (!it->loaded || k->b != b) rc = lex3_load(k, ix, b);
+  else if (id < b * ix->lex3_bterms + k->i) rc = lex3_load_or_rewind(k, ix, b, 0);
+  it->loaded = !rc;
+  while (!rc && b * ix->lex3_bterms + k->i < id) rc = lex3_next(out, k, ix);
+  if (!rc) rc = lex3_next(out, k, ix);
+  if (rc) {
+    it->loaded = 0;
+    return rc;
+  }
+  lex3_str(out, k);
+  it->id = id + 1;
+  return 0;
+}
+
 /* ---- surface forms ------------------------------------------------------------------ */
 
 int qx_seg_surface_get(const char **form, uint32_t *form_len, uint32_t *term, char *buf, const qx_seg *ix,
@@ -615,6 +583,7 @@ int qx_seg_surface_get(const char **form, uint32_t *form_len, uint32_t *term, ch
     *term = (uint32_t)i;
     return 0;
   }
+  if (ix->surf_major == 2) return qx_surf2_get(form, form_len, term, buf, ix, i);
   const uint8_t *e = ix->surf_entries + i * QX_SURF_ENTRY_SIZE;
   uint64_t off = qx_le64(e);
   *form_len = qx_le32(e + 8);
@@ -634,17 +603,18 @@ static int prefix_cmp(const char *f, size_t fl, const char *p, size_t pl) {
 
 int qx_seg_surface_range(uint64_t *lo_out, uint64_t *hi_out, const qx_seg *ix, const char *prefix,
                            size_t len) {
-  if (ix->surf_lexicon && ix->lex_major == 3) { /* the terms from the block heads */
+  int lex3 = ix->surf_lexicon && ix->lex_major == 3, surf2 = !ix->surf_lexicon && ix->surf_major == 2;
+  if (lex3 || surf2) { /* from the block heads: the first form >= prefix, and >= its successor */
     qx_term_info t;
     char succ[QX_TERM_MAX + 1];
     size_t sl = QX_MIN(len, sizeof succ);
     memcpy(succ, prefix, sl);
-    if (len > sizeof succ) sl = 0; /* longer than any term: matches none, */
+    if (len > sizeof succ) sl = 0; /* longer than any form: matches none, */
     while (sl && (uint8_t)succ[sl - 1] == 0xFF) sl--; /* else the first string after all that start with it */
     if (sl) succ[sl - 1] = (char)((uint8_t)succ[sl - 1] + 1);
-    int rc = lex3_find(&t, lo_out, ix, prefix, len);
-    if (rc >= 0 && sl) rc = lex3_find(&t, hi_out, ix, succ, sl);
-    else if (rc >= 0) *hi_out = len > sizeof succ ? *lo_out : ix->nterms;
+    int rc = lex3 ? lex3_find(&t, lo_out, ix, prefix, len) : qx_surf2_lower(lo_out, ix, prefix, len);
+    if (rc >= 0 && sl) rc = lex3 ? lex3_find(&t, hi_out, ix, succ, sl) : qx_surf2_lower(hi_out, ix, succ, sl);
+    else if (rc >= 0) *hi_out = len > sizeof succ ? *lo_out : ix->nsurface;
     return rc < 0 ? rc : 0;
   }
   uint64_t bounds[2];

@@ -7,10 +7,12 @@
  * The documents are read in order and cut into chunks (about 1 MiB of text,
  * whole store.zst blocks). Each chunk is analysed by one worker into that
  * worker's current run (term -> postings, run-local passage ids); a worker
- * whose run outgrows its share of --memory writes it to a file sorted by
- * term (a "spilled" run) and starts a new one. The chunks' tables and store
- * frames are committed in chunk order, which fixes the global ids. At the
- * end every run is merged term by term into the final postings. The output
+ * whose run (postings and dictionaries) outgrows its share of --memory
+ * writes it to a file sorted by term, with the term strings (a "spilled"
+ * run), and starts a new one with empty dictionaries. The chunks' tables
+ * and store frames are committed in chunk order, which fixes the global
+ * ids, straight to their files. At the end every run is merged term by
+ * term into the final postings (and, with stemming, the surface forms). The output
  * does not depend on the number of threads or on the memory bound.
  */
 #ifndef QX_BUILD_H
@@ -79,11 +81,12 @@ typedef struct qx_run {
   uint32_t *lbase, *cnt;
   size_t nchunks, cap;
   uint32_t npassages;
-  char *path; /* spilled: the file; NULL: in memory (the worker's terms) */
+  char *path;      /* spilled: the file; NULL: in memory (the worker's terms) */
+  char *surf_path; /* spilled: its surface forms (surface_build.c); NULL without stemming */
 } qx_run;
 
-/* One worker: dictionaries (for the whole build), the current run, the
- * analysis state of the document being read. */
+/* One worker: the current run (its dictionaries and postings, emptied when
+ * the run is spilled), the analysis state of the document being read. */
 typedef struct qx_inv {
   struct qx_build *b;
   int id;
@@ -91,15 +94,14 @@ typedef struct qx_inv {
   qx_cutter cut;
   void *scratch;
   void *zctx; /* ZSTD_CCtx */
-  /* dictionary of analysed terms (worker-order ids) */
+  /* dictionary of the run's analysed terms (run-order ids) */
   qx_dict terms_dict;
   qx_buf term_strs;
   uint64_t *term_off;
   uint32_t *term_len;
   qx_bterm *terms;
   size_t nterms, cap_terms;
-  uint32_t *new_id; /* worker id -> final (sorted) id, set by the merge */
-  /* folded surface forms -> worker term id */
+  /* folded surface forms -> run term id */
   qx_dict surf_dict;
   qx_buf surf_strs;
   uint64_t *surf_off;
@@ -107,7 +109,7 @@ typedef struct qx_inv {
   size_t nsurf, cap_surf;
   /* the current run */
   qx_run run;
-  uint64_t run_bytes; /* bytes held by the run's postings */
+  uint64_t run_bytes; /* bytes held by the run's postings (the dictionaries: run_mem) */
   /* the chunk and document being analysed */
   qx_chunk *ck;
   uint32_t ndocs, doc_passages;
@@ -118,6 +120,22 @@ typedef struct qx_inv {
   uint8_t pend_boundary;
   pthread_t thread;
 } qx_inv;
+
+/* An output file of the segment (write.c): streamed, fsynced at close, then
+ * registered in the MANIFEST with its xxHash64. */
+typedef struct qx_out {
+  FILE *f;
+  char *path;
+  const char *name;
+  uint64_t at;
+} qx_out;
+int qx_out_open(qx_out *o, qx_build *b, const char *name, const char *magic, uint32_t major); /* + header */
+int qx_out_write(qx_out *o, const void *p, size_t n);
+int qx_out_pad(qx_out *o); /* to 8 bytes */
+int qx_out_patch(qx_out *o, uint64_t off, const void *p, size_t n); /* overwrite bytes written before */
+int qx_out_copy_file(qx_out *o, const char *path);                  /* append a file's bytes */
+int qx_out_close(qx_out *o, qx_build *b, int rc);
+int qx_out_end(qx_out *o, int rc); /* close without registering (nothing to do if not open) */
 
 struct qx_build {
   const quarry_build_opts *opts;
@@ -156,9 +174,15 @@ struct qx_build {
   int stop, threads_init;
   /* totals */
   size_t nterms, nsurf;
-  /* passages, norms, documents (committed) */
-  qx_buf passages, norms, docs, doc_strs;
-  uint64_t last_path_off, last_path_len; /* of the last committed document */
+  char *surf_pairs; /* (form, term id) pairs from the merge (surface_build.c) */
+  /* passages, norms, documents (committed): streamed to their files */
+  qx_out o_norms, o_psg, o_docs;
+  FILE *docstrs; /* the documents' strings, appended to docs at the end */
+  char *docstrs_path;
+  uint64_t docstrs_len;
+  qx_buf scratch, last_path; /* records being converted; the last committed path */
+  uint64_t last_path_off;
+  qx_map norms_map, psg_map, docs_map; /* the files, mapped once written (merge, vectors) */
   uint64_t npassages, npostings, total_tokens;
   uint32_t ndocs;
   qx_store_writer *store;
@@ -173,6 +197,7 @@ struct qx_build {
  * workers keep no surface dictionary and the segment has no surface file
  * (MANIFEST `surface lexicon`; prefix queries read the lexicon). */
 static inline int qx_build_surface_is_lexicon(const qx_build *b) { return b->lang == QX_LANG_NONE; }
+
 
 void qx_build_note(qx_build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void qx_build_progress(qx_build *b, const char *phase, uint64_t done, uint64_t total);
@@ -191,10 +216,12 @@ void qx_inv_chunk(qx_inv *w, qx_chunk *ck);
 int qx_inv_finish(qx_inv *w);
 /* Reading a run in term order (write.c). */
 typedef struct qx_run_rec {
-  uint32_t tid, df;
+  uint32_t tid, df; /* tid: in memory only */
   uint64_t cf;
   const uint8_t *data;
   size_t len;
+  const char *str; /* the term */
+  uint32_t slen;
 } qx_run_rec;
 typedef struct qx_run_reader {
   const qx_run *run;
@@ -211,5 +238,26 @@ int qx_run_reader_next(qx_run_reader *r); /* fills r->cur, r->has = 0 at the end
 void qx_run_reader_close(qx_run_reader *r);
 int qx_inv_cmp_terms(const qx_inv *a, uint32_t x, const qx_inv *bw, uint32_t y);
 void qx_chunk_free(qx_chunk *c);
+
+static inline int qx_bytes_cmp(const void *a, size_t la, const void *b, size_t lb) {
+  int c = memcmp(a, b, la < lb ? la : lb);
+  return c ? c : (la > lb) - (la < lb);
+}
+
+static inline const char *qx_inv_term(const qx_inv *w, uint32_t id, uint32_t *len) {
+  *len = w->term_len[id];
+  return (const char *)w->term_strs.data + w->term_off[id];
+}
+
+/* surface_build.c: the surface file of a build with stemming. A run's forms go
+ * with it, sorted by (term, form); the merge of the postings joins them
+ * with the final term ids (qx_surf_join_*) into a pairs file, sorted by
+ * form at the end in runs of bounded size (qx_build_write_surface). */
+int qx_surf_spill(qx_inv *w, const char *path);
+typedef struct qx_surf_join qx_surf_join;
+int qx_surf_join_open(qx_surf_join **out, qx_build *b);
+int qx_surf_join_term(qx_surf_join *j, const char *term, uint32_t len, uint32_t id);
+int qx_surf_join_close(qx_surf_join *j, int rc);
+int qx_build_write_surface(qx_build *b);
 
 #endif

@@ -64,7 +64,12 @@
 #define QX_TABLES_MAJOR 2
 #define QX_PASSAGE_DISK_SIZE 24
 #define QX_DOC_DISK_SIZE 56
-#define QX_SURF_ENTRY_SIZE 16
+#define QX_SURF_ENTRY_SIZE 16 /* surface 1 */
+/* The surface file: 2 = the lexicon's front-coded blocks (index/surface.c),
+ * each form followed by its term id; 1 = 16-byte entries, still read. */
+#define QX_SURFACE_MAJOR 2
+#define QX_SURF2_BLOCK_FORMS 32
+#define QX_SURF2_HEAD_SIZE 10 /* u40 block_off, u32 key_off, u8 key_len */
 #define QX_LEXIDX_ENTRY_SIZE 8 /* lexicon.idx: u32 str_off, u32 str_len */
 #define QX_LEXIDX_HEAD 48      /* header + nterms + every + nsamples + strings_len */
 /* lexicon.idx samples every QX_LEXIDX_EVERY-th term: a lookup binary-searches
@@ -294,8 +299,14 @@ typedef struct qx_seg {
    * mapping, whose pages the kernel maps 64 KiB or more at a time (mapped
    * pages count in the process's RSS, the page cache does not) */
   int lex_fd;
-  const uint8_t *surf_entries, *surf_strings;
+  uint32_t surf_major; /* the surface file's major version: 1, 2 (0: none) */
+  const uint8_t *surf_entries, *surf_strings; /* surface 1 */
   uint64_t surf_strings_len;
+  /* surface 2: block heads and keys (mapped), blocks read with pread */
+  const uint8_t *surf2_heads, *surf2_keys;
+  uint64_t surf2_nblocks, surf2_keys_len, surf2_data_end;
+  uint32_t surf2_bforms;
+  int surf_fd;
   const uint8_t *docs_strings;
   uint64_t docs_strings_len;
   qx_store *st;
@@ -350,6 +361,9 @@ int qx_seg_find_term(qx_term_info *out, const qx_seg *sg, const char *s, size_t 
  * after the last, < 0 on error. */
 void qx_lex_iter_init(qx_lex_iter *it, const qx_seg *sg, uint64_t first);
 int qx_lex_iter_next(qx_lex_iter *it, qx_term_info *out);
+/* Term `id` through the iterator's block: reading ids that fall in the same
+ * block (as the terms of a prefix's forms mostly do) costs no new read. */
+int qx_lex_iter_get(qx_lex_iter *it, qx_term_info *out, uint64_t id);
 /* Surface (folded, unstemmed) forms: index range [*lo, *hi) of entries that
  * start with prefix, and the term id of entry i. Without a surface file the
  * forms are the terms (form i = term i), whose string may be decoded into
@@ -387,6 +401,31 @@ int qx_lexw_add(qx_lexw *w, const char *s, uint32_t len, uint32_t df, uint64_t c
                 uint64_t post_off, uint64_t post_len, uint64_t pos_off, uint64_t pos_len);
 int qx_lexw_finish(qx_lexw *w); /* the last block, the heads, the keys, the footer */
 void qx_lexw_free(qx_lexw *w);
+
+/* ---- surface 2 (index/surface.c) ------------------------------------------ */
+typedef struct qx_surfw {
+  qx_write_fn write;
+  void *ctx;
+  uint64_t at, n;
+  qx_buf blk, heads, keys;
+  char prev[QX_TERM_MAX];
+  uint32_t prev_len;
+} qx_surfw;
+/* Forms in byte order, each once, with their term ids; streamed as qx_lexw. */
+void qx_surfw_init(qx_surfw *w, qx_write_fn write, void *ctx, uint64_t at);
+int qx_surfw_add(qx_surfw *w, const char *s, uint32_t len, uint32_t term);
+int qx_surfw_finish(qx_surfw *w);
+void qx_surfw_free(qx_surfw *w);
+/* At open: the footer against the MANIFEST's count (needs sg->nterms). */
+int qx_surf2_open(qx_seg *sg, int sfd, uint64_t nforms);
+/* Form i (decoded into buf, QX_TERM_MAX bytes) and its term. */
+int qx_surf2_get(const char **form, uint32_t *form_len, uint32_t *term, char *buf, const qx_seg *sg, uint64_t i);
+/* *first_ge = index of the first form >= s (nsurface: none). */
+int qx_surf2_lower(uint64_t *first_ge, const qx_seg *sg, const char *s, size_t len);
+/* Forms in order from index `first` (any surface version, or the lexicon's
+ * terms without a surface file): 1 and the next form, 0 after the last. */
+void qx_surf_iter_init(qx_lex_iter *it, const qx_seg *sg, uint64_t first);
+int qx_surf_iter_next(qx_lex_iter *it, const char **form, uint32_t *form_len, uint32_t *term, char *buf);
 
 /* ---- whole-index accessors (global ids) --------------------------------- */
 /* Segment holding global passage pid (pid < npassages), and its local id. */

@@ -49,6 +49,10 @@ int qx_check_header(const qx_map *m, const char *magic, const char *path) {
     if (major == 1) return 0; /* read too: 32- and 72-byte records, see qx_seg_passage / qx_seg_doc */
     want = QX_TABLES_MAJOR;
   }
+  if (!memcmp(magic, QX_MAGIC_SURFACE, 8)) {
+    if (major == 1) return 0; /* read too: 16-byte entries, see qx_seg_surface_get */
+    want = QX_SURFACE_MAJOR;
+  }
   if (!memcmp(magic, QX_MAGIC_LEXICON, 8)) {
     if (major == 1 || major == 2) return 0; /* read too: fixed entries, see index/lexicon.c */
     want = QX_LEXICON_MAJOR;
@@ -99,6 +103,9 @@ static int check_tables(qx_seg *ix, int sfd) {
   const uint8_t *p;
   if (ix->surf_lexicon) { /* the forms are the terms */
     if (nsurf != terms) return qx_err(QUARRY_ECORRUPT, "%s/MANIFEST: surface_forms differs from terms", d);
+  } else if ((ix->surf_major = qx_le32(ix->surf.data + 8)) == 2) {
+    ix->nsurface = nsurf;
+    if ((rc = qx_surf2_open(ix, sfd, nsurf))) return rc;
   } else {
     p = ix->surf.data;
     if (ix->surf.len < 32 || qx_le64(p + 16) != nsurf ||
@@ -143,6 +150,7 @@ static void seg_close(qx_seg *sg) {
   for (size_t i = 0; i < QX_ARRAY_LEN(slots); i++) qx_map_close(slot_map(sg, i));
   qx_map_close(&sg->del_map);
   if (sg->lex_fd >= 0) close(sg->lex_fd);
+  if (sg->surf_fd >= 0) close(sg->surf_fd);
   qx_store_free(sg->st);
   qx_manifest_free(&sg->man);
   free(sg->dir);
@@ -158,7 +166,7 @@ static int seg_open(qx_seg **out, int dfd, const char *dir, const char *name) {
   int top = !strcmp(name, ".");
   int sfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = errno;
   qx_seg *ix = qx_calloc(1, sizeof *ix);
-  if (ix) ix->lex_fd = -1;
+  if (ix) ix->lex_fd = ix->surf_fd = -1;
   if (!ix || !(ix->name = qx_strdup(name)) || !(ix->dir = top ? qx_strdup(dir) : qx_path_join(dir, name))) {
     if (sfd >= 0) close(sfd);
     seg_close(ix);

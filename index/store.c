@@ -21,6 +21,7 @@
 
 #define STORE_LEVEL 3
 #define DOC_REC 24 /* u32 frame, u32 reserved, u64 offset in the frame's content, u64 length */
+#define DOCS_FLUSH (1u << 20)
 
 struct qx_store_writer {
   FILE *f;
@@ -28,7 +29,9 @@ struct qx_store_writer {
   ZSTD_CCtx *cctx;
   uint64_t *frames; /* file offsets of the frames written */
   size_t nframes, cap_frames;
-  qx_buf docs;  /* document table, DOC_REC bytes per document */
+  qx_buf docs;  /* document table, DOC_REC bytes per document (the last MiB) */
+  FILE *docs_f; /* the rest of the table, flushed to PATH.docs so memory stays flat */
+  char *docs_path;
   qx_buf block; /* small documents waiting for their frame */
   uint64_t ndocs, at;
   void *cbuf;
@@ -99,7 +102,28 @@ static int add_rec(qx_store_writer *w, uint64_t frame, uint64_t off, uint64_t le
   if (!rc) rc = qx_buf_put_u64(&w->docs, off);
   if (!rc) rc = qx_buf_put_u64(&w->docs, len);
   if (!rc) w->ndocs++;
+  if (!rc && w->docs.len >= DOCS_FLUSH) {
+    if (!w->docs_f && (!(w->docs_path = qx_malloc(strlen(w->path) + 6)) ||
+                       !(w->docs_f = fopen(strcat(strcpy(w->docs_path, w->path), ".docs"), "w+be"))))
+      return w->docs_path ? qx_err_errno(QUARRY_EIO, "%s", w->docs_path) : qx_err(QUARRY_ENOMEM, "out of memory");
+    if (fwrite(w->docs.data, 1, w->docs.len, w->docs_f) != w->docs.len)
+      return qx_err_errno(QUARRY_EIO, "%s: write", w->docs_path);
+    w->docs.len = 0;
+  }
   return rc;
+}
+
+/* The document table: what went to PATH.docs, then the buffer. */
+static int write_docs_table(qx_store_writer *w) {
+  int rc = 0;
+  if (w->docs_f) {
+    if (fflush(w->docs_f) != 0 || fseek(w->docs_f, 0, SEEK_SET) != 0) return qx_err_errno(QUARRY_EIO, "%s", w->docs_path);
+    char buf[1 << 16];
+    size_t n;
+    while (!rc && (n = fread(buf, 1, sizeof buf, w->docs_f)) > 0) rc = wr(w, buf, n);
+    if (!rc && ferror(w->docs_f)) rc = qx_err_errno(QUARRY_EIO, "%s: read", w->docs_path);
+  }
+  return rc ? rc : wr(w, w->docs.data, w->docs.len);
 }
 
 int qx_store_writer_add(qx_store_writer *w, const char *text, size_t len) {
@@ -150,7 +174,7 @@ int qx_store_writer_close(qx_store_writer *w) {
   for (size_t i = 0; !rc && i < w->nframes; i++) rc = wr(w, &w->frames[i], 8);
   if (!rc) rc = wr(w, &fend, 8); /* frames[nframes] = end of the last frame */
   uint64_t dtable = w->at;
-  if (!rc) rc = wr(w, w->docs.data, w->docs.len);
+  if (!rc) rc = write_docs_table(w);
   uint64_t footer[4] = {ftable, nframes, dtable, w->ndocs};
   if (!rc) rc = wr(w, footer, sizeof footer);
   if (!rc && fflush(w->f) != 0) rc = qx_err_errno(QUARRY_EIO, "%s: write", w->path);
@@ -163,6 +187,11 @@ int qx_store_writer_close(qx_store_writer *w) {
 void qx_store_writer_free(qx_store_writer *w) {
   if (!w) return;
   if (w->f) fclose(w->f);
+  if (w->docs_f) {
+    fclose(w->docs_f);
+    unlink(w->docs_path);
+  }
+  free(w->docs_path);
   ZSTD_freeCCtx(w->cctx);
   free(w->frames);
   qx_buf_free(&w->docs);

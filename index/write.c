@@ -9,17 +9,11 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "qx_build.h"
 #include "qx_postings.h"
-
-typedef struct qx_out {
-  FILE *f;
-  char *path;
-  const char *name;
-  uint64_t at;
-} qx_out;
 
 static int out_write(qx_out *o, const void *p, size_t n) {
   if (n && fwrite(p, 1, n, o->f) != n) return qx_err_errno(QUARRY_EIO, "%s: write", o->path);
@@ -50,15 +44,47 @@ static int out_open(qx_out *o, qx_build *b, const char *name, const char *magic)
   return out_open_v(o, b, name, magic, QX_FORMAT_MAJOR);
 }
 
-static int out_close(qx_out *o, qx_build *b, int rc) {
+int qx_out_end(qx_out *o, int rc) {
   if (o->f) {
     if (!rc && fflush(o->f) != 0) rc = qx_err_errno(QUARRY_EIO, "%s: write", o->path);
     if (!rc && fsync(fileno(o->f)) != 0) rc = qx_err_errno(QUARRY_EIO, "%s: fsync", o->path);
     if (fclose(o->f) != 0 && !rc) rc = qx_err_errno(QUARRY_EIO, "%s: close", o->path);
   }
-  if (!rc) rc = qx_build_add_file(b, o->name);
   free(o->path);
   memset(o, 0, sizeof *o);
+  return rc;
+}
+
+static int out_close(qx_out *o, qx_build *b, int rc) {
+  const char *name = o->name;
+  rc = qx_out_end(o, rc);
+  return rc ? rc : qx_build_add_file(b, name);
+}
+
+/* For the other writers of a build (surface.c, collect.c). */
+int qx_out_open(qx_out *o, qx_build *b, const char *name, const char *magic, uint32_t major) {
+  return out_open_v(o, b, name, magic, major);
+}
+int qx_out_write(qx_out *o, const void *p, size_t n) { return out_write(o, p, n); }
+int qx_out_pad(qx_out *o) { return out_pad(o); }
+int qx_out_close(qx_out *o, qx_build *b, int rc) { return out_close(o, b, rc); }
+
+int qx_out_patch(qx_out *o, uint64_t off, const void *p, size_t n) {
+  if (fflush(o->f) != 0 || pwrite(fileno(o->f), p, n, (off_t)off) != (ssize_t)n)
+    return qx_err_errno(QUARRY_EIO, "%s: write", o->path);
+  return 0;
+}
+
+int qx_out_copy_file(qx_out *o, const char *path) {
+  FILE *f = fopen(path, "rbe");
+  if (!f) return qx_err_errno(QUARRY_EIO, "%s", path);
+  char *buf = qx_malloc(1u << 20);
+  int rc = buf ? 0 : qx_err(QUARRY_ENOMEM, "out of memory");
+  size_t n;
+  while (!rc && (n = fread(buf, 1, 1u << 20, f)) > 0) rc = out_write(o, buf, n);
+  if (!rc && ferror(f)) rc = qx_err_errno(QUARRY_EIO, "%s: read", path);
+  fclose(f);
+  free(buf);
   return rc;
 }
 
@@ -117,9 +143,11 @@ static int part_next(const qx_build *b, run_part *q, int first) {
 }
 
 /* Merge the runs' postings of one term (each in passage order) by passage id
- * into arrays + a positions buffer. */
-static int merge_term(const qx_build *b, run_part *parts, size_t np, uint32_t df, term_arrays *a, qx_buf *pos,
+ * into arrays; the positions go straight to their file (pp). */
+static int merge_term(const qx_build *b, run_part *parts, size_t np, uint32_t df, term_arrays *a, qx_out *pp,
                       uint32_t *max_tf, uint32_t *min_dl) {
+  uint64_t pos0 = pp->at;
+  const uint8_t *norms = b->norms_map.data + QX_HEADER_SIZE + 8; /* the norms file, written by collect.c */
   int rc = arrays_grow(a, df);
   *max_tf = 0;
   *min_dl = UINT32_MAX;
@@ -132,9 +160,9 @@ static int merge_term(const qx_build *b, run_part *parts, size_t np, uint32_t df
     run_part *q = &parts[m];
     a->docs[i] = q->gpid;
     a->tfs[i] = q->tf;
-    a->dls[i] = qx_norm_decode(b->norms.data[q->gpid]);
-    a->pos_rel[i] = pos->len;
-    rc = qx_buf_append(pos, q->pos, q->plen);
+    a->dls[i] = qx_norm_decode(norms[q->gpid]);
+    a->pos_rel[i] = pp->at - pos0;
+    rc = out_write(pp, q->pos, q->plen);
     *max_tf = QX_MAX(*max_tf, q->tf);
     *min_dl = QX_MIN(*min_dl, a->dls[i]);
     if (!rc && i && a->docs[i] <= a->docs[i - 1]) rc = qx_err(QUARRY_EIO, "internal: postings out of order");
@@ -148,21 +176,34 @@ static int merge_term(const qx_build *b, run_part *parts, size_t np, uint32_t df
 
 static int lexw_out(void *ctx, const void *p, size_t n) { return out_write(ctx, p, n); }
 
+/* Every run file is open during the merge (two with stemming): a small
+ * bound on a big corpus makes hundreds, past the usual soft limit of 1024
+ * descriptors; raise it towards the hard limit if needed. */
+static void fd_room(size_t need) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need) return;
+  rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 int qx_build_write_postings(qx_build *b) {
   size_t nr = b->nruns;
+  fd_room(2 * nr + 64);
   qx_run_reader *rd = qx_calloc(nr ? nr : 1, sizeof *rd);
   run_part *parts = qx_calloc(nr ? nr : 1, sizeof *parts);
   size_t *cur = qx_calloc(nr ? nr : 1, sizeof *cur);
   int rc = rd && parts && cur ? 0 : qx_err(QUARRY_ENOMEM, "out of memory");
-  for (unsigned w = 0; !rc && w < b->nthreads; w++) {
-    qx_inv *v = &b->inv[w];
-    if (!(v->new_id = qx_malloc((v->nterms ? v->nterms : 1) * sizeof *v->new_id))) rc = qx_err(QUARRY_ENOMEM, "out of memory");
-  }
+  char *npath = rc ? NULL : qx_path_join(b->tmpdir, "norms");
+  if (!rc) rc = npath ? qx_map_open(&b->norms_map, npath) : qx_err(QUARRY_ENOMEM, "out of memory");
+  free(npath);
+  if (!rc && b->norms_map.len < QX_HEADER_SIZE + 8 + b->npassages) rc = qx_err(QUARRY_EIO, "internal: norms");
   for (size_t r = 0; !rc && r < nr; r++) rc = qx_run_reader_open(&rd[r], b, &b->runs[r]);
+  qx_surf_join *sj = NULL;
+  if (!rc && !qx_build_surface_is_lexicon(b)) rc = qx_surf_join_open(&sj, b);
   qx_out po = {0}, pp = {0}, lo = {0};
   qx_lexw lex;
   qx_lexw_init(&lex, lexw_out, &lo, QX_HEADER_SIZE);
-  qx_buf enc = {0}, pos = {0};
+  qx_buf enc = {0};
   term_arrays a = {0};
   if (!rc) rc = out_open_v(&po, b, "postings", QX_MAGIC_POSTINGS, QX_POSTINGS_MAJOR);
   if (!rc) rc = out_open(&pp, b, "positions", QX_MAGIC_POSITIONS);
@@ -173,7 +214,7 @@ int qx_build_write_postings(qx_build *b) {
     size_t m = SIZE_MAX, nc = 0;
     for (size_t r = 0; r < nr; r++) {
       if (!rd[r].has) continue;
-      int c = m == SIZE_MAX ? -1 : qx_inv_cmp_terms(rd[r].w, rd[r].cur.tid, rd[m].w, rd[m].cur.tid);
+      int c = m == SIZE_MAX ? -1 : qx_bytes_cmp(rd[r].cur.str, rd[r].cur.slen, rd[m].cur.str, rd[m].cur.slen);
       if (c < 0) {
         m = r;
         nc = 0;
@@ -187,23 +228,21 @@ int qx_build_write_postings(qx_build *b) {
       parts[k] = (run_part){e->data, e->data + e->len, rd[cur[k]].run, 0, e->df, 0, 0, 0, NULL, 0};
       df += e->df;
       cf += e->cf;
-      rd[cur[k]].w->new_id[e->tid] = (uint32_t)n;
     }
     if (df > UINT32_MAX) rc = qx_err(QUARRY_EINVAL, "a term in more than 2^32 passages");
     uint32_t max_tf = 0, min_dl = 0;
-    pos.len = enc.len = 0;
-    if (!rc) rc = merge_term(b, parts, nc, (uint32_t)df, &a, &pos, &max_tf, &min_dl);
+    enc.len = 0;
+    uint64_t post_off = po.at, pos_off = pp.at;
+    if (!rc) rc = merge_term(b, parts, nc, (uint32_t)df, &a, &pp, &max_tf, &min_dl);
     if (!rc)
       rc = qx_postings_encode(&enc, a.docs, a.tfs, a.dls, a.pos_rel, (uint32_t)df,
                               b->npassages ? (double)b->total_tokens / (double)b->npassages : 1.0);
-    uint64_t post_off = po.at, pos_off = pp.at;
     if (!rc) rc = out_write(&po, enc.data, enc.len);
-    if (!rc) rc = out_write(&pp, pos.data, pos.len);
-    const qx_inv *w = rd[m].w;
-    uint32_t tid = rd[m].cur.tid;
+    const qx_run_rec *t = &rd[m].cur;
     if (!rc)
-      rc = qx_lexw_add(&lex, (const char *)w->term_strs.data + w->term_off[tid], w->term_len[tid], (uint32_t)df, cf,
-                       max_tf, min_dl, post_off, enc.len, pos_off, pos.len);
+      rc = qx_lexw_add(&lex, t->str, t->slen, (uint32_t)df, cf, max_tf, min_dl, post_off, enc.len, pos_off,
+                       pp.at - pos_off);
+    if (!rc && sj) rc = qx_surf_join_term(sj, t->str, t->slen, (uint32_t)n);
     n++;
     for (size_t k = 0; !rc && k < nc; k++) rc = qx_run_reader_next(&rd[cur[k]]);
   }
@@ -212,6 +251,7 @@ int qx_build_write_postings(qx_build *b) {
   rc = out_close(&po, b, rc);
   rc = out_close(&pp, b, rc);
   rc = out_close(&lo, b, rc);
+  if (sj) rc = qx_surf_join_close(sj, rc);
   for (size_t r = 0; rd && r < nr; r++) qx_run_reader_close(&rd[r]);
   b->nterms = n;
   free(rd);
@@ -223,136 +263,21 @@ int qx_build_write_postings(qx_build *b) {
   free(a.pos_rel);
   qx_lexw_free(&lex);
   qx_buf_free(&enc);
-  qx_buf_free(&pos);
   return rc;
 }
 
 /* ---- norms, passages, docs, surface -------------------------------------------- */
 
-static int write_simple(qx_build *b, const char *name, const char *magic, uint64_t h0, uint64_t h1, int two,
-                        const qx_buf *body, const qx_buf *extra) {
-  qx_out o;
-  int rc = out_open(&o, b, name, magic);
-  if (!rc) rc = out_write(&o, &h0, 8);
-  if (!rc && two) rc = out_write(&o, &h1, 8);
-  if (!rc) rc = out_write(&o, body->data, body->len);
-  if (!rc && extra) rc = out_write(&o, extra->data, extra->len);
-  if (!rc) rc = out_pad(&o);
-  return out_close(&o, b, rc);
-}
-
-/* A surface form of a worker: (worker, index). */
-typedef struct surf_ref {
-  const qx_inv *w;
-  uint32_t i;
-} surf_ref;
-
-static int cmp_surf(const void *a, const void *b) {
-  const surf_ref *x = a, *y = b;
-  uint32_t lx = x->w->surf_len[x->i], ly = y->w->surf_len[y->i];
-  int c = memcmp(x->w->surf_strs.data + x->w->surf_off[x->i], y->w->surf_strs.data + y->w->surf_off[y->i],
-                 QX_MIN(lx, ly));
-  return c ? c : (lx > ly) - (lx < ly);
-}
-
-/* Every worker's forms, sorted, each form once (the same form always maps
- * to the same term, whichever worker saw it). */
-static int write_surface(qx_build *b) {
-  size_t total = 0;
-  for (unsigned w = 0; w < b->nthreads; w++) total += b->inv[w].nsurf;
-  surf_ref *refs = qx_malloc((total ? total : 1) * sizeof *refs);
-  if (!refs) return qx_err(QUARRY_ENOMEM, "out of memory");
-  size_t k = 0;
-  for (unsigned w = 0; w < b->nthreads; w++)
-    for (size_t i = 0; i < b->inv[w].nsurf; i++) refs[k++] = (surf_ref){&b->inv[w], (uint32_t)i};
-  qsort(refs, total, sizeof *refs, cmp_surf);
-  qx_buf ent = {0}, strs = {0};
-  int rc = 0;
-  size_t n = 0;
-  for (size_t r = 0; !rc && r < total; r++) {
-    if (r && !cmp_surf(&refs[r - 1], &refs[r])) continue;
-    const qx_inv *w = refs[r].w;
-    uint32_t i = refs[r].i;
-    uint32_t e32[2] = {w->surf_len[i], w->new_id[w->surf_term[i]]};
-    rc = qx_buf_put_u64(&ent, strs.len);
-    if (!rc) rc = qx_buf_append(&ent, e32, 8);
-    if (!rc) rc = qx_buf_append(&strs, w->surf_strs.data + w->surf_off[i], w->surf_len[i]);
-    n++;
-  }
-  b->nsurf = n;
-  if (!rc) rc = write_simple(b, "surface", QX_MAGIC_SURFACE, n, strs.len, 1, &ent, &strs);
-  free(refs);
-  qx_buf_free(&ent);
-  qx_buf_free(&strs);
-  return rc;
-}
-
-/* passages 2: the build's 32-byte records (u32 doc, u32 ntokens, u64 start,
- * u64 end, u32 line, u32 0) as 24 bytes: u32 doc, u32 ntokens, u64 start,
- * u32 end - start, u32 line. */
-static int write_passages(qx_build *b) {
-  qx_out o;
-  int rc = out_open_v(&o, b, "passages", QX_MAGIC_PASSAGES, QX_TABLES_MAJOR);
-  uint64_t h[2] = {b->npassages, 0};
-  if (!rc) rc = out_write(&o, h, sizeof h);
-  for (size_t at = 0; !rc && at < b->passages.len; at += QX_PASSAGE_REC_SIZE) {
-    const uint8_t *r = b->passages.data + at;
-    uint64_t start = qx_le64(r + 8), len = qx_le64(r + 16) - start;
-    if (len > UINT32_MAX) {
-      rc = qx_err(QUARRY_EINVAL, "a passage over 4 GiB of text");
-      break;
-    }
-    uint8_t e[QX_PASSAGE_DISK_SIZE];
-    uint32_t v[2] = {(uint32_t)len, qx_le32(r + 24)};
-    memcpy(e, r, 16);
-    memcpy(e + 16, v, 8);
-    rc = out_write(&o, e, sizeof e);
-  }
-  if (!rc) rc = out_pad(&o);
-  return out_close(&o, b, rc);
-}
-
-/* docs 2: the build's 72-byte records (add_doc: u64 path_off, title_off,
- * id_off, size, mtime, xxh64; u32 path_len, title_len, id_len,
- * first_passage, npassages, 0) as 56 bytes (docs/FORMAT.md). */
-static int write_docs(qx_build *b) {
-  qx_out o;
-  int rc = out_open_v(&o, b, "docs", QX_MAGIC_DOCS, QX_TABLES_MAJOR);
-  uint64_t h[2] = {b->ndocs, b->doc_strs.len};
-  if (!rc) rc = out_write(&o, h, sizeof h);
-  if (!rc && b->doc_strs.len > QX_LEX_OFF_MAX) rc = qx_err(QUARRY_EINVAL, "document paths, titles and ids over 1 TiB");
-  for (size_t at = 0; !rc && at < b->docs.len; at += QX_DOC_REC_SIZE) {
-    const uint8_t *r = b->docs.data + at;
-    uint32_t pl = qx_le32(r + 48), tl = qx_le32(r + 52);
-    if (pl > UINT16_MAX || tl > UINT8_MAX) {
-      rc = qx_err(QUARRY_EINVAL, "a document path over 64 KiB");
-      break;
-    }
-    uint8_t e[QX_DOC_DISK_SIZE] = {0};
-    memcpy(e, r + 24, 24);      /* size, mtime, xxh64 */
-    memcpy(e + 24, r + 60, 8);  /* first_passage, npassages */
-    memcpy(e + 32, r + 56, 4);  /* id_len */
-    qx_put40(e + 36, qx_le64(r));  /* path */
-    uint16_t pl16 = (uint16_t)pl;
-    memcpy(e + 41, &pl16, 2);
-    qx_put40(e + 43, qx_le64(r + 8)); /* title */
-    e[48] = (uint8_t)tl;
-    qx_put40(e + 49, qx_le64(r + 16)); /* id */
-    rc = out_write(&o, e, sizeof e);
-  }
-  if (!rc) rc = out_write(&o, b->doc_strs.data, b->doc_strs.len);
-  if (!rc) rc = out_pad(&o);
-  return out_close(&o, b, rc);
-}
-
+/* norms, passages and docs were written while reading (collect.c): here
+ * they are registered, in the MANIFEST's order. */
 int qx_build_write_tables(qx_build *b) {
-  int rc = write_simple(b, "norms", QX_MAGIC_NORMS, b->npassages, 0, 0, &b->norms, NULL);
-  if (!rc) rc = write_passages(b);
-  if (!rc) rc = write_docs(b);
+  int rc = qx_build_add_file(b, "norms");
+  if (!rc) rc = qx_build_add_file(b, "passages");
+  if (!rc) rc = qx_build_add_file(b, "docs");
   if (!rc && qx_build_surface_is_lexicon(b)) { /* no stemming: every form is its own term */
     b->nsurf = b->nterms;
     rc = qx_manifest_set(qx_build_manifest(b), "surface", "lexicon");
   } else if (!rc)
-    rc = write_surface(b);
+    rc = qx_build_write_surface(b);
   return rc;
 }

@@ -187,12 +187,16 @@ static int resolve_prefix(qx_rclause *out, quarry_index *ix, const char *prefix,
   pterm *p = rc ? NULL : qx_scratch_alloc(sc, (total ? total : 1) * sizeof *p);
   if (!rc && !p) rc = qx_err(QUARRY_ENOMEM, "out of memory");
   size_t n = 0;
-  qx_lex_iter *it = NULL;
+  qx_lex_iter *it = NULL, *tit = NULL; /* forms in order; their terms */
   for (uint32_t s = 0; !rc && s < ix->nseg; s++) {
     const qx_seg *sg = ix->seg[s];
-    if (sg->surf_lexicon && hi[s] > lo[s]) { /* forms = terms: read them in order */
+    if (hi[s] > lo[s]) { /* read the forms (or the terms, when they are the forms) in order */
       if (!it && !(it = qx_scratch_alloc(sc, sizeof *it))) return qx_err(QUARRY_ENOMEM, "out of memory");
-      qx_lex_iter_init(it, sg, lo[s]);
+      if (sg->surf_lexicon) qx_lex_iter_init(it, sg, lo[s]);
+      else qx_surf_iter_init(it, sg, lo[s]);
+      if (!sg->surf_lexicon && !tit && !(tit = qx_scratch_alloc(sc, sizeof *tit)))
+        return qx_err(QUARRY_ENOMEM, "out of memory");
+      if (!sg->surf_lexicon) qx_lex_iter_init(tit, sg, 0);
     }
     for (uint64_t i = lo[s]; !rc && i < hi[s]; i++) {
       uint32_t t;
@@ -204,8 +208,9 @@ static int resolve_prefix(qx_rclause *out, quarry_index *ix, const char *prefix,
         rc = rc == 1 ? 0 : rc ? rc : qx_err(QUARRY_ECORRUPT, "%s/lexicon: term %" PRIu64 " missing", sg->dir, i);
         f = ti.str, p[n].flen = ti.len;
       } else {
-        rc = qx_seg_surface_get(&f, &p[n].flen, &t, fbuf, sg, i);
-        if (!rc) rc = qx_seg_term(&ti, sg, t);
+        rc = qx_surf_iter_next(it, &f, &p[n].flen, &t, fbuf);
+        rc = rc == 1 ? 0 : rc ? rc : qx_err(QUARRY_ECORRUPT, "%s/surface: form %" PRIu64 " missing", sg->dir, i);
+        if (!rc) rc = qx_lex_iter_get(tit, &ti, t);
       }
       /* both strings may be in buffers of this loop (lexicon 3): keep copies */
       char *fc = rc ? NULL : qx_scratch_alloc(sc, p[n].flen + ti.len + 1);

@@ -649,6 +649,77 @@ static void check_lexicon(qx_seg *sg) {
   free(it2);
 }
 
+/* Every surface form of sg (a surface file of any version): by index, by
+ * the iterator from 0 and from block edges, in order, mapping to a term;
+ * prefix ranges hold exactly the forms with the prefix. */
+static void check_surface(qx_seg *sg) {
+  qx_lex_iter *it = malloc(sizeof *it), *it2 = malloc(sizeof *it2);
+  char prev[QX_TERM_MAX], fbuf[QX_TERM_MAX], ibuf[QX_TERM_MAX], jbuf[QX_TERM_MAX];
+  uint32_t prev_len = 0;
+  CHECK(!sg->surf_lexicon && sg->nsurface > 0);
+  qx_surf_iter_init(it, sg, 0);
+  for (uint64_t i = 0; i < sg->nsurface; i++) {
+    const char *f, *g;
+    uint32_t fl, gl, t, u;
+    CHECK_EQ_INT(qx_seg_surface_get(&f, &fl, &t, fbuf, sg, i), 0);
+    CHECK_EQ_INT(qx_surf_iter_next(it, &g, &gl, &u, ibuf), 1);
+    CHECK(fl == gl && !memcmp(f, g, fl) && t == u && t < sg->nterms);
+    if (i) CHECK(memcmp(prev, f, QX_MIN(prev_len, fl)) < 0 || (!memcmp(prev, f, QX_MIN(prev_len, fl)) && prev_len < fl));
+    memcpy(prev, f, fl);
+    prev_len = fl;
+    if (i % 32 == 0 || i % 32 == 31) {
+      qx_surf_iter_init(it2, sg, i);
+      CHECK_EQ_INT(qx_surf_iter_next(it2, &g, &gl, &u, jbuf), 1);
+      CHECK(fl == gl && !memcmp(f, g, fl) && t == u);
+    }
+  }
+  const char *g;
+  uint32_t gl, u;
+  CHECK_EQ_INT(qx_surf_iter_next(it, &g, &gl, &u, ibuf), 0);
+  const char *prefixes[] = {"", "a", "w", "wa", "wb", "t", "th", "zz", "\xff", "\x01", "walking"};
+  for (size_t k = 0; k < sizeof prefixes / sizeof *prefixes; k++) {
+    const char *pf = prefixes[k];
+    size_t pl = strlen(pf);
+    uint64_t want = 0, first = UINT64_MAX, lo, hi;
+    for (uint64_t i = 0; i < sg->nsurface; i++) {
+      const char *f;
+      uint32_t fl, t;
+      CHECK_EQ_INT(qx_seg_surface_get(&f, &fl, &t, fbuf, sg, i), 0);
+      if (fl >= pl && !memcmp(f, pf, pl)) {
+        want++;
+        if (first == UINT64_MAX) first = i;
+      }
+    }
+    CHECK_EQ_INT(qx_seg_surface_range(&lo, &hi, sg, pf, pl), 0);
+    CHECK_EQ_INT(hi - lo, want);
+    if (want) CHECK_EQ_INT(lo, first);
+  }
+  free(it);
+  free(it2);
+}
+
+/* surface 2: several blocks of forms (English stems: walk <- walking, walks). */
+static void test_surface(void) {
+  enum { NW = 64 * 3 + 9 };
+  char *text = malloc(NW * 40 + 1), *at = text;
+  for (int i = 0; i < NW; i++)
+    at += sprintf(at, "w%c%cing w%c%cs ", 'a' + i % 26, 'a' + i / 26 % 26, 'a' + i % 26, 'a' + i / 26 % 26);
+  const char *texts[] = {text};
+  fixture f;
+  CHECK_EQ_INT(fixture_make(&f, texts, 1, "en", 1000, 0), 0);
+  free(text);
+  quarry_index *ix = NULL;
+  CHECK_EQ_INT(quarry_index_open(&ix, f.idx), 0);
+  qx_seg *sg = ix->seg[0];
+  CHECK_EQ_INT(sg->surf_major, QX_SURFACE_MAJOR);
+  CHECK(sg->nsurface > 3 * QX_SURF2_BLOCK_FORMS && sg->nsurface % QX_SURF2_BLOCK_FORMS != 0);
+  check_surface(sg);
+  check_lexicon(sg);
+  CHECK_EQ_INT(quarry_index_verify(ix), 0);
+  quarry_index_close(ix);
+  fixture_free(&f);
+}
+
 /* lexicon 3: several blocks and a partial last one, lang none (no surface file). */
 static void test_lexicon(void) {
   enum { NW = 64 * 5 + 17 };
@@ -699,6 +770,10 @@ static void test_lexicon_golden(void) {
       check_lexicon(sg);
     }
     sg->lxi = saved;
+    if (d == 1) {
+      CHECK_EQ_INT(sg->surf_major, 1);
+      check_surface(sg);
+    }
     CHECK_EQ_INT(quarry_index_verify(ix), 0);
     quarry_index_close(ix);
   }
@@ -717,5 +792,6 @@ int main(void) {
   test_build_open();
   test_lexicon();
   test_lexicon_golden();
+  test_surface();
   return qx_test_result();
 }
