@@ -90,21 +90,9 @@ int qx_lexw_add(qx_lexw *w, const char *s, uint32_t len, uint32_t df, uint64_t c
 }
 
 int qx_lexw_finish(qx_lexw *w) {
-  static const uint8_t zeros[8];
   int rc = lexw_flush(w);
   if (!rc) rc = lexw_head(w, w->post_end, w->pos_end, "", 0); /* the sentinel: ends of everything */
-  size_t pad = (8 - w->at % 8) % 8;
-  if (!rc) rc = w->write(w->ctx, zeros, pad);
-  w->at += pad;
-  uint64_t heads_off = w->at;
-  uint64_t foot[5] = {w->n, QX_LEX3_BLOCK_TERMS, (w->n + QX_LEX3_BLOCK_TERMS - 1) / QX_LEX3_BLOCK_TERMS, heads_off,
-                      w->keys.len};
-  pad = (8 - (w->heads.len + w->keys.len) % 8) % 8;
-  if (!rc) rc = w->write(w->ctx, w->heads.data, w->heads.len);
-  if (!rc) rc = w->write(w->ctx, w->keys.data, w->keys.len);
-  if (!rc) rc = w->write(w->ctx, zeros, pad);
-  if (!rc) rc = w->write(w->ctx, foot, sizeof foot);
-  return rc;
+  return qx_fc_tail(rc, w->write, w->ctx, &w->at, w->n, QX_LEX3_BLOCK_TERMS, &w->heads, &w->keys);
 }
 
 void qx_lexw_free(qx_lexw *w) {

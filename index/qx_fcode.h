@@ -66,4 +66,23 @@ static inline int qx_fc_cmp(const char *a, size_t al, const char *b, size_t bl) 
   return c ? c : (al > bl) - (al < bl);
 }
 
+/* The end of a front-coded file after its last block (rc: the error so far,
+ * passed through): zeros to 8 bytes, the block heads, the keys, zeros to 8
+ * bytes, then the footer {n, strings per block, blocks, offset of the heads,
+ * bytes of keys}. *at is the offset reached by the blocks. */
+static inline int qx_fc_tail(int rc, qx_write_fn write, void *ctx, uint64_t *at, uint64_t n, uint64_t per_block,
+                             const qx_buf *heads, const qx_buf *keys) {
+  static const uint8_t zeros[8];
+  size_t pad = (8 - *at % 8) % 8;
+  if (!rc) rc = write(ctx, zeros, pad);
+  *at += pad;
+  uint64_t foot[5] = {n, per_block, (n + per_block - 1) / per_block, *at, keys->len};
+  pad = (8 - (heads->len + keys->len) % 8) % 8;
+  if (!rc) rc = write(ctx, heads->data, heads->len);
+  if (!rc) rc = write(ctx, keys->data, keys->len);
+  if (!rc) rc = write(ctx, zeros, pad);
+  if (!rc) rc = write(ctx, foot, sizeof foot);
+  return rc;
+}
+
 #endif /* QX_FCODE_H */

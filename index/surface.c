@@ -62,20 +62,9 @@ int qx_surfw_add(qx_surfw *w, const char *s, uint32_t len, uint32_t term) {
 }
 
 int qx_surfw_finish(qx_surfw *w) {
-  static const uint8_t zeros[8];
   int rc = surfw_flush(w);
   if (!rc) rc = surfw_head(w, "", 0); /* the sentinel: the end of the last block */
-  size_t pad = (8 - w->at % 8) % 8;
-  if (!rc) rc = w->write(w->ctx, zeros, pad);
-  w->at += pad;
-  uint64_t foot[5] = {w->n, QX_SURF2_BLOCK_FORMS, (w->n + QX_SURF2_BLOCK_FORMS - 1) / QX_SURF2_BLOCK_FORMS, w->at,
-                      w->keys.len};
-  pad = (8 - (w->heads.len + w->keys.len) % 8) % 8;
-  if (!rc) rc = w->write(w->ctx, w->heads.data, w->heads.len);
-  if (!rc) rc = w->write(w->ctx, w->keys.data, w->keys.len);
-  if (!rc) rc = w->write(w->ctx, zeros, pad);
-  if (!rc) rc = w->write(w->ctx, foot, sizeof foot);
-  return rc;
+  return qx_fc_tail(rc, w->write, w->ctx, &w->at, w->n, QX_SURF2_BLOCK_FORMS, &w->heads, &w->keys);
 }
 
 void qx_surfw_free(qx_surfw *w) {
