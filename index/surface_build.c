@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "qx_build.h"
+#include "qx_tourn.h"
 
 /* ---- a run's forms, by (term, form) ------------------------------------------ */
 
@@ -80,6 +81,7 @@ struct qx_surf_join {
   qx_build *b;
   surf_src *src;
   size_t nsrc;
+  qx_tourn t; /* the sources by current term */
   FILE *out;
   char *out_path;
   qx_buf forms;    /* the current term's forms, u8 length + bytes each */
@@ -110,6 +112,13 @@ static int src_next(surf_src *s) {
   return 0;
 }
 
+/* Sources by current term, the exhausted ones last. */
+static int src_less(const void *ctx, uint32_t x, uint32_t y) {
+  const surf_src *a = (const surf_src *)ctx + x, *c = (const surf_src *)ctx + y;
+  int d = a->has && c->has ? qx_bytes_cmp(a->term, a->tl, c->term, c->tl) : c->has - a->has;
+  return d ? d < 0 : x < y;
+}
+
 int qx_surf_join_open(qx_surf_join **out, qx_build *b) {
   qx_surf_join *j = qx_calloc(1, sizeof *j);
   *out = j;
@@ -130,6 +139,7 @@ int qx_surf_join_open(qx_surf_join **out, qx_build *b) {
     }
     if (!rc) rc = src_next(s);
   }
+  if (!rc && j->nsrc) rc = qx_tourn_build(&j->t, (uint32_t)j->nsrc, src_less, j->src);
   if (!rc && !(j->out_path = qx_path_join(b->tmpdir, "surface.pairs"))) rc = qx_err(QUARRY_ENOMEM, "out of memory");
   if (!rc && !(j->out = fopen(j->out_path, "wbe"))) rc = qx_err_errno(QUARRY_EIO, "%s", j->out_path);
   return rc;
@@ -140,25 +150,25 @@ static int cmp_form(const void *a, const void *b, void *ctx) {
   return qx_bytes_cmp(x + 1, x[0], y + 1, y[0]);
 }
 
-/* Pairs: u8 form length, u32 term id, the form. */
+/* Pairs: u8 form length, u32 term id, the form. The sources' forms up to
+ * the term come out of the tournament in (term, source) order. */
 int qx_surf_join_term(qx_surf_join *j, const char *term, uint32_t len, uint32_t id) {
   int rc = 0;
   j->forms.len = 0;
   j->ng = 0;
-  for (size_t k = 0; !rc && k < j->nsrc; k++) {
+  while (!rc && j->nsrc) {
+    uint32_t k = qx_tourn_top(&j->t);
     surf_src *s = &j->src[k];
-    for (;;) {
-      int c = s->has ? qx_bytes_cmp(s->term, s->tl, term, len) : 1;
-      if (c > 0) break;
-      if (c == 0) { /* c < 0: a form of a term without postings (none is expected): dropped */
-        void *p = j->goff;
-        if ((rc = qx_grow(&p, &j->cap_g, j->ng + 1, sizeof *j->goff))) break;
-        j->goff = p;
-        j->goff[j->ng++] = (uint32_t)j->forms.len;
-        if ((rc = qx_buf_putc(&j->forms, s->fl)) || (rc = qx_buf_append(&j->forms, s->form, s->fl))) break;
-      }
-      if ((rc = src_next(s))) break;
+    int c = s->has ? qx_bytes_cmp(s->term, s->tl, term, len) : 1;
+    if (c > 0) break;
+    if (c == 0) { /* c < 0: a form of a term without postings (none is expected): dropped */
+      void *p = j->goff;
+      if ((rc = qx_grow(&p, &j->cap_g, j->ng + 1, sizeof *j->goff))) break;
+      j->goff = p;
+      j->goff[j->ng++] = (uint32_t)j->forms.len;
+      if ((rc = qx_buf_putc(&j->forms, s->fl)) || (rc = qx_buf_append(&j->forms, s->form, s->fl))) break;
     }
+    if (!(rc = src_next(s))) qx_tourn_update(&j->t, k);
   }
   if (rc || !j->ng) return rc;
   qsort_r(j->goff, j->ng, sizeof *j->goff, cmp_form, j->forms.data);
@@ -188,6 +198,7 @@ int qx_surf_join_close(qx_surf_join *j, int rc) {
     unlink(j->out_path);
   free(j->out_path);
   free(j->src);
+  qx_tourn_free(&j->t);
   free(j->goff);
   qx_buf_free(&j->forms);
   free(j);
@@ -270,25 +281,30 @@ static int sort_batch(FILE *in, const char *in_path, uint64_t budget, const char
 
 static int surfw_out(void *ctx, const void *p, size_t n) { return qx_out_write(ctx, p, n); }
 
-/* Merge the sorted batches into the surface file (surface 2, written by
- * qx_surfw in index/surface.c): each form once, with the smallest term id
- * among the runs that saw it. */
+/* Batches by current (form, term id), the exhausted ones last. */
+static int pair_less(const void *ctx, uint32_t x, uint32_t y) {
+  const pair_rd *a = (const pair_rd *)ctx + x, *c = (const pair_rd *)ctx + y;
+  int d = a->has && c->has ? qx_bytes_cmp(a->form, a->fl, c->form, c->fl) : c->has - a->has;
+  if (!d && a->has && c->has) d = (a->id > c->id) - (a->id < c->id);
+  return d ? d < 0 : x < y;
+}
+
+/* Merge the sorted batches (a tournament, qx_tourn.h) into the surface file
+ * (surface 2, written by qx_surfw in index/surface.c): each form once, with
+ * the smallest term id among the runs that saw it. */
 static int merge_batches(qx_build *b, pair_rd *rd, size_t nb) {
   qx_out o = {0};
   qx_surfw sw;
   qx_surfw_init(&sw, surfw_out, &o, QX_HEADER_SIZE);
-  int rc = qx_out_open(&o, b, "surface", QX_MAGIC_SURFACE, QX_SURFACE_MAJOR);
+  qx_tourn t = {0};
+  int rc = qx_tourn_build(&t, (uint32_t)nb, pair_less, rd);
+  if (!rc) rc = qx_out_open(&o, b, "surface", QX_MAGIC_SURFACE, QX_SURFACE_MAJOR);
   char last[256];
   int last_len = -1;
   uint64_t n = 0;
   while (!rc) {
-    size_t m = SIZE_MAX;
-    for (size_t k = 0; k < nb; k++) {
-      if (!rd[k].has) continue;
-      int c = m == SIZE_MAX ? -1 : qx_bytes_cmp(rd[k].form, rd[k].fl, rd[m].form, rd[m].fl);
-      if (c < 0 || (c == 0 && rd[k].id < rd[m].id)) m = k;
-    }
-    if (m == SIZE_MAX) break;
+    uint32_t m = qx_tourn_top(&t);
+    if (!rd[m].has) break;
     pair_rd *p = &rd[m];
     if (last_len < 0 || qx_bytes_cmp(p->form, p->fl, last, (size_t)last_len)) {
       rc = qx_surfw_add(&sw, p->form, p->fl, p->id);
@@ -297,11 +313,13 @@ static int merge_batches(qx_build *b, pair_rd *rd, size_t nb) {
       last_len = p->fl;
     }
     if (!rc) rc = pair_next(p);
+    qx_tourn_update(&t, m);
   }
   if (!rc) rc = qx_surfw_finish(&sw);
   if (!rc) b->nsurf = n;
   rc = qx_out_close(&o, b, rc);
   qx_surfw_free(&sw);
+  qx_tourn_free(&t);
   return rc;
 }
 

@@ -2,7 +2,9 @@
  * write.c: the binary files of an index, from the build state (docs/FORMAT.md
  * has the byte layouts): lexicon, postings and positions merged from the
  * workers' runs (terms in byte order, ids = rank; the lexicon's blocks are
- * encoded by index/lexicon.c), then norms, passages, docs and surface.
+ * encoded by index/lexicon.c; the runs and a term's postings picked through
+ * tournament trees, qx_tourn.h, so R runs cost log R per step, not R), then
+ * norms, passages, docs and surface.
  * Every file starts with a 16-byte header (magic, major, minor version);
  * sections are 8-byte aligned; all integers are little-endian. Files are
  * streamed, fsynced, then registered with their xxHash64 in the MANIFEST.
@@ -14,6 +16,7 @@
 
 #include "qx_build.h"
 #include "qx_postings.h"
+#include "qx_tourn.h"
 
 static int out_write(qx_out *o, const void *p, size_t n) {
   if (n && fwrite(p, 1, n, o->f) != n) return qx_err_errno(QUARRY_EIO, "%s: write", o->path);
@@ -142,22 +145,32 @@ static int part_next(const qx_build *b, run_part *q, int first) {
   return 0;
 }
 
+/* The parts of a term in a tournament (qx_tourn.h) by passage id, the
+ * exhausted ones last. */
+static int part_less(const void *ctx, uint32_t x, uint32_t y) {
+  const run_part *p = ctx;
+  uint64_t a = p[x].tf ? p[x].gpid : (uint64_t)1 << 32, c = p[y].tf ? p[y].gpid : (uint64_t)1 << 32;
+  return a < c || (a == c && x < y);
+}
+
 /* Merge the runs' postings of one term (each in passage order) by passage id
- * into arrays; the positions go straight to their file (pp). */
-static int merge_term(const qx_build *b, run_part *parts, size_t np, uint32_t df, term_arrays *a, qx_out *pp,
-                      uint32_t *max_tf, uint32_t *min_dl) {
+ * into arrays; the positions go straight to their file (pp). The parts race
+ * in tournament t: log(parts) per step, and none while the winner stays in
+ * the same chunk (a chunk is in one run only, so its passages come before
+ * the other parts' current ones). */
+static int merge_term(const qx_build *b, run_part *parts, size_t np, qx_tourn *t, uint32_t df, term_arrays *a,
+                      qx_out *pp, uint32_t *max_tf, uint32_t *min_dl) {
   uint64_t pos0 = pp->at;
   const uint8_t *norms = b->norms_map.data + QX_HEADER_SIZE + 8; /* the norms file, written by collect.c */
   int rc = arrays_grow(a, df);
   *max_tf = 0;
   *min_dl = UINT32_MAX;
   for (size_t k = 0; !rc && k < np; k++) rc = part_next(b, &parts[k], 1);
+  if (!rc) rc = qx_tourn_build(t, (uint32_t)np, part_less, parts);
   for (uint32_t i = 0; !rc && i < df; i++) {
-    size_t m = SIZE_MAX;
-    for (size_t k = 0; k < np; k++)
-      if (parts[k].tf && (m == SIZE_MAX || parts[k].gpid < parts[m].gpid)) m = k;
-    if (m == SIZE_MAX || parts[m].gpid >= b->npassages) return qx_err(QUARRY_EIO, "internal: postings run");
+    uint32_t m = qx_tourn_top(t);
     run_part *q = &parts[m];
+    if (!q->tf || q->gpid >= b->npassages) return qx_err(QUARRY_EIO, "internal: postings run");
     a->docs[i] = q->gpid;
     a->tfs[i] = q->tf;
     a->dls[i] = qx_norm_decode(norms[q->gpid]);
@@ -167,8 +180,10 @@ static int merge_term(const qx_build *b, run_part *parts, size_t np, uint32_t df
     *min_dl = QX_MIN(*min_dl, a->dls[i]);
     if (!rc && i && a->docs[i] <= a->docs[i - 1]) rc = qx_err(QUARRY_EIO, "internal: postings out of order");
     if (!rc) {
+      size_t chunk = q->chunk;
       if (q->left) rc = part_next(b, q, 0);
       else q->tf = 0;
+      if (!q->tf || q->chunk != chunk) qx_tourn_update(t, m);
     }
   }
   return rc;
@@ -186,18 +201,37 @@ static void fd_room(size_t need) {
   setrlimit(RLIMIT_NOFILE, &rl);
 }
 
+/* The runs in a tournament by current term, the exhausted ones and those
+ * held (taken for the term being merged) last. */
+typedef struct run_set {
+  const qx_run_reader *rd;
+  const uint8_t *held;
+} run_set;
+
+static int run_less(const void *ctx, uint32_t x, uint32_t y) {
+  const run_set *s = ctx;
+  const qx_run_reader *a = &s->rd[x], *c = &s->rd[y];
+  int la = a->has && !s->held[x], lc = c->has && !s->held[y];
+  int d = la && lc ? qx_bytes_cmp(a->cur.str, a->cur.slen, c->cur.str, c->cur.slen) : lc - la;
+  return d ? d < 0 : x < y;
+}
+
 int qx_build_write_postings(qx_build *b) {
   size_t nr = b->nruns;
   fd_room(2 * nr + 64);
   qx_run_reader *rd = qx_calloc(nr ? nr : 1, sizeof *rd);
   run_part *parts = qx_calloc(nr ? nr : 1, sizeof *parts);
-  size_t *cur = qx_calloc(nr ? nr : 1, sizeof *cur);
-  int rc = rd && parts && cur ? 0 : qx_err(QUARRY_ENOMEM, "out of memory");
+  uint32_t *cur = qx_calloc(nr ? nr : 1, sizeof *cur);
+  uint8_t *held = qx_calloc(nr ? nr : 1, 1);
+  int rc = rd && parts && cur && held ? 0 : qx_err(QUARRY_ENOMEM, "out of memory");
   char *npath = rc ? NULL : qx_path_join(b->tmpdir, "norms");
   if (!rc) rc = npath ? qx_map_open(&b->norms_map, npath) : qx_err(QUARRY_ENOMEM, "out of memory");
   free(npath);
   if (!rc && b->norms_map.len < QX_HEADER_SIZE + 8 + b->npassages) rc = qx_err(QUARRY_EIO, "internal: norms");
   for (size_t r = 0; !rc && r < nr; r++) rc = qx_run_reader_open(&rd[r], b, &b->runs[r]);
+  run_set rs = {rd, held};
+  qx_tourn runs_t = {0}, parts_t = {0};
+  if (!rc && nr) rc = qx_tourn_build(&runs_t, (uint32_t)nr, run_less, &rs);
   qx_surf_join *sj = NULL;
   if (!rc && !qx_build_surface_is_lexicon(b)) rc = qx_surf_join_open(&sj, b);
   qx_out po = {0}, pp = {0}, lo = {0};
@@ -209,23 +243,23 @@ int qx_build_write_postings(qx_build *b) {
   if (!rc) rc = out_open(&pp, b, "positions", QX_MAGIC_POSITIONS);
   if (!rc) rc = out_open_v(&lo, b, "lexicon", QX_MAGIC_LEXICON, QX_LEXICON_MAJOR);
   size_t n = 0;
-  while (!rc) {
-    /* the smallest term among the runs, and the runs that have it */
-    size_t m = SIZE_MAX, nc = 0;
-    for (size_t r = 0; r < nr; r++) {
-      if (!rd[r].has) continue;
-      int c = m == SIZE_MAX ? -1 : qx_bytes_cmp(rd[r].cur.str, rd[r].cur.slen, rd[m].cur.str, rd[m].cur.slen);
-      if (c < 0) {
-        m = r;
-        nc = 0;
-      }
-      if (c <= 0) cur[nc++] = r;
-    }
-    if (m == SIZE_MAX) break;
+  while (!rc && nr) {
+    /* the smallest term among the runs, and the runs that have it (in run
+     * order): each is held out of the tournament until the term is merged */
+    uint32_t m = qx_tourn_top(&runs_t), k = m;
+    if (!rd[m].has) break;
+    size_t nc = 0;
+    do {
+      cur[nc++] = k;
+      held[k] = 1;
+      qx_tourn_update(&runs_t, k);
+      k = qx_tourn_top(&runs_t);
+    } while (rd[k].has && !held[k] &&
+             !qx_bytes_cmp(rd[k].cur.str, rd[k].cur.slen, rd[m].cur.str, rd[m].cur.slen));
     uint64_t df = 0, cf = 0;
-    for (size_t k = 0; k < nc; k++) {
-      const qx_run_rec *e = &rd[cur[k]].cur;
-      parts[k] = (run_part){e->data, e->data + e->len, rd[cur[k]].run, 0, e->df, 0, 0, 0, NULL, 0};
+    for (size_t j = 0; j < nc; j++) {
+      const qx_run_rec *e = &rd[cur[j]].cur;
+      parts[j] = (run_part){e->data, e->data + e->len, rd[cur[j]].run, 0, e->df, 0, 0, 0, NULL, 0};
       df += e->df;
       cf += e->cf;
     }
@@ -233,7 +267,7 @@ int qx_build_write_postings(qx_build *b) {
     uint32_t max_tf = 0, min_dl = 0;
     enc.len = 0;
     uint64_t post_off = po.at, pos_off = pp.at;
-    if (!rc) rc = merge_term(b, parts, nc, (uint32_t)df, &a, &pp, &max_tf, &min_dl);
+    if (!rc) rc = merge_term(b, parts, nc, &parts_t, (uint32_t)df, &a, &pp, &max_tf, &min_dl);
     if (!rc)
       rc = qx_postings_encode(&enc, a.docs, a.tfs, a.dls, a.pos_rel, (uint32_t)df,
                               b->npassages ? (double)b->total_tokens / (double)b->npassages : 1.0);
@@ -244,7 +278,11 @@ int qx_build_write_postings(qx_build *b) {
                        pp.at - pos_off);
     if (!rc && sj) rc = qx_surf_join_term(sj, t->str, t->slen, (uint32_t)n);
     n++;
-    for (size_t k = 0; !rc && k < nc; k++) rc = qx_run_reader_next(&rd[cur[k]]);
+    for (size_t j = 0; !rc && j < nc; j++) {
+      held[cur[j]] = 0;
+      rc = qx_run_reader_next(&rd[cur[j]]);
+      qx_tourn_update(&runs_t, cur[j]);
+    }
   }
   if (!rc) rc = qx_lexw_finish(&lex);
   if (!rc) rc = out_pad(&po);
@@ -257,6 +295,9 @@ int qx_build_write_postings(qx_build *b) {
   free(rd);
   free(parts);
   free(cur);
+  free(held);
+  qx_tourn_free(&runs_t);
+  qx_tourn_free(&parts_t);
   free(a.docs);
   free(a.tfs);
   free(a.dls);

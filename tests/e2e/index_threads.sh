@@ -45,6 +45,20 @@ for cfg in "2 1" "3 1" "2 0" "1 1"; do
   ls "$T/t$1m$2/s000001" | grep -q run- && fail "--threads $1 --memory $2: a run file was left behind"
 done
 
+# Many runs: 24000 passages under --memory 1 spill about 115 runs (counted
+# with strace: run-W-N files created), merged through the tournament of the
+# merge (index/qx_tourn.h): terms in one run only or in every run, a term's
+# postings alternating between the two workers' runs chunk by chunk. One
+# worker without a bound makes one run, merged with nothing: same files.
+# (Under memcheck the 6000 passages above, about 30 runs, stand for it.)
+if [ -z "${QUARRY_VALGRIND:-}" ]; then
+  "$GEN" -n 24000 -q 1 --seed 11 --jsonl -o "$T/big" > /dev/null
+  "$QUARRY" index -q "${common[@]}" --threads 1 --memory 0 -o "$T/big1" "$T/big/corpus.jsonl"
+  "$QUARRY" index -q "${common[@]}" --threads 2 --memory 1 -o "$T/big2" "$T/big/corpus.jsonl"
+  diff <(files "$T/big1") <(files "$T/big2") || fail "many runs: another index"
+  rm -rf "$T/big" "$T/big1" "$T/big2"
+fi
+
 # Files, French: stems and surface forms from several workers
 mkdir "$T/p"
 for f in "$SRC"/seeds/*.txt; do

@@ -1,6 +1,6 @@
 /* test_index.c: norms (Lucene SmallFloat), bit packing, block postings and
  * their cursor (including damaged blocks), the passage cutter, the MANIFEST,
- * and a small build + open + damage round trip. */
+ * the merges' tournament tree, and a small build + open + damage round trip. */
 #include <stdlib.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -9,6 +9,7 @@
 #include "qx_index.h"
 #include "qx_postings.h"
 #include "qx_test.h"
+#include "qx_tourn.h"
 
 static uint64_t rng = 88172645463325252ull;
 static uint32_t rnd(void) {
@@ -779,6 +780,37 @@ static void test_lexicon_golden(void) {
   }
 }
 
+/* The tournament of the merges (qx_tourn.h) against a linear scan: any
+ * number of sources (1, powers of two and not), many equal keys, and
+ * updates of any source, not only the winner (held out, put back). */
+static uint32_t tourn_keys[300];
+static int tourn_less(const void *ctx, uint32_t a, uint32_t b) {
+  const uint32_t *k = ctx;
+  return k[a] < k[b] || (k[a] == k[b] && a < b);
+}
+
+static void test_tourn(void) {
+  qx_tourn t = {0};
+  CHECK(qx_tourn_build(&t, 0, tourn_less, tourn_keys) != 0);
+  for (uint32_t n = 1; n <= 300; n += n < 40 ? 1 : 37) {
+    for (uint32_t s = 0; s < n; s++) tourn_keys[s] = rnd() % 16;
+    CHECK_EQ_INT(qx_tourn_build(&t, n, tourn_less, tourn_keys), 0);
+    int bad = 0;
+    for (int step = 0; step < 2000; step++) {
+      uint32_t top = 0;
+      for (uint32_t s = 1; s < n; s++)
+        if (tourn_less(tourn_keys, s, top)) top = s;
+      if (qx_tourn_top(&t) != top) bad++;
+      /* mostly the winner moves forward, as in a merge; else any source */
+      uint32_t s = rnd() % 4 ? top : rnd() % n;
+      tourn_keys[s] = rnd() % 8 ? tourn_keys[s] + rnd() % 3 : rnd() % 16;
+      qx_tourn_update(&t, s);
+    }
+    CHECK_EQ_INT(bad, 0);
+  }
+  qx_tourn_free(&t);
+}
+
 int main(void) {
   test_norms();
   test_bitpack();
@@ -788,6 +820,7 @@ int main(void) {
   test_postings_v3();
   test_cutter();
   test_manifest();
+  test_tourn();
   test_store();
   test_build_open();
   test_lexicon();
