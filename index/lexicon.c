@@ -34,72 +34,48 @@
 
 /* ---- lexicon 3: writer ---------------------------------------------------------- */
 
-static int lexw_flush(qx_lexw *w) {
-  int rc = w->write(w->ctx, w->blk.data, w->blk.len);
-  w->at += w->blk.len;
-  w->blk.len = 0;
-  return rc;
-}
-
-static int lexw_head(qx_lexw *w, uint64_t post_off, uint64_t pos_off, const char *key, uint32_t klen) {
-  if (w->at > QX_LEX_OFF_MAX || post_off > QX_LEX_OFF_MAX || pos_off > QX_LEX_OFF_MAX)
-    return qx_err(QUARRY_EINVAL, "postings, positions or lexicon over 1 TiB (the lexicon's limit)");
-  if (w->keys.len + klen > UINT32_MAX) return qx_err(QUARRY_EINVAL, "lexicon: block keys over 4 GiB");
-  uint8_t h[QX_LEX3_HEAD_SIZE];
-  qx_put40(h, w->at);
-  qx_put40(h + 5, post_off);
-  qx_put40(h + 10, pos_off);
-  uint32_t ko = (uint32_t)w->keys.len;
-  memcpy(h + 15, &ko, 4);
-  h[19] = (uint8_t)klen;
-  int rc = qx_buf_append(&w->heads, h, sizeof h);
-  if (!rc) rc = qx_buf_append(&w->keys, key, klen);
-  return rc;
-}
-
 void qx_lexw_init(qx_lexw *w, qx_write_fn write, void *ctx, uint64_t at) {
-  memset(w, 0, sizeof *w);
-  w->write = write;
-  w->ctx = ctx;
-  w->at = at;
+  qx_fcw_init(&w->fc, write, ctx, at, QX_LEX3_BLOCK_TERMS, "lexicon");
+  w->post_end = w->pos_end = 0;
+}
+
+/* a head's fields between the block offset and the key: the block's first lists */
+static const uint8_t *lexw_extra(uint8_t x[10], uint64_t post_off, uint64_t pos_off) {
+  qx_put40(x, post_off);
+  qx_put40(x + 5, pos_off);
+  return x;
 }
 
 int qx_lexw_add(qx_lexw *w, const char *s, uint32_t len, uint32_t df, uint64_t cf, uint32_t max_tf, uint32_t min_dl,
                 uint64_t post_off, uint64_t post_len, uint64_t pos_off, uint64_t pos_len) {
+  qx_fcw *fc = &w->fc;
   if (len > QX_TERM_MAX || df == 0 || cf < df || max_tf == 0 || max_tf > cf ||
-      (w->n && (post_off != w->post_end || pos_off != w->pos_end)))
-    return qx_err(QUARRY_EINVAL, "internal: lexicon term %" PRIu64 " out of order or inconsistent", w->n);
-  int rc = 0;
-  if (w->n % QX_LEX3_BLOCK_TERMS == 0) { /* a new block: its head keeps the term whole */
-    rc = lexw_flush(w);
-    if (!rc) rc = lexw_head(w, post_off, pos_off, s, len);
-  } else
-    rc = qx_fc_put(&w->blk, w->prev, w->prev_len, s, len);
-  if (!rc) rc = qx_buf_put_varint(&w->blk, df);
-  if (!rc) rc = qx_buf_put_varint(&w->blk, cf - df);
-  if (!rc && df > 1 && cf > df) rc = qx_buf_put_varint(&w->blk, max_tf - 2); /* else df = 1: cf; cf = df: 1 */
-  if (!rc) rc = qx_buf_putc(&w->blk, qx_norm_encode(min_dl)); /* min_dl is a decoded norm: exact */
-  if (!rc) rc = qx_buf_put_varint(&w->blk, post_len);
-  if (!rc) rc = qx_buf_put_varint(&w->blk, pos_len);
-  memcpy(w->prev, s, len);
-  w->prev_len = len;
+      (fc->n && (post_off != w->post_end || pos_off != w->pos_end)))
+    return qx_err(QUARRY_EINVAL, "internal: lexicon term %" PRIu64 " out of order or inconsistent", fc->n);
+  if (post_off > QX_LEX_OFF_MAX || pos_off > QX_LEX_OFF_MAX)
+    return qx_err(QUARRY_EINVAL, "postings or positions over 1 TiB (the lexicon's limit)");
+  uint8_t x[10];
+  int rc = qx_fcw_key(fc, lexw_extra(x, post_off, pos_off), sizeof x, s, len);
+  if (!rc) rc = qx_buf_put_varint(&fc->blk, df);
+  if (!rc) rc = qx_buf_put_varint(&fc->blk, cf - df);
+  if (!rc && df > 1 && cf > df) rc = qx_buf_put_varint(&fc->blk, max_tf - 2); /* else df = 1: cf; cf = df: 1 */
+  if (!rc) rc = qx_buf_putc(&fc->blk, qx_norm_encode(min_dl)); /* min_dl is a decoded norm: exact */
+  if (!rc) rc = qx_buf_put_varint(&fc->blk, post_len);
+  if (!rc) rc = qx_buf_put_varint(&fc->blk, pos_len);
+  qx_fcw_next(fc, s, len);
   w->post_end = post_off + post_len;
   w->pos_end = pos_off + pos_len;
-  w->n++;
   return rc;
 }
 
-int qx_lexw_finish(qx_lexw *w) {
-  int rc = lexw_flush(w);
-  if (!rc) rc = lexw_head(w, w->post_end, w->pos_end, "", 0); /* the sentinel: ends of everything */
-  return qx_fc_tail(rc, w->write, w->ctx, &w->at, w->n, QX_LEX3_BLOCK_TERMS, &w->heads, &w->keys);
+int qx_lexw_finish(qx_lexw *w) { /* the sentinel head: the ends of the lists */
+  uint8_t x[10];
+  if (w->post_end > QX_LEX_OFF_MAX || w->pos_end > QX_LEX_OFF_MAX)
+    return qx_err(QUARRY_EINVAL, "postings or positions over 1 TiB (the lexicon's limit)");
+  return qx_fcw_finish(&w->fc, lexw_extra(x, w->post_end, w->pos_end), sizeof x);
 }
 
-void qx_lexw_free(qx_lexw *w) {
-  qx_buf_free(&w->blk);
-  qx_buf_free(&w->heads);
-  qx_buf_free(&w->keys);
-}
+void qx_lexw_free(qx_lexw *w) { qx_fcw_free(&w->fc); }
 
 /* ---- lexicon 3: reader ---------------------------------------------------------- */
 

@@ -66,23 +66,82 @@ static inline int qx_fc_cmp(const char *a, size_t al, const char *b, size_t bl) 
   return c ? c : (al > bl) - (al < bl);
 }
 
-/* The end of a front-coded file after its last block (rc: the error so far,
- * passed through): zeros to 8 bytes, the block heads, the keys, zeros to 8
- * bytes, then the footer {n, strings per block, blocks, offset of the heads,
- * bytes of keys}. *at is the offset reached by the blocks. */
-static inline int qx_fc_tail(int rc, qx_write_fn write, void *ctx, uint64_t *at, uint64_t n, uint64_t per_block,
-                             const qx_buf *heads, const qx_buf *keys) {
-  static const uint8_t zeros[8];
-  size_t pad = (8 - *at % 8) % 8;
-  if (!rc) rc = write(ctx, zeros, pad);
-  *at += pad;
-  uint64_t foot[5] = {n, per_block, (n + per_block - 1) / per_block, *at, keys->len};
-  pad = (8 - (heads->len + keys->len) % 8) % 8;
-  if (!rc) rc = write(ctx, heads->data, heads->len);
-  if (!rc) rc = write(ctx, keys->data, keys->len);
-  if (!rc) rc = write(ctx, zeros, pad);
-  if (!rc) rc = write(ctx, foot, sizeof foot);
+/* ---- the writer (qx_fcw, qx_index.h) ---- */
+
+static inline void qx_fcw_init(qx_fcw *w, qx_write_fn write, void *ctx, uint64_t at, uint32_t per_block,
+                               const char *what) {
+  memset(w, 0, sizeof *w);
+  w->write = write;
+  w->ctx = ctx;
+  w->at = at;
+  w->per_block = per_block;
+  w->what = what;
+}
+
+/* Write out the block filled so far. */
+static inline int qx_fcw_flush(qx_fcw *w) {
+  int rc = w->write(w->ctx, w->blk.data, w->blk.len);
+  w->at += w->blk.len;
+  w->blk.len = 0;
   return rc;
+}
+
+/* A block head: the block's offset (5 bytes), the caller's xl bytes of
+ * `extra`, the key's offset in the keys (u32) and its length (u8); the key,
+ * the block's first string, is kept whole. */
+static inline int qx_fcw_head(qx_fcw *w, const uint8_t *extra, size_t xl, const char *key, uint32_t klen) {
+  if (w->at > QX_LEX_OFF_MAX) return qx_err(QUARRY_EINVAL, "%s over 1 TiB", w->what);
+  if (w->keys.len + klen > UINT32_MAX) return qx_err(QUARRY_EINVAL, "%s: block keys over 4 GiB", w->what);
+  uint8_t h[5 + 16 + 5];
+  uint32_t ko = (uint32_t)w->keys.len;
+  qx_put40(h, w->at);
+  if (xl) memcpy(h + 5, extra, xl); /* xl <= 16; extra may be NULL when xl is 0 */
+  memcpy(h + 5 + xl, &ko, 4);
+  h[9 + xl] = (uint8_t)klen;
+  int rc = qx_buf_append(&w->heads, h, 10 + xl);
+  return rc ? rc : qx_buf_append(&w->keys, key, klen);
+}
+
+/* String s (len <= QX_TERM_MAX) begins: the first of a block starts a new
+ * block and a head (with `extra`, as qx_fcw_head), any other is front-coded
+ * in the block. The caller then appends its fields to w->blk and calls
+ * qx_fcw_next. */
+static inline int qx_fcw_key(qx_fcw *w, const uint8_t *extra, size_t xl, const char *s, uint32_t len) {
+  if (w->n % w->per_block) return qx_fc_put(&w->blk, w->prev, w->prev_len, s, len);
+  int rc = qx_fcw_flush(w);
+  return rc ? rc : qx_fcw_head(w, extra, xl, s, len);
+}
+
+static inline void qx_fcw_next(qx_fcw *w, const char *s, uint32_t len) {
+  memcpy(w->prev, s, len);
+  w->prev_len = len;
+  w->n++;
+}
+
+/* The end of the file: the last block, a sentinel head (the empty key with
+ * `extra`: the ends of everything), zeros to 8 bytes, the block heads, the
+ * keys, zeros to 8 bytes, then the footer {n, strings per block, blocks,
+ * offset of the heads, bytes of keys}. */
+static inline int qx_fcw_finish(qx_fcw *w, const uint8_t *extra, size_t xl) {
+  static const uint8_t zeros[8];
+  int rc = qx_fcw_flush(w);
+  if (!rc) rc = qx_fcw_head(w, extra, xl, "", 0);
+  size_t pad = (8 - w->at % 8) % 8;
+  if (!rc) rc = w->write(w->ctx, zeros, pad);
+  w->at += pad;
+  uint64_t foot[5] = {w->n, w->per_block, (w->n + w->per_block - 1) / w->per_block, w->at, w->keys.len};
+  pad = (8 - (w->heads.len + w->keys.len) % 8) % 8;
+  if (!rc) rc = w->write(w->ctx, w->heads.data, w->heads.len);
+  if (!rc) rc = w->write(w->ctx, w->keys.data, w->keys.len);
+  if (!rc) rc = w->write(w->ctx, zeros, pad);
+  if (!rc) rc = w->write(w->ctx, foot, sizeof foot);
+  return rc;
+}
+
+static inline void qx_fcw_free(qx_fcw *w) {
+  qx_buf_free(&w->blk);
+  qx_buf_free(&w->heads);
+  qx_buf_free(&w->keys);
 }
 
 #endif /* QX_FCODE_H */

@@ -380,20 +380,29 @@ static inline int qx_seg_deleted(const qx_seg *sg, uint32_t pid) {
   return sg->del && (sg->del[pid >> 6] >> (pid & 63) & 1);
 }
 
-/* ---- lexicon 3 writer (index/lexicon.c) ---------------------------------- */
-/* Streams the blocks through `write` as they fill (the heads and keys, a
- * few percent of the file, stay in memory until qx_lexw_finish). `at` is the
- * file offset of the first byte written (after the header). Terms come in
- * byte order with their lists back to back: post_off must be the previous
- * term's post_off + post_len, likewise pos_off. */
+/* ---- front-coded block writer (index/qx_fcode.h) ------------------------ */
+/* Under the lexicon 3 and surface 2 writers: strings in byte order, cut
+ * into blocks of per_block, streamed through `write` as the blocks fill
+ * (the heads and keys, a few percent of the file, stay in memory until the
+ * end). `at` is the file offset reached (after the header at the start). */
 typedef int (*qx_write_fn)(void *ctx, const void *p, size_t n);
-typedef struct qx_lexw {
+typedef struct qx_fcw {
   qx_write_fn write;
   void *ctx;
-  uint64_t at, n;
+  const char *what; /* the file, for errors */
+  uint64_t at, n;   /* file offset reached; strings added */
+  uint32_t per_block;
   qx_buf blk, heads, keys;
   char prev[QX_TERM_MAX];
   uint32_t prev_len;
+} qx_fcw;
+
+/* ---- lexicon 3 writer (index/lexicon.c) ---------------------------------- */
+/* `at` is the file offset of the first byte written (after the header).
+ * Terms come in byte order with their lists back to back: post_off must be
+ * the previous term's post_off + post_len, likewise pos_off. */
+typedef struct qx_lexw {
+  qx_fcw fc;
   uint64_t post_end, pos_end;
 } qx_lexw;
 void qx_lexw_init(qx_lexw *w, qx_write_fn write, void *ctx, uint64_t at);
@@ -404,12 +413,7 @@ void qx_lexw_free(qx_lexw *w);
 
 /* ---- surface 2 (index/surface.c) ------------------------------------------ */
 typedef struct qx_surfw {
-  qx_write_fn write;
-  void *ctx;
-  uint64_t at, n;
-  qx_buf blk, heads, keys;
-  char prev[QX_TERM_MAX];
-  uint32_t prev_len;
+  qx_fcw fc;
 } qx_surfw;
 /* Forms in byte order, each once, with their term ids; streamed as qx_lexw. */
 void qx_surfw_init(qx_surfw *w, qx_write_fn write, void *ctx, uint64_t at);

@@ -21,57 +21,20 @@
 /* ---- writer ------------------------------------------------------------------ */
 
 void qx_surfw_init(qx_surfw *w, qx_write_fn write, void *ctx, uint64_t at) {
-  memset(w, 0, sizeof *w);
-  w->write = write;
-  w->ctx = ctx;
-  w->at = at;
-}
-
-static int surfw_flush(qx_surfw *w) {
-  int rc = w->write(w->ctx, w->blk.data, w->blk.len);
-  w->at += w->blk.len;
-  w->blk.len = 0;
-  return rc;
-}
-
-static int surfw_head(qx_surfw *w, const char *key, uint32_t klen) {
-  if (w->at > QX_LEX_OFF_MAX) return qx_err(QUARRY_EINVAL, "surface: over 1 TiB");
-  if (w->keys.len + klen > UINT32_MAX) return qx_err(QUARRY_EINVAL, "surface: block keys over 4 GiB");
-  uint8_t h[QX_SURF2_HEAD_SIZE];
-  qx_put40(h, w->at);
-  uint32_t ko = (uint32_t)w->keys.len;
-  memcpy(h + 5, &ko, 4);
-  h[9] = (uint8_t)klen;
-  int rc = qx_buf_append(&w->heads, h, sizeof h);
-  return rc ? rc : qx_buf_append(&w->keys, key, klen);
+  qx_fcw_init(&w->fc, write, ctx, at, QX_SURF2_BLOCK_FORMS, "surface");
 }
 
 int qx_surfw_add(qx_surfw *w, const char *s, uint32_t len, uint32_t term) {
   if (len > QX_TERM_MAX) return qx_err(QUARRY_EINVAL, "internal: surface form over %d bytes", QX_TERM_MAX);
-  int rc = 0;
-  if (w->n % QX_SURF2_BLOCK_FORMS == 0) { /* a new block: its head keeps the form whole */
-    rc = surfw_flush(w);
-    if (!rc) rc = surfw_head(w, s, len);
-  } else
-    rc = qx_fc_put(&w->blk, w->prev, w->prev_len, s, len);
-  if (!rc) rc = qx_buf_put_varint(&w->blk, term);
-  memcpy(w->prev, s, len);
-  w->prev_len = len;
-  w->n++;
+  int rc = qx_fcw_key(&w->fc, NULL, 0, s, len);
+  if (!rc) rc = qx_buf_put_varint(&w->fc.blk, term);
+  qx_fcw_next(&w->fc, s, len);
   return rc;
 }
 
-int qx_surfw_finish(qx_surfw *w) {
-  int rc = surfw_flush(w);
-  if (!rc) rc = surfw_head(w, "", 0); /* the sentinel: the end of the last block */
-  return qx_fc_tail(rc, w->write, w->ctx, &w->at, w->n, QX_SURF2_BLOCK_FORMS, &w->heads, &w->keys);
-}
+int qx_surfw_finish(qx_surfw *w) { return qx_fcw_finish(&w->fc, NULL, 0); }
 
-void qx_surfw_free(qx_surfw *w) {
-  qx_buf_free(&w->blk);
-  qx_buf_free(&w->heads);
-  qx_buf_free(&w->keys);
-}
+void qx_surfw_free(qx_surfw *w) { qx_fcw_free(&w->fc); }
 
 /* ---- reader ------------------------------------------------------------------ */
 

@@ -7,6 +7,8 @@
 #   VALGRIND_ONLY=REGEX scripts/valgrind-e2e.sh   only the tests whose name
 #     (e2e script name, or replay_<target>) matches the extended regex
 #   VALGRIND_SKIP=REGEX   leave out the tests whose name matches
+#   VALGRIND_BLAS=CORE    the OpenBLAS kernels of the checked processes
+#     (default Sandybridge, below)
 #
 # The tests see QUARRY_VALGRIND=1 and shrink their inputs where the encoder
 # would make them take hours (docs/RELIABILITY.md, section 6); a few run
@@ -34,8 +36,15 @@ rm -rf "$V"; mkdir -p "$V"
 VG=(valgrind --tool=memcheck --error-exitcode=99 --leak-check=full
     --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
     --num-callers=30 --suppressions="$SRC/tests/reliability/valgrind.supp")
+# Valgrind emulates FMA instructions lane by lane in helper calls: OpenBLAS's
+# Haswell/Zen kernels (FMA) ran an encoder pass 800 times slower than
+# natively even under --tool=none, its Sandybridge kernels (AVX, no FMA)
+# 30 times faster than that. The wrapper gives quarry those (the
+# multiplications are OpenBLAS's; quarry's own code runs the same either
+# way); VALGRIND_BLAS=CORE picks another, e.g. Haswell.
 {
   echo '#!/bin/sh'
+  printf 'OPENBLAS_CORETYPE=%q; export OPENBLAS_CORETYPE\n' "${VALGRIND_BLAS:-Sandybridge}"
   printf 'exec'; printf ' %q' "${VG[@]}"; printf ' --log-file=%q/vg.%%p.log %q "$@"\n' "$V" "$B/quarry"
 } > "$V/quarry"
 chmod +x "$V/quarry"
