@@ -29,8 +29,7 @@ typedef struct qx_tourn {
   uint32_t *node; /* 2n slots: [1, n) winners of matches, [n, 2n) the sources */
   size_t cap;     /* slots allocated (kept across qx_tourn_build) */
   uint32_t n;
-  qx_tourn_less less;
-  const void *ctx;
+  const void *ctx; /* less's */
 } qx_tourn;
 
 /* (Re)build t over sources 0..n-1 (n >= 1) with their current keys; the
@@ -42,7 +41,6 @@ static inline int qx_tourn_build(qx_tourn *t, uint32_t n, qx_tourn_less less, co
   t->node = p;
   if (rc) return rc;
   t->n = n;
-  t->less = less;
   t->ctx = ctx;
   for (uint32_t s = 0; s < n; s++) t->node[n + s] = s;
   for (uint32_t q = n - 1; q >= 1; q--) {
@@ -56,10 +54,11 @@ static inline int qx_tourn_build(qx_tourn *t, uint32_t n, qx_tourn_less less, co
 static inline uint32_t qx_tourn_top(const qx_tourn *t) { return t->node[1]; }
 
 /* Source s's key changed: replay its matches. A node whose winner is
- * another source, unchanged, ends the replay (nothing above it changes). */
-static inline void qx_tourn_update(qx_tourn *t, uint32_t s) {
+ * another source, unchanged, ends the replay (nothing above it changes).
+ * less is the build's, passed again so that the compiler inlines it. */
+static inline void qx_tourn_update(qx_tourn *t, uint32_t s, qx_tourn_less less) {
   for (uint32_t q = (t->n + s) / 2; q >= 1; q /= 2) {
-    uint32_t a = t->node[2 * q], b = t->node[2 * q + 1], w = t->less(t->ctx, b, a) ? b : a;
+    uint32_t a = t->node[2 * q], b = t->node[2 * q + 1], w = less(t->ctx, b, a) ? b : a;
     if (w == t->node[q] && w != s) break;
     t->node[q] = w;
   }

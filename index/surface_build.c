@@ -168,7 +168,7 @@ int qx_surf_join_term(qx_surf_join *j, const char *term, uint32_t len, uint32_t 
       j->goff[j->ng++] = (uint32_t)j->forms.len;
       if ((rc = qx_buf_putc(&j->forms, s->fl)) || (rc = qx_buf_append(&j->forms, s->form, s->fl))) break;
     }
-    if (!(rc = src_next(s))) qx_tourn_update(&j->t, k);
+    if (!(rc = src_next(s))) qx_tourn_update(&j->t, k, src_less);
   }
   if (rc || !j->ng) return rc;
   qsort_r(j->goff, j->ng, sizeof *j->goff, cmp_form, j->forms.data);
@@ -313,7 +313,7 @@ static int merge_batches(qx_build *b, pair_rd *rd, size_t nb) {
       last_len = p->fl;
     }
     if (!rc) rc = pair_next(p);
-    qx_tourn_update(&t, m);
+    qx_tourn_update(&t, m, pair_less);
   }
   if (!rc) rc = qx_surfw_finish(&sw);
   if (!rc) b->nsurf = n;

@@ -183,7 +183,7 @@ static int merge_term(const qx_build *b, run_part *parts, size_t np, qx_tourn *t
       size_t chunk = q->chunk;
       if (q->left) rc = part_next(b, q, 0);
       else q->tf = 0;
-      if (!q->tf || q->chunk != chunk) qx_tourn_update(t, m);
+      if (!q->tf || q->chunk != chunk) qx_tourn_update(t, m, part_less);
     }
   }
   return rc;
@@ -252,7 +252,7 @@ int qx_build_write_postings(qx_build *b) {
     do {
       cur[nc++] = k;
       held[k] = 1;
-      qx_tourn_update(&runs_t, k);
+      qx_tourn_update(&runs_t, k, run_less);
       k = qx_tourn_top(&runs_t);
     } while (rd[k].has && !held[k] &&
              !qx_bytes_cmp(rd[k].cur.str, rd[k].cur.slen, rd[m].cur.str, rd[m].cur.slen));
@@ -281,7 +281,7 @@ int qx_build_write_postings(qx_build *b) {
     for (size_t j = 0; !rc && j < nc; j++) {
       held[cur[j]] = 0;
       rc = qx_run_reader_next(&rd[cur[j]]);
-      qx_tourn_update(&runs_t, cur[j]);
+      qx_tourn_update(&runs_t, cur[j], run_less);
     }
   }
   if (!rc) rc = qx_lexw_finish(&lex);

@@ -804,7 +804,7 @@ static void test_tourn(void) {
       /* mostly the winner moves forward, as in a merge; else any source */
       uint32_t s = rnd() % 4 ? top : rnd() % n;
       tourn_keys[s] = rnd() % 8 ? tourn_keys[s] + rnd() % 3 : rnd() % 16;
-      qx_tourn_update(&t, s);
+      qx_tourn_update(&t, s, tourn_less);
     }
     CHECK_EQ_INT(bad, 0);
   }
