@@ -9,6 +9,7 @@
 #   VALGRIND_SKIP=REGEX   leave out the tests whose name matches
 #   VALGRIND_BLAS=CORE    the OpenBLAS kernels of the checked processes
 #     (default Sandybridge, below)
+#   VALGRIND_DIR=DIR      where the logs go (default BUILD_DIR/valgrind; emptied)
 #
 # The tests see QUARRY_VALGRIND=1 and shrink their inputs where the encoder
 # would make them take hours (docs/RELIABILITY.md, section 6); a few run
@@ -18,7 +19,7 @@
 # thread at a time, and OpenBLAS's workers spin while they wait.
 #
 # The tests get QUARRY = a wrapper that execs valgrind on the real binary,
-# so the scripts run unchanged. Each process writes BUILD/valgrind/vg.<pid>.log;
+# so the scripts run unchanged. Each process writes VALGRIND_DIR/vg.<pid>.log;
 # the run fails if a test fails or if any log reports an error. Skipped:
 # the reliability wrappers rel_* (they kill, fuzz or stress on purpose and
 # would only be slow under valgrind). Exit 77 when valgrind is missing.
@@ -31,7 +32,7 @@ command -v valgrind > /dev/null || { echo "valgrind: not installed (scripts/inst
 if grep -q '^QUARRY_SANITIZE:BOOL=ON' "$B/CMakeCache.txt" 2>/dev/null; then
   echo "valgrind: $B is a sanitizer build (valgrind needs a plain one)"; exit 77
 fi
-V=$B/valgrind
+V=${VALGRIND_DIR:-$B/valgrind}
 rm -rf "$V"; mkdir -p "$V"
 VG=(valgrind --tool=memcheck --error-exitcode=99 --leak-check=full
     --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
