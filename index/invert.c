@@ -456,6 +456,11 @@ static int spill(qx_inv *w) {
     w->run.worker = w->id;
     rc = push_run(b, &w->run);
   }
+  if (rc) { /* the build fails; a later spill of this worker must not overwrite (leak) the paths */
+    free(w->run.path);
+    free(w->run.surf_path);
+    w->run.path = w->run.surf_path = NULL;
+  }
   dict_reset(w);
   return rc;
 }
