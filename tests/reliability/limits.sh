@@ -45,12 +45,16 @@ if mount -t tmpfs -o size=1m,mode=0755 tmpfs "$MNT" 2> /dev/null; then
   [ "$(rel_state "$MNT/idx")" = A ] || rel_fail "full disk: previous index damaged: $(rel_state "$MNT/idx")"
   no_leftovers "$MNT" "full disk"
   echo "full disk: $(cat "$T/err")"
-  # the same under a 1 MB bound: the disk fills while runs spill and the tables stream
-  rc=0; "$QUARRY" index -q --no-vectors --format beir --memory 1 --threads 2 -o "$MNT/idx" "$T/corpus.jsonl" \
-    > /dev/null 2> "$T/err" || rc=$?
-  expect_clean_failure $rc "$T/err" "build with spills on a full disk" "No space left on device"
-  [ "$(rel_state "$MNT/idx")" = A ] || rel_fail "full disk, spills: previous index damaged: $(rel_state "$MNT/idx")"
-  no_leftovers "$MNT" "full disk, spills"
+  # the same under a 1 MB bound: the disk fills while runs spill and the tables stream; where it
+  # fills depends on the two workers' timing (a leak after a failed spill showed in 1 build of 12,
+  # under ASan), so several times
+  for i in 1 2 3 4 5 6; do
+    rc=0; "$QUARRY" index -q --no-vectors --format beir --memory 1 --threads 2 -o "$MNT/idx" "$T/corpus.jsonl" \
+      > /dev/null 2> "$T/err" || rc=$?
+    expect_clean_failure $rc "$T/err" "build with spills on a full disk" "No space left on device"
+    [ "$(rel_state "$MNT/idx")" = A ] || rel_fail "full disk, spills: previous index damaged: $(rel_state "$MNT/idx")"
+    no_leftovers "$MNT" "full disk, spills"
+  done
   echo "full disk, spills: $(cat "$T/err")"
   # fill what is left, then search still works (read-only use needs no space)
   dd if=/dev/zero of="$MNT/fill" bs=4k 2> /dev/null || true
