@@ -8,8 +8,9 @@ tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 files=(seeds/*)
 # under valgrind memcheck (scripts/valgrind-e2e.sh sets QUARRY_VALGRIND=1) the
-# encoder runs 300-800 times slower (about a second per token): one of the five
-# files (13 lines) instead, each line cut to its first 90 characters
+# encoder is slow (about 0.04 s per token with OpenBLAS's Sandybridge kernels, over a
+# second with its FMA ones): one of the five files (13 lines) instead, each
+# line cut to its first 90 characters
 if [ -n "${QUARRY_VALGRIND:-}" ]; then
   python3 -c '
 import sys
