@@ -84,36 +84,24 @@ static int lex3_bad(const qx_seg *ix, uint64_t b) {
 }
 
 static int lex3_open(qx_seg *ix, uint64_t terms) {
-  const uint8_t *p = ix->lex.data;
-  size_t len = ix->lex.len;
-  const uint8_t *f = len >= QX_HEADER_SIZE + QX_LEX3_FOOTER ? p + len - QX_LEX3_FOOTER : NULL;
-  uint64_t bt = f ? qx_le64(f + 8) : 0, nb = f ? qx_le64(f + 16) : 0, ho = f ? qx_le64(f + 24) : 0;
-  uint64_t kl = f ? qx_le64(f + 32) : 0;
-  if (!f || qx_le64(f) != terms || bt == 0 || bt > QX_LEX3_BLOCK_TERMS_MAX || nb != terms / bt + (terms % bt != 0) ||
-      ho < QX_HEADER_SIZE || !qx_fits(len - QX_LEX3_FOOTER, ho, nb + 1, QX_LEX3_HEAD_SIZE, kl))
+  if (qx_fc_open(&ix->lex3, ix->lex.data, ix->lex.len, terms, QX_LEX3_HEAD_SIZE))
     return qx_err(QUARRY_ECORRUPT, "%s/lexicon: size or count does not match the MANIFEST", ix->dir);
-  ix->lex3_bterms = (uint32_t)bt;
-  ix->lex3_nblocks = nb;
-  ix->lex3_data_end = ho;
-  ix->lex3_heads = p + ho;
-  ix->lex3_keys = p + ho + (nb + 1) * QX_LEX3_HEAD_SIZE;
-  ix->lex3_keys_len = kl;
   return 0;
 }
 
 /* The key (first term) of block b, checked. */
 static int lex3_key(const char **key, uint32_t *klen, const qx_seg *ix, uint64_t b) {
-  const uint8_t *h = ix->lex3_heads + b * QX_LEX3_HEAD_SIZE;
+  const uint8_t *h = ix->lex3.heads + b * QX_LEX3_HEAD_SIZE;
   uint64_t off = qx_le32(h + 15);
   *klen = h[19];
-  if (*klen > QX_TERM_MAX || off > ix->lex3_keys_len || *klen > ix->lex3_keys_len - off) return lex3_bad(ix, b);
-  *key = (const char *)ix->lex3_keys + off;
+  if (*klen > QX_TERM_MAX || off > ix->lex3.keys_len || *klen > ix->lex3.keys_len - off) return lex3_bad(ix, b);
+  *key = (const char *)ix->lex3.keys + off;
   return 0;
 }
 
 /* Read block b (b < nblocks) into k, positioned on its first term. */
 static int lex3_load_or_rewind(qx_lex3_blk *k, const qx_seg *ix, uint64_t b, int read) {
-  const uint8_t *h = ix->lex3_heads + b * QX_LEX3_HEAD_SIZE, *h1 = h + QX_LEX3_HEAD_SIZE;
+  const uint8_t *h = ix->lex3.heads + b * QX_LEX3_HEAD_SIZE, *h1 = h + QX_LEX3_HEAD_SIZE;
   uint64_t off = qx_le40(h), end = qx_le40(h1);
   const char *key = "";
   int rc = lex3_key(&key, &k->klen, ix, b);
@@ -122,13 +110,13 @@ static int lex3_load_or_rewind(qx_lex3_blk *k, const qx_seg *ix, uint64_t b, int
   k->pos_off = qx_le40(h + 10);
   k->post_end = qx_le40(h1 + 5);
   k->pos_end = qx_le40(h1 + 10);
-  if (off < QX_HEADER_SIZE || end < off || end > ix->lex3_data_end || end - off > sizeof k->data ||
+  if (off < QX_HEADER_SIZE || end < off || end > ix->lex3.data_end || end - off > sizeof k->data ||
       k->post_end < k->post_off || k->pos_end < k->pos_off)
     return lex3_bad(ix, b);
   memcpy(k->key, key, k->klen);
   k->b = b;
   k->i = 0;
-  k->n = (uint32_t)QX_MIN((uint64_t)ix->lex3_bterms, ix->nterms - b * ix->lex3_bterms);
+  k->n = (uint32_t)QX_MIN((uint64_t)ix->lex3.per_block, ix->nterms - b * ix->lex3.per_block);
   k->at = 0;
   k->len = (size_t)(end - off);
   if (!read) return 0; /* a rewind: the block is in k->data already */
@@ -171,7 +159,7 @@ static int lex3_next(qx_term_info *t, qx_lex3_blk *k, const qx_seg *ix) {
   if (get_varint(&p, end, &pl) || get_varint(&p, end, &ql) || pl > k->post_end - k->post_off ||
       ql > k->pos_end - k->pos_off)
     return lex3_bad(ix, k->b);
-  t->id = (uint32_t)(k->b * ix->lex3_bterms + k->i);
+  t->id = (uint32_t)(k->b * ix->lex3.per_block + k->i);
   t->len = k->klen;
   t->df = (uint32_t)df;
   t->cf = cf;
@@ -199,8 +187,8 @@ static void lex3_str(qx_term_info *t, const qx_lex3_blk *k) {
 
 static int lex3_term(qx_term_info *t, const qx_seg *ix, uint32_t id) {
   qx_lex3_blk k;
-  int rc = lex3_load(&k, ix, id / ix->lex3_bterms);
-  for (uint32_t i = id % ix->lex3_bterms; !rc && i > 0; i--) rc = lex3_next(t, &k, ix);
+  int rc = lex3_load(&k, ix, id / ix->lex3.per_block);
+  for (uint32_t i = id % ix->lex3.per_block; !rc && i > 0; i--) rc = lex3_next(t, &k, ix);
   if (!rc) rc = lex3_next(t, &k, ix);
   if (!rc) lex3_str(t, &k);
   return rc;
@@ -208,8 +196,8 @@ static int lex3_term(qx_term_info *t, const qx_seg *ix, uint32_t id) {
 
 /* The first block whose key is > s (0: s sorts before every term). */
 static int lex3_upper_block(uint64_t *out, const qx_seg *ix, const char *s, size_t len) {
-  uint64_t lo = 0, hi = ix->lex3_nblocks, klen = ix->lex3_keys_len;
-  const uint8_t *heads = ix->lex3_heads, *keys = ix->lex3_keys;
+  uint64_t lo = 0, hi = ix->lex3.nblocks, klen = ix->lex3.keys_len;
+  const uint8_t *heads = ix->lex3.heads, *keys = ix->lex3.keys;
   while (lo < hi) {
     uint64_t mid = lo + (hi - lo) / 2;
     const uint8_t *h = heads + mid * QX_LEX3_HEAD_SIZE;
@@ -240,7 +228,7 @@ static int lex3_find(qx_term_info *t, uint64_t *first_ge, const qx_seg *ix, cons
   uint64_t b = 0;
   int rc = lex3_upper_block(&b, ix, s, len);
   if (rc) return rc;
-  if (first_ge) *first_ge = QX_MIN(b * ix->lex3_bterms, ix->nterms); /* block b's first term, or nterms */
+  if (first_ge) *first_ge = QX_MIN(b * ix->lex3.per_block, ix->nterms); /* block b's first term, or nterms */
   if (b == 0) return 0;
   qx_lex3_blk k;
   if ((rc = lex3_load(&k, ix, b - 1))) return rc;
@@ -288,7 +276,7 @@ static int lex3_find(qx_term_info *t, uint64_t *first_ge, const qx_seg *ix, cons
     post += pl;
     pos += ql;
   }
-  if (first_ge) *first_ge = (b - 1) * ix->lex3_bterms + i; /* record i is the first > s */
+  if (first_ge) *first_ge = (b - 1) * ix->lex3.per_block + i; /* record i is the first > s */
   return 0;
 }
 
@@ -501,8 +489,8 @@ int qx_lex_iter_next(qx_lex_iter *it, qx_term_info *out) {
   qx_lex3_blk *k = &it->blk;
   int rc = 0;
   if (!it->loaded || k->i >= k->n) { /* the block of id, positioned on it */
-    rc = lex3_load(k, ix, it->id / ix->lex3_bterms);
-    for (uint64_t i = it->id % ix->lex3_bterms; !rc && i > 0; i--) rc = lex3_next(out, k, ix);
+    rc = lex3_load(k, ix, it->id / ix->lex3.per_block);
+    for (uint64_t i = it->id % ix->lex3.per_block; !rc && i > 0; i--) rc = lex3_next(out, k, ix);
     it->loaded = !rc;
   }
   if (!rc) rc = lex3_next(out, k, ix);
@@ -516,12 +504,12 @@ int qx_lex_iter_get(qx_lex_iter *it, qx_term_info *out, uint64_t id) {
   const qx_seg *ix = it->sg;
   if (ix->lex_major != 3 || id >= ix->nterms) return qx_seg_term(out, ix, (uint32_t)id);
   qx_lex3_blk *k = &it->blk;
-  uint64_t b = id / ix->lex3_bterms;
+  uint64_t b = id / ix->lex3.per_block;
   int rc = 0;
   if (!it->loaded || k->b != b) rc = lex3_load(k, ix, b);
-  else if (id < b * ix->lex3_bterms + k->i) rc = lex3_load_or_rewind(k, ix, b, 0);
+  else if (id < b * ix->lex3.per_block + k->i) rc = lex3_load_or_rewind(k, ix, b, 0);
   it->loaded = !rc;
-  while (!rc && b * ix->lex3_bterms + k->i < id) rc = lex3_next(out, k, ix);
+  while (!rc && b * ix->lex3.per_block + k->i < id) rc = lex3_next(out, k, ix);
   if (!rc) rc = lex3_next(out, k, ix);
   if (rc) {
     it->loaded = 0;

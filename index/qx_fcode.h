@@ -66,6 +66,20 @@ static inline int qx_fc_cmp(const char *a, size_t al, const char *b, size_t bl) 
   return c ? c : (al > bl) - (al < bl);
 }
 
+/* Open the front-coded file mapped at p (len bytes), which must hold n
+ * strings in blocks whose heads are hsize bytes: its footer checked against
+ * n and the file's size. 0, or -1 when it does not match. */
+static inline int qx_fc_open(qx_fc_file *out, const uint8_t *p, size_t len, uint64_t n, size_t hsize) {
+  if (len < QX_HEADER_SIZE + QX_LEX3_FOOTER) return -1;
+  const uint8_t *f = p + len - QX_LEX3_FOOTER;
+  uint64_t per = qx_le64(f + 8), nb = qx_le64(f + 16), ho = qx_le64(f + 24), kl = qx_le64(f + 32);
+  if (qx_le64(f) != n || per == 0 || per > QX_LEX3_BLOCK_TERMS_MAX || nb != n / per + (n % per != 0) ||
+      ho < QX_HEADER_SIZE || !qx_fits(len - QX_LEX3_FOOTER, ho, nb + 1, hsize, kl))
+    return -1;
+  *out = (qx_fc_file){p + ho, p + ho + (nb + 1) * hsize, nb, kl, ho, (uint32_t)per};
+  return 0;
+}
+
 /* ---- the writer (qx_fcw, qx_index.h) ---- */
 
 static inline void qx_fcw_init(qx_fcw *w, qx_write_fn write, void *ctx, uint64_t at, uint32_t per_block,

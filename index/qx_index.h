@@ -233,6 +233,14 @@ typedef struct qx_term_info {
 } qx_term_info;
 
 /* Lexicon 3: one block being read (index/lexicon.c). */
+/* A front-coded file (lexicon 3, surface 2; index/qx_fcode.h) as opened:
+ * its block heads and their keys (mapped) and its footer's figures. */
+typedef struct qx_fc_file {
+  const uint8_t *heads, *keys;
+  uint64_t nblocks, keys_len, data_end; /* data_end: the end of the blocks */
+  uint32_t per_block;
+} qx_fc_file;
+
 typedef struct qx_lex3_blk {
   uint64_t b;                 /* block number */
   uint32_t i, n;              /* terms decoded, terms in the block */
@@ -282,10 +290,7 @@ typedef struct qx_seg {
   const uint8_t *lex_entries, *lex_strings; /* lexicon 1 and 2 */
   uint64_t lex_strings_len;
   uint32_t lex_esize; /* bytes per lexicon entry: QX_LEX_ENTRY_SIZE, or _V1 (lexicon 1) */
-  /* lexicon 3: the block heads and their keys (mapped), blocks read with pread */
-  const uint8_t *lex3_heads, *lex3_keys;
-  uint64_t lex3_nblocks, lex3_keys_len, lex3_data_end;
-  uint32_t lex3_bterms;
+  qx_fc_file lex3; /* lexicon 3 (blocks read with pread) */
   uint32_t psg_rsize, doc_rsize; /* bytes per passages / docs record: _DISK_SIZE, or _REC_SIZE (version 1) */
   int surf_lexicon;   /* no surface file: the forms are the terms (MANIFEST `surface lexicon`) */
   /* lexicon.idx (sparse index over the lexicon); lxi.len == 0 in an index
@@ -302,10 +307,7 @@ typedef struct qx_seg {
   uint32_t surf_major; /* the surface file's major version: 1, 2 (0: none) */
   const uint8_t *surf_entries, *surf_strings; /* surface 1 */
   uint64_t surf_strings_len;
-  /* surface 2: block heads and keys (mapped), blocks read with pread */
-  const uint8_t *surf2_heads, *surf2_keys;
-  uint64_t surf2_nblocks, surf2_keys_len, surf2_data_end;
-  uint32_t surf2_bforms;
+  qx_fc_file surf2; /* surface 2 (blocks read with pread) */
   int surf_fd;
   const uint8_t *docs_strings;
   uint64_t docs_strings_len;

@@ -43,46 +43,34 @@ static int surf2_bad(const qx_seg *ix, uint64_t b) {
 }
 
 int qx_surf2_open(qx_seg *ix, int sfd, uint64_t nforms) {
-  const uint8_t *p = ix->surf.data;
-  size_t len = ix->surf.len;
-  const uint8_t *f = len >= QX_HEADER_SIZE + QX_LEX3_FOOTER ? p + len - QX_LEX3_FOOTER : NULL;
-  uint64_t bf = f ? qx_le64(f + 8) : 0, nb = f ? qx_le64(f + 16) : 0, ho = f ? qx_le64(f + 24) : 0;
-  uint64_t kl = f ? qx_le64(f + 32) : 0;
-  if (!f || qx_le64(f) != nforms || bf == 0 || bf > QX_LEX3_BLOCK_TERMS_MAX || nb != nforms / bf + (nforms % bf != 0) ||
-      ho < QX_HEADER_SIZE || !qx_fits(len - QX_LEX3_FOOTER, ho, nb + 1, QX_SURF2_HEAD_SIZE, kl))
+  if (qx_fc_open(&ix->surf2, ix->surf.data, ix->surf.len, nforms, QX_SURF2_HEAD_SIZE))
     return qx_err(QUARRY_ECORRUPT, "%s/surface: size or count does not match the MANIFEST", ix->dir);
-  ix->surf2_bforms = (uint32_t)bf;
-  ix->surf2_nblocks = nb;
-  ix->surf2_data_end = ho;
-  ix->surf2_heads = p + ho;
-  ix->surf2_keys = p + ho + (nb + 1) * QX_SURF2_HEAD_SIZE;
-  ix->surf2_keys_len = kl;
   ix->surf_fd = openat(sfd, "surface", O_RDONLY | O_CLOEXEC);
   return ix->surf_fd < 0 ? qx_err_errno(QUARRY_EIO, "%s/surface", ix->dir) : 0;
 }
 
 static int surf2_key(const char **key, uint32_t *klen, const qx_seg *ix, uint64_t b) {
-  const uint8_t *h = ix->surf2_heads + b * QX_SURF2_HEAD_SIZE;
+  const uint8_t *h = ix->surf2.heads + b * QX_SURF2_HEAD_SIZE;
   uint64_t off = qx_le32(h + 5);
   *klen = h[9];
-  if (*klen > QX_TERM_MAX || off > ix->surf2_keys_len || *klen > ix->surf2_keys_len - off) return surf2_bad(ix, b);
-  *key = (const char *)ix->surf2_keys + off;
+  if (*klen > QX_TERM_MAX || off > ix->surf2.keys_len || *klen > ix->surf2.keys_len - off) return surf2_bad(ix, b);
+  *key = (const char *)ix->surf2.keys + off;
   return 0;
 }
 
 /* Read block b into k (its post/pos fields unused), on its first form. */
 static int surf2_load(qx_lex3_blk *k, const qx_seg *ix, uint64_t b) {
-  const uint8_t *h = ix->surf2_heads + b * QX_SURF2_HEAD_SIZE;
+  const uint8_t *h = ix->surf2.heads + b * QX_SURF2_HEAD_SIZE;
   uint64_t off = qx_le40(h), end = qx_le40(h + QX_SURF2_HEAD_SIZE);
   const char *key = "";
   int rc = surf2_key(&key, &k->klen, ix, b);
   if (rc) return rc;
-  if (off < QX_HEADER_SIZE || end < off || end > ix->surf2_data_end || end - off > sizeof k->data)
+  if (off < QX_HEADER_SIZE || end < off || end > ix->surf2.data_end || end - off > sizeof k->data)
     return surf2_bad(ix, b);
   memcpy(k->key, key, k->klen);
   k->b = b;
   k->i = 0;
-  k->n = (uint32_t)QX_MIN((uint64_t)ix->surf2_bforms, ix->nsurface - b * ix->surf2_bforms);
+  k->n = (uint32_t)QX_MIN((uint64_t)ix->surf2.per_block, ix->nsurface - b * ix->surf2.per_block);
   k->at = 0;
   k->len = (size_t)(end - off);
   if (qx_pread_full(ix->surf_fd, k->data, k->len, off)) return qx_err_errno(QUARRY_EIO, "%s/surface: read", ix->dir);
@@ -112,8 +100,8 @@ static int surf2_next(uint32_t *term, qx_lex3_blk *k, const qx_seg *ix) {
 int qx_surf2_get(const char **form, uint32_t *form_len, uint32_t *term, char *buf, const qx_seg *ix, uint64_t i) {
   qx_lex3_blk *k = qx_malloc(sizeof *k); /* 8 KiB: not on the stack of every caller */
   if (!k) return qx_err(QUARRY_ENOMEM, "out of memory");
-  int rc = surf2_load(k, ix, i / ix->surf2_bforms);
-  for (uint64_t j = i % ix->surf2_bforms; !rc && j > 0; j--) rc = surf2_next(term, k, ix);
+  int rc = surf2_load(k, ix, i / ix->surf2.per_block);
+  for (uint64_t j = i % ix->surf2.per_block; !rc && j > 0; j--) rc = surf2_next(term, k, ix);
   if (!rc) rc = surf2_next(term, k, ix);
   if (!rc) {
     memcpy(buf, k->key, k->klen);
@@ -125,7 +113,7 @@ int qx_surf2_get(const char **form, uint32_t *form_len, uint32_t *term, char *bu
 }
 
 int qx_surf2_lower(uint64_t *first_ge, const qx_seg *ix, const char *s, size_t len) {
-  uint64_t lo = 0, hi = ix->surf2_nblocks; /* the first block whose key is > s */
+  uint64_t lo = 0, hi = ix->surf2.nblocks; /* the first block whose key is > s */
   while (lo < hi) {
     uint64_t mid = lo + (hi - lo) / 2;
     const char *key;
@@ -135,7 +123,7 @@ int qx_surf2_lower(uint64_t *first_ge, const qx_seg *ix, const char *s, size_t l
     if (qx_fc_cmp(key, kl, s, len) <= 0) lo = mid + 1;
     else hi = mid;
   }
-  *first_ge = QX_MIN(lo * ix->surf2_bforms, ix->nsurface);
+  *first_ge = QX_MIN(lo * ix->surf2.per_block, ix->nsurface);
   if (lo == 0) return 0;
   qx_lex3_blk blk, *k = &blk;
   int rc = surf2_load(k, ix, lo - 1);
@@ -143,7 +131,7 @@ int qx_surf2_lower(uint64_t *first_ge, const qx_seg *ix, const char *s, size_t l
     uint32_t t;
     if ((rc = surf2_next(&t, k, ix))) break;
     if (qx_fc_cmp(k->key, k->klen, s, len) >= 0) {
-      *first_ge = (lo - 1) * ix->surf2_bforms + k->i - 1;
+      *first_ge = (lo - 1) * ix->surf2.per_block + k->i - 1;
       break;
     }
   }
@@ -165,8 +153,8 @@ int qx_surf_iter_next(qx_lex_iter *it, const char **form, uint32_t *form_len, ui
   } else {
     qx_lex3_blk *k = &it->blk;
     if (!it->loaded || k->i >= k->n) { /* the block of id, positioned on it */
-      rc = surf2_load(k, ix, it->id / ix->surf2_bforms);
-      for (uint64_t j = it->id % ix->surf2_bforms; !rc && j > 0; j--) rc = surf2_next(term, k, ix);
+      rc = surf2_load(k, ix, it->id / ix->surf2.per_block);
+      for (uint64_t j = it->id % ix->surf2.per_block; !rc && j > 0; j--) rc = surf2_next(term, k, ix);
       it->loaded = !rc;
     }
     if (!rc) rc = surf2_next(term, k, ix);

@@ -734,7 +734,7 @@ static void test_lexicon(void) {
   CHECK_EQ_INT(quarry_index_open(&ix, f.idx), 0);
   qx_seg *sg = ix->seg[0];
   CHECK_EQ_INT(sg->lex_major, QX_LEXICON_MAJOR);
-  CHECK_EQ_INT(sg->lex3_bterms, QX_LEX3_BLOCK_TERMS);
+  CHECK_EQ_INT(sg->lex3.per_block, QX_LEX3_BLOCK_TERMS);
   CHECK(!sg->lxi.len); /* lexicon 3 needs no lexicon.idx */
   CHECK(sg->nterms >= NW && sg->nterms % QX_LEX3_BLOCK_TERMS != 0);
   check_lexicon(sg);
